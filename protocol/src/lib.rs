@@ -1,0 +1,43 @@
+//! The wire format between the browser (tracker and web pixel) and the server.
+//!
+//! Both wasm crates and the server depend on this crate, so the three cannot drift.
+//! Field names are compact on the wire (one to three letters) because every byte is
+//! sent from a shopper's browser, often in a `keepalive` request capped at 64 KB;
+//! the Rust names are the readable ones. Golden fixtures under `tests/fixtures/`
+//! pin the JSON: a change here that breaks them breaks deployed trackers.
+//!
+//! A batch as it travels:
+//!
+//! ```json
+//! {"s":7,"v":"9f86d081884c7d65","b":"5f0c6a1e9d2b4c37","t":1763800000000,
+//!  "ss":"a1b2c3d4e5f60718","pv":"0011223344556677",
+//!  "e":[{"k":"pv","t":1763799999000,"u":"https://shop.example/","r":"","ti":"Home",
+//!        "vw":1280,"vh":720,"sw":1920,"sh":1080,"tz":-60}]}
+//! ```
+//!
+//! Layout: [`batch`] holds the envelope and its validation limits, [`event`] the
+//! behavioural events (page views, clicks, moves, scroll), [`commerce`] the five
+//! ecommerce events the web pixel maps from Shopify's standard events.
+#![no_std]
+
+extern crate alloc;
+
+pub mod batch;
+pub mod commerce;
+pub mod event;
+
+pub use batch::{Batch, Limits, ValidationError};
+pub use commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
+pub use event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+
+/// Whether `s` is a visitor id: exactly 16 lowercase hex digits (Matomo's format,
+/// the first 16 hex digits of SHA-256 of Shopify's `consentId()`).
+pub fn is_visitor_id(s: &str) -> bool {
+    is_hex16(s)
+}
+
+/// Whether `s` is exactly 16 lowercase hex digits; used for visitor, session,
+/// page-view and batch ids.
+pub fn is_hex16(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

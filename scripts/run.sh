@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job: set up what is missing, build both wasm bundles in release mode,
+# and start the backend on 127.0.0.1 with the embedded SQLite store. It serves the
+# demo storefront (with the tracker) at /demo/ and the admin page at /admin/.
+# Extra arguments go to the server (see `lummmen-server --help`).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/setup.sh
+cargo xtask build
+cargo build --release -q -p lummmen-server
+listen=${LUMMMEN_LISTEN:-127.0.0.1:8080}
+echo "Lummmen on http://$listen/ : demo storefront http://$listen/demo/ , admin http://$listen/admin/"
+exec target/release/lummmen-server --listen "$listen" "$@"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: installs and starts what the tests need (Chromium, chromedriver, a
+# private ClickHouse server on loopback, stopped at the end), then formatting, lints,
+# native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
+# the size report and the end-to-end tests. Exits non-zero on any failure and ends
+# with a summary line.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TERM_COLOR=never RUST_BACKTRACE=0
+export CHROMEDRIVER=/usr/bin/chromedriver
+
+scripts/setup.sh --test || { echo "summary: 0 passed, 1 failed (setup)"; exit 1; }
+
+passed=0; failed=0; failures=()
+step() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "==> $name"
+  if "$@"; then
+    passed=$((passed + 1)); echo "<== ok: $name ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "<== FAILED: $name ($((SECONDS - t0)) s)"
+  fi
+}
+
+clickhouse_url=$(scripts/clickhouse.sh start) || { echo "summary: 0 passed, 1 failed (clickhouse)"; exit 1; }
+trap 'scripts/clickhouse.sh stop' EXIT
+export LUMMMEN_TEST_CLICKHOUSE_URL=$clickhouse_url
+
+shopify() {
+  mkdir -p target/shopify-home
+  HOME="$root/target/shopify-home" SHOPIFY_CLI_NO_ANALYTICS=1 SHOPIFY_CLI_TTY=0 CI=1 \
+    timeout 300 node_modules/.bin/shopify "$@"
+}
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "build wasm bundles + shopify app build" cargo xtask build
+step "clippy native" cargo clippy -q --workspace --all-targets -- -D warnings
+step "clippy wasm32" cargo clippy -q -p protocol -p tracker-wasm -p pixel-wasm --all-targets \
+  --target wasm32-unknown-unknown -- -D warnings
+step "native tests" cargo test -q --workspace --exclude lummmen-e2e
+step "wasm tests in headless Chromium" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p tracker-wasm -p pixel-wasm
+step "shopify theme check" shopify theme check --path extensions/lummmen-theme -C theme-check:theme-app-extension
+step "size report" cargo xtask size
+step "end-to-end tests" cargo test -q -p lummmen-e2e
+
+for f in "${failures[@]}"; do echo "failed step: $f"; done
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,15 @@
+// Lummmen loader: the theme app embed's `javascript`. Finds the configuration (data
+// attributes on this script or on #lummmen-config), then loads the wasm glue and
+// module that sit next to this file. Kept tiny: theme check caps it at 10,000 bytes.
+(() => {
+  const me = document.currentScript;
+  const el = me && me.dataset.siteId ? me : document.getElementById("lummmen-config");
+  if (!el) return;
+  const d = el.dataset;
+  const base = (me && me.src) || location.href;
+  const glue = d.glue || new URL("lummmen-tracker.js", base).href;
+  const wasm = d.wasm || new URL("lummmen-tracker.wasm", base).href;
+  import(glue)
+    .then((m) => m.default({ module_or_path: wasm }).then(() => m.boot(d.siteId || "", d.endpoint || "", d.sample || "")))
+    .catch((e) => console.warn("lummmen: not started", e));
+})();

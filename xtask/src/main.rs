@@ -1,0 +1,22 @@
+//! Build tooling, run as `cargo xtask <command>`.
+//!
+//! - `build`: release wasm for the tracker and the pixel, wasm-bindgen, wasm-opt,
+//!   the theme extension's assets, the pixel's generated modules, then
+//!   `shopify app build` for the pixel bundle.
+//! - `size`: raw, gzip and brotli sizes of what shoppers download; fails when the
+//!   pixel bundle is over Shopify's 128 KB limit.
+
+mod build;
+mod paths;
+mod size;
+
+use anyhow::bail;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("build") => build::all(),
+        Some("size") => size::report(),
+        _ => bail!("usage: cargo xtask <build|size>"),
+    }
+}

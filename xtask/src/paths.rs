@@ -1,0 +1,40 @@
+//! Where things are, relative to the workspace root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn theme_assets() -> PathBuf {
+    root().join("extensions/lummmen-theme/assets")
+}
+
+pub fn pixel_ext() -> PathBuf {
+    root().join("extensions/lummmen-pixel")
+}
+
+/// The bundle `shopify app build` writes for the web pixel.
+pub fn pixel_bundle() -> PathBuf {
+    pixel_ext().join("dist/lummmen-pixel.js")
+}
+
+/// The tracker files a shopper downloads, in load order.
+pub const TRACKER_FILES: [&str; 3] = ["lummmen-loader.js", "lummmen-tracker.js", "lummmen-tracker.wasm"];
+
+/// A tool installed by `npm ci` under `node_modules/.bin`.
+pub fn npm_bin(name: &str) -> PathBuf {
+    root().join("node_modules/.bin").join(name)
+}
+
+/// Runs a command and fails with its name when it fails.
+pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Download sizes: raw, gzip (level 9) and brotli (quality 11), as a CDN would
+//! serve them.
+
+use std::io::Write;
+
+use anyhow::{bail, Context};
+
+use crate::paths::{pixel_bundle, theme_assets, TRACKER_FILES};
+
+/// Shopify's limit on the web pixel bundle, raw bytes (Shopify CLI).
+pub const PIXEL_LIMIT: u64 = 128 * 1024;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Sizes {
+    raw: u64,
+    gzip: u64,
+    brotli: u64,
+}
+
+impl std::ops::Add for Sizes {
+    type Output = Sizes;
+    fn add(self, o: Sizes) -> Sizes {
+        Sizes { raw: self.raw + o.raw, gzip: self.gzip + o.gzip, brotli: self.brotli + o.brotli }
+    }
+}
+
+fn measure(bytes: &[u8]) -> anyhow::Result<Sizes> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    let gzip = gz.finish()?.len() as u64;
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        w.write_all(bytes)?;
+    }
+    Ok(Sizes { raw: bytes.len() as u64, gzip, brotli: br.len() as u64 })
+}
+
+fn row(name: &str, s: Sizes) {
+    println!("{name:<34} {:>9} {:>9} {:>9}", s.raw, s.gzip, s.brotli);
+}
+
+pub fn report() -> anyhow::Result<()> {
+    println!("{:<34} {:>9} {:>9} {:>9}", "file (bytes)", "raw", "gzip", "brotli");
+    let mut tracker = Sizes::default();
+    for name in TRACKER_FILES {
+        let path = theme_assets().join(name);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("{}: run `cargo xtask build`", path.display()))?;
+        let s = measure(&bytes)?;
+        row(&format!("tracker/{name}"), s);
+        tracker = tracker + s;
+    }
+    row("tracker total", tracker);
+    let path = pixel_bundle();
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("{}: run `cargo xtask build`", path.display()))?;
+    let pixel = measure(&bytes)?;
+    row("pixel/lummmen-pixel.js", pixel);
+    if pixel.raw > PIXEL_LIMIT {
+        bail!("the pixel bundle is {} bytes, over Shopify's limit of {PIXEL_LIMIT}", pixel.raw);
+    }
+    println!("pixel bundle within Shopify's limit: {} of {PIXEL_LIMIT} bytes", pixel.raw);
+    Ok(())
+}
