@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use base64::Engine;
 
-use crate::paths::{npm_bin, pixel_ext, root, run, theme_assets};
+use crate::paths::{npm_bin, pixel_ext, root, run, target_dir, theme_assets};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
@@ -37,7 +37,7 @@ pub fn all() -> anyhow::Result<()> {
         "-p",
         "pixel-wasm",
     ]))?;
-    let out = root().join("target/wasm");
+    let out = target_dir().join("wasm");
 
     let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out)?;
     let assets = theme_assets();
@@ -65,7 +65,7 @@ pub fn all() -> anyhow::Result<()> {
 
 /// Runs wasm-bindgen (web target) and wasm-opt; returns the output directory.
 fn bindgen(crate_name: &str, out_name: &str, out: &Path) -> anyhow::Result<PathBuf> {
-    let input = root().join(format!("target/{TARGET}/{PROFILE}/{crate_name}.wasm"));
+    let input = target_dir().join(format!("{TARGET}/{PROFILE}/{crate_name}.wasm"));
     let dir = out.join(out_name);
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-name", out_name, "--out-dir"])
@@ -102,7 +102,7 @@ fn minify(input: &Path, output: &Path) -> anyhow::Result<()> {
 /// Shopify's own build of the web pixel: bundles the extension's entry with the
 /// generated modules into one file and refuses bundles over 128 KB.
 fn shopify_app_build() -> anyhow::Result<()> {
-    let home = root().join("target/shopify-home");
+    let home = target_dir().join("shopify-home");
     fs::create_dir_all(&home)?;
     run(Command::new("timeout")
         .current_dir(root())
