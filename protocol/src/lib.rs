@@ -17,13 +17,15 @@
 //!
 //! Layout: [`batch`] holds the envelope and its validation limits, [`event`] the
 //! behavioural events (page views, clicks, moves, scroll), [`commerce`] the five
-//! ecommerce events the web pixel maps from Shopify's standard events.
+//! ecommerce events the web pixel maps from Shopify's standard events, [`cookies`]
+//! the names the tracker and the pixel share to hand ids over.
 #![no_std]
 
 extern crate alloc;
 
 pub mod batch;
 pub mod commerce;
+pub mod cookies;
 pub mod event;
 
 pub use batch::{Batch, Limits, ValidationError};
