@@ -1,10 +1,67 @@
-//! The wasm edge, called from the extension's `register` callback.
+//! The wasm edge, driven by the extension's `register` callback
+//! (`extensions/lummmen-pixel/src/index.js`). Strings in, strings out: the JS side
+//! does only the I/O (subscriptions, `browser.cookie.get`, `fetch`), every decision
+//! is made by [`Pixel`].
 
 use wasm_bindgen::prelude::*;
 
-/// Starts the pixel with its settings' site id; answers the site id it will use
-/// until the tracker tells it otherwise (0 when none).
+use crate::map::STANDARD_EVENTS;
+use crate::pixel::{Handled, Pixel};
+
+/// The pixel as the JS entry sees it.
 #[wasm_bindgen]
-pub fn start(settings_site_id: &str) -> u32 {
-    crate::settings::site_id(settings_site_id).unwrap_or(0)
+#[derive(Debug)]
+pub struct WebPixel {
+    inner: Pixel,
+}
+
+#[wasm_bindgen]
+impl WebPixel {
+    /// `settings` and `init` from Shopify's extension API, as JSON.
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings_json: &str, init_json: &str) -> WebPixel {
+        WebPixel { inner: Pixel::new(settings_json, init_json) }
+    }
+
+    /// Where batches are POSTed.
+    pub fn endpoint(&self) -> String {
+        self.inner.endpoint().into()
+    }
+
+    /// The event names the pixel reads, comma-separated: the five standard events
+    /// and the tracker's `lummmen:startPixel`; the entry skips serializing others.
+    pub fn events(&self) -> String {
+        let mut names = STANDARD_EVENTS.join(",");
+        names.push(',');
+        names.push_str(protocol::cookies::START_PIXEL_EVENT);
+        names
+    }
+
+    /// The tracker's cookie names, visitor then site, comma-separated.
+    pub fn cookie_names(&self) -> String {
+        [protocol::cookies::VISITOR, protocol::cookies::SITE].join(",")
+    }
+
+    /// A `visitorConsentCollected` payload as JSON; answers whether analytics is
+    /// now allowed.
+    pub fn consent(&mut self, payload_json: &str) -> bool {
+        self.inner.consent_changed(payload_json)
+    }
+
+    /// The tracker's cookie values (`""` when missing).
+    pub fn cookies(&mut self, visitor: &str, site: &str) {
+        self.inner.cookies(visitor, site);
+    }
+
+    /// One event from `analytics.subscribe`, as JSON; answers whether it was queued.
+    pub fn event(&mut self, event_json: &str, now_ms: f64) -> bool {
+        self.inner.handle(event_json, now_ms as u64) == Handled::Queued
+    }
+
+    /// The body of the next `POST /collect`, or `undefined` when nothing may be
+    /// sent now (no consent, ids unknown, or nothing queued). `r1`, `r2` are random
+    /// (from `crypto.getRandomValues`) and make the batch id.
+    pub fn flush(&mut self, now_ms: f64, r1: u32, r2: u32) -> Option<String> {
+        self.inner.take_body(now_ms as u64, (u64::from(r1) << 32) | u64::from(r2))
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! - `build`: release wasm for the tracker and the pixel, wasm-bindgen, wasm-opt,
 //!   the theme extension's assets, the pixel's generated modules, then
-//!   `shopify app build` for the pixel bundle.
+//!   `shopify app build` for the pixel bundle. `build tracker` or `build pixel`
+//!   builds one of the two.
 //! - `size`: raw, gzip and brotli sizes of what shoppers download; fails when the
 //!   pixel bundle is over Shopify's 128 KB limit.
 
@@ -15,8 +16,13 @@ use anyhow::bail;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("build") => build::all(),
+        Some("build") => match args.get(1).map(String::as_str) {
+            None => build::all(),
+            Some("tracker") => build::tracker(),
+            Some("pixel") => build::pixel(),
+            Some(other) => bail!("unknown part `{other}`: cargo xtask build [tracker|pixel]"),
+        },
         Some("size") => size::report(),
-        _ => bail!("usage: cargo xtask <build|size>"),
+        _ => bail!("usage: cargo xtask <build [tracker|pixel]|size>"),
     }
 }

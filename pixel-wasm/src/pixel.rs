@@ -1,0 +1,163 @@
+//! The pixel's state: consent, ids, and the bounded queue of mapped events.
+//!
+//! Everything the JS entry does goes through here, so every rule is tested
+//! natively: nothing is kept or sent without analytics consent, revoking consent
+//! drops what is queued, events wait (bounded) until both ids are known, and a
+//! batch is built only when it may be sent.
+
+use std::collections::VecDeque;
+
+use protocol::cookies::START_PIXEL_EVENT;
+use protocol::{Batch, Event};
+
+use crate::ids::{Identity, Ids};
+use crate::json::Value;
+use crate::map::{map_event, MapError};
+use crate::settings::Settings;
+use crate::shopify::{analytics_allowed, PixelEvent};
+
+/// Most events waiting for ids; past it the oldest are dropped and counted
+/// (`Batch::dropped`). Shoppers produce a handful of these events per page.
+pub const MAX_QUEUE: usize = 64;
+
+/// What [`Pixel::handle`] did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// Mapped and queued for the next batch.
+    Queued,
+    /// A `lummmen:startPixel` event; its valid ids were taken.
+    Ids,
+    /// Analytics consent is not given: the event was discarded unread.
+    NoConsent,
+    /// Not JSON, or not shaped like a Shopify event.
+    Unreadable,
+    /// A standard event the pixel does not map, or one missing its data.
+    NotMapped(MapError),
+}
+
+/// The web pixel's core.
+#[derive(Debug)]
+pub struct Pixel {
+    settings: Settings,
+    identity: Identity,
+    consent: bool,
+    queue: VecDeque<Event>,
+    dropped: u32,
+}
+
+impl Pixel {
+    /// Starts from the pixel's settings and `init` (both as JSON). Consent is
+    /// granted only by an explicit `init.customerPrivacy.analyticsProcessingAllowed: true`.
+    pub fn new(settings_json: &str, init_json: &str) -> Self {
+        let settings = Settings::from_json(settings_json);
+        let identity = Identity { settings_site: settings.site_id, ..Identity::default() };
+        let mut pixel = Self { settings, identity, consent: false, queue: VecDeque::new(), dropped: 0 };
+        pixel.consent_changed(init_json);
+        pixel
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.settings.endpoint
+    }
+
+    pub fn consent(&self) -> bool {
+        self.consent
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Reads a `visitorConsentCollected` payload (or `init`): analytics consent is
+    /// on only when `customerPrivacy.analyticsProcessingAllowed` is `true`.
+    pub fn consent_changed(&mut self, payload_json: &str) -> bool {
+        let allowed = Value::parse(payload_json).is_ok_and(|p| analytics_allowed(&p));
+        self.set_consent(allowed);
+        allowed
+    }
+
+    /// Revoking consent drops everything queued, at once.
+    pub fn set_consent(&mut self, allowed: bool) {
+        self.consent = allowed;
+        if !allowed {
+            self.queue.clear();
+            self.dropped = 0;
+        }
+    }
+
+    /// Takes the tracker's cookie values (`""` when a cookie is missing).
+    pub fn cookies(&mut self, visitor: &str, site: &str) {
+        self.identity.cookies = Ids::from_cookies(visitor, site);
+    }
+
+    /// Handles one event from `analytics.subscribe`, as JSON.
+    pub fn handle(&mut self, event_json: &str, now: u64) -> Handled {
+        let Ok(value) = Value::parse(event_json) else {
+            return Handled::Unreadable;
+        };
+        let event = PixelEvent(&value);
+        let Some(name) = event.name() else {
+            return Handled::Unreadable;
+        };
+        if name == START_PIXEL_EVENT {
+            let ids = event.custom_data().map(Ids::from_start_pixel).unwrap_or_default();
+            // A forged event with nothing valid must not erase good ids.
+            if ids.visitor_id.is_some() {
+                self.identity.custom_event.visitor_id = ids.visitor_id;
+            }
+            if ids.site_id.is_some() {
+                self.identity.custom_event.site_id = ids.site_id;
+            }
+            return Handled::Ids;
+        }
+        if !self.consent {
+            return Handled::NoConsent;
+        }
+        match map_event(event, now) {
+            Ok(e) => {
+                if self.queue.len() == MAX_QUEUE {
+                    self.queue.pop_front();
+                    self.dropped = self.dropped.saturating_add(1);
+                }
+                self.queue.push_back(e);
+                Handled::Queued
+            }
+            Err(e) => Handled::NotMapped(e),
+        }
+    }
+
+    /// The next batch, when one may be sent now: consent given, both ids known and
+    /// events queued. Consent is checked here, right before every POST.
+    pub fn take_batch(&mut self, now: u64, batch_id: u64) -> Option<Batch> {
+        if !self.consent || self.queue.is_empty() {
+            return None;
+        }
+        let (site_id, visitor_id) = self.identity.resolved()?;
+        let batch = Batch {
+            site_id,
+            visitor_id: visitor_id.into(),
+            batch_id: hex16(batch_id),
+            sent_at: now,
+            session_id: None,
+            page_view_id: None,
+            dropped: self.dropped,
+            events: self.queue.drain(..).collect(),
+        };
+        self.dropped = 0;
+        Some(batch)
+    }
+
+    /// [`Pixel::take_batch`] as the JSON body of `POST /collect`.
+    pub fn take_body(&mut self, now: u64, batch_id: u64) -> Option<String> {
+        self.take_batch(now, batch_id).and_then(|b| serde_json::to_string(&b).ok())
+    }
+}
+
+/// `n` as 16 lowercase hex digits (a batch id), without `core::fmt` in the wasm.
+fn hex16(n: u64) -> String {
+    (0..16).rev().map(|i| char::from(b"0123456789abcdef"[((n >> (i * 4)) & 0xf) as usize])).collect()
+}

@@ -1,0 +1,152 @@
+//! The pixel's rules, end to end through its core: consent before anything, ids in
+//! priority order, a bounded queue, and no personal data in what is sent.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{fixture, CONSENT_NO, CONSENT_YES, PERSONAL, SETTINGS, STANDARD};
+use pixel_wasm::pixel::{Handled, Pixel, MAX_QUEUE};
+use protocol::Batch;
+
+const START: &str = r#"{"name":"lummmen:startPixel","type":"custom","customData":{"visitorId":"9f86d081884c7d65","siteId":7}}"#;
+
+fn consenting() -> Pixel {
+    Pixel::new(SETTINGS, CONSENT_YES)
+}
+
+fn body(p: &mut Pixel) -> Option<Batch> {
+    p.take_body(1_000, 0xabc).map(|b| serde_json::from_str(&b).unwrap())
+}
+
+#[test]
+fn events_before_consent_are_discarded_not_queued() {
+    let mut p = Pixel::new(SETTINGS, r#"{"customerPrivacy":{"analyticsProcessingAllowed":false}}"#);
+    assert_eq!(p.handle(START, 1), Handled::Ids);
+    assert_eq!(p.handle(&fixture("product_viewed"), 1), Handled::NoConsent);
+    assert_eq!(p.queued(), 0);
+    p.consent_changed(CONSENT_YES);
+    assert_eq!(body(&mut p), None, "nothing from before consent");
+    assert_eq!(p.handle(&fixture("product_added_to_cart"), 1), Handled::Queued);
+    let b = body(&mut p).unwrap();
+    assert_eq!(b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), ["add"]);
+}
+
+#[test]
+fn consent_needs_an_explicit_true() {
+    for init in [
+        "{}",
+        "null",
+        "",
+        r#"{"customerPrivacy":null}"#,
+        r#"{"customerPrivacy":{"analyticsProcessingAllowed":"true"}}"#,
+    ] {
+        assert!(!Pixel::new(SETTINGS, init).consent(), "{init}");
+    }
+    assert!(consenting().consent());
+}
+
+#[test]
+fn revoking_consent_drops_the_queue_and_stops_sending() {
+    let mut p = consenting();
+    p.handle(&fixture("product_viewed"), 1);
+    assert_eq!(p.queued(), 1, "waits for a visitor id");
+    p.consent_changed(CONSENT_NO);
+    assert_eq!(p.queued(), 0);
+    p.handle(START, 1);
+    assert_eq!(p.handle(&fixture("product_viewed"), 1), Handled::NoConsent);
+    assert_eq!(body(&mut p), None);
+}
+
+#[test]
+fn consent_is_checked_at_flush_time() {
+    let mut p = consenting();
+    p.handle(START, 1);
+    p.handle(&fixture("product_viewed"), 1);
+    p.set_consent(false);
+    assert_eq!(body(&mut p), None);
+}
+
+#[test]
+fn events_wait_for_ids_then_go_in_one_batch() {
+    let mut p = consenting();
+    for name in STANDARD {
+        assert_eq!(p.handle(&fixture(name), 1), Handled::Queued, "{name}");
+    }
+    assert_eq!(body(&mut p), None, "settings give a site but no visitor id");
+    p.handle(START, 1);
+    let b = body(&mut p).unwrap();
+    assert_eq!(
+        (b.site_id, b.visitor_id.as_str(), b.batch_id.as_str()),
+        (7, "9f86d081884c7d65", "0000000000000abc")
+    );
+    assert_eq!(b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), ["col", "prv", "add", "rem", "chk"]);
+    assert_eq!(b.validate(&protocol::Limits::default()), Ok(()));
+    assert_eq!(body(&mut p), None, "the queue is drained");
+}
+
+#[test]
+fn cookies_supply_ids_when_no_custom_event_comes() {
+    let mut p = consenting();
+    p.cookies("aaaaaaaaaaaaaaaa", "5");
+    p.handle(&fixture("checkout_completed"), 1);
+    let b = body(&mut p).unwrap();
+    assert_eq!((b.site_id, b.visitor_id.as_str()), (5, "aaaaaaaaaaaaaaaa"));
+    p.cookies("aaaaaaaaaaaaaaaa", "");
+    p.handle(&fixture("checkout_completed"), 1);
+    assert_eq!(body(&mut p).unwrap().site_id, 3, "settings' site id as the last resort");
+}
+
+#[test]
+fn a_forged_start_event_neither_sets_nor_erases_ids() {
+    let mut p = consenting();
+    p.handle(START, 1);
+    let forged = r#"{"name":"lummmen:startPixel","customData":{"visitorId":"<script>","siteId":-1}}"#;
+    assert_eq!(p.handle(forged, 1), Handled::Ids);
+    assert_eq!(p.identity().resolved(), Some((7, "9f86d081884c7d65")));
+    let mut fresh = consenting();
+    fresh.handle(forged, 1);
+    assert_eq!(fresh.identity().visitor_id(), None);
+}
+
+#[test]
+fn the_queue_is_bounded_and_counts_what_it_drops() {
+    let mut p = consenting();
+    for _ in 0..MAX_QUEUE + 5 {
+        p.handle(&fixture("product_viewed"), 1);
+    }
+    assert_eq!(p.queued(), MAX_QUEUE);
+    p.handle(START, 1);
+    let b = body(&mut p).unwrap();
+    assert_eq!((b.events.len(), b.dropped), (MAX_QUEUE, 5));
+}
+
+#[test]
+fn unreadable_and_unmapped_events_are_ignored() {
+    let mut p = consenting();
+    assert_eq!(p.handle("not json", 1), Handled::Unreadable);
+    assert_eq!(p.handle(r#"{"nope":1}"#, 1), Handled::Unreadable);
+    assert!(matches!(p.handle(r#"{"name":"page_viewed"}"#, 1), Handled::NotMapped(_)));
+    assert_eq!(p.queued(), 0);
+}
+
+#[test]
+fn no_personal_data_in_any_body_sent() {
+    let fixtures: Vec<String> = STANDARD.iter().map(|n| fixture(n)).collect();
+    let checkout = &fixtures[4];
+    for pii in PERSONAL {
+        assert!(
+            checkout.to_lowercase().contains(&pii.to_lowercase()) || fixture("init").contains(pii),
+            "fixture lacks {pii}: the test would prove nothing"
+        );
+    }
+    let mut p = Pixel::new(SETTINGS, &fixture("init"));
+    p.handle(START, 1);
+    for f in &fixtures {
+        p.handle(f, 1);
+    }
+    let sent = p.take_body(1, 1).unwrap().to_lowercase();
+    assert!(sent.contains("5600000001001"), "the order itself is sent: {sent}");
+    for pii in PERSONAL {
+        assert!(!sent.contains(&pii.to_lowercase()), "{pii} leaked: {sent}");
+    }
+}
