@@ -22,6 +22,16 @@ pub enum ConfigError {
     Endpoint,
 }
 
+impl ConfigError {
+    /// What the console says when the tracker does not start.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::SiteId => "lummmen: not started: no site id (tracking not enabled for this shop yet)",
+            Self::Endpoint => "lummmen: not started: the endpoint must be an http(s) URL or an absolute path",
+        }
+    }
+}
+
 impl Config {
     /// Parses the raw data attributes. A missing or out-of-range sample means 100:
     /// the merchant chose no limit.

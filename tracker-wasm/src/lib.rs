@@ -1,12 +1,31 @@
-//! The storefront tracker.
+//! The storefront tracker: consent-gated page views, clicks, mouse moves and scroll
+//! depth, sent in batches of [`protocol`] events.
 //!
-//! Layout: [`config`] is the pure core (what the loader hands over, checked before
-//! anything runs); `web` (wasm32 only) is the thin `#[wasm_bindgen]` edge that
-//! touches the page. The loader (`js/loader.js`, shipped as the theme app embed's
-//! `javascript`) reads the configuration from data attributes and calls
-//! `boot(siteId, endpoint, sample)`.
+//! Layout: a pure core, unit-tested natively, and a thin edge.
+//! - [`config`]: what the app embed hands over, checked before anything runs.
+//! - [`consent`]: the consent state machine and the tracker's phase.
+//! - [`ids`]: visitor id from the consent id, random ids, sampling.
+//! - [`session`]: sessions rolling after 30 minutes idle, visible time on page.
+//! - [`selector`]: stable ids, classes and CSS selectors for clicked elements.
+//! - [`capture`]: mouse-move throttling and merging, rage clicks, scroll depth.
+//! - [`buffer`]: the bounded buffer and its drop policy.
+//! - [`tracker`]: events in, batch bodies out; the flush policy.
+//! - [`json`]: the batch writer (checked against `serde_json` in tests).
+//! - `web` (wasm32 only): the `#[wasm_bindgen]` edge that touches the page:
+//!   Shopify's consent API, listeners, cookies, `fetch`.
+//!
+//! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
+//! configuration from data attributes and calls `boot(siteId, endpoint, sample)`.
 
+pub mod buffer;
+pub mod capture;
 pub mod config;
+pub mod consent;
+pub mod ids;
+pub mod json;
+pub mod selector;
+pub mod session;
+pub mod tracker;
 
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -1,0 +1,99 @@
+//! Identity and sampling: the visitor id derived from Shopify's consent id, random
+//! ids for sessions, page views and batches, and the sampling decision.
+
+use sha2::{Digest, Sha256};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// A 16-hex id from 8 random bytes (session, page view, batch, fallback visitor).
+pub fn id_from(bytes: [u8; 8]) -> String {
+    hex(&bytes)
+}
+
+/// The visitor id: the first 16 hex digits of SHA-256 of `consentId()`, Matomo's
+/// visitor id format. `None` when the consent id is empty, so the caller falls back
+/// to a random id kept in a first-party cookie.
+pub fn visitor_id(consent_id: &str) -> Option<String> {
+    let consent_id = consent_id.trim();
+    if consent_id.is_empty() {
+        return None;
+    }
+    let digest = Sha256::digest(consent_id.as_bytes());
+    Some(hex(&digest[..8]))
+}
+
+/// Whether the visitor is tracked under a `sample` percentage. The bucket comes
+/// from the visitor id, so the same visitor is in or out on every page and every
+/// visit; a random draw per page would track fragments of visits.
+pub fn in_sample(visitor_id: &str, sample: u8) -> bool {
+    if sample >= 100 {
+        return true;
+    }
+    let head = visitor_id.get(..8).unwrap_or("");
+    let bucket = u32::from_str_radix(head, 16).map_or(0, |n| n % 100);
+    bucket < u32::from(sample)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visitor_id_is_the_first_16_hex_of_sha256() {
+        // sha256("test") = 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+        assert_eq!(visitor_id("test").as_deref(), Some("9f86d081884c7d65"));
+        assert!(protocol::is_visitor_id(&visitor_id("3f1c-uuid").unwrap_or_default()));
+    }
+
+    #[test]
+    fn empty_consent_id_gives_no_visitor_id() {
+        assert_eq!(visitor_id(""), None);
+        assert_eq!(visitor_id("  "), None);
+    }
+
+    #[test]
+    fn random_ids_are_16_lowercase_hex() {
+        let id = id_from([0xde, 0xad, 0xbe, 0xef, 0, 1, 0x0a, 0xff]);
+        assert_eq!(id, "deadbeef00010aff");
+        assert!(protocol::is_hex16(&id));
+    }
+
+    #[test]
+    fn sample_0_excludes_and_100_includes_everyone() {
+        for i in 0..200u32 {
+            let v = visitor_id(&i.to_string()).unwrap_or_default();
+            assert!(!in_sample(&v, 0));
+            assert!(in_sample(&v, 100));
+        }
+    }
+
+    #[test]
+    fn sampling_is_deterministic_and_near_the_percentage() {
+        let ids: Vec<String> = (0..10_000u32).filter_map(|i| visitor_id(&format!("c-{i}"))).collect();
+        let first: Vec<bool> = ids.iter().map(|v| in_sample(v, 25)).collect();
+        let again: Vec<bool> = ids.iter().map(|v| in_sample(v, 25)).collect();
+        assert_eq!(first, again);
+        let share = first.iter().filter(|&&b| b).count();
+        assert!((2_200..2_800).contains(&share), "{share} of 10000 in a 25% sample");
+    }
+
+    #[test]
+    fn a_larger_sample_keeps_everyone_a_smaller_one_had() {
+        let ids: Vec<String> = (0..1_000u32).filter_map(|i| visitor_id(&i.to_string())).collect();
+        for v in &ids {
+            if in_sample(v, 10) {
+                assert!(in_sample(v, 50));
+            }
+        }
+    }
+}

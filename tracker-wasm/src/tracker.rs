@@ -1,0 +1,295 @@
+//! The recording core: turns what the page reports (page info, clicks, moves,
+//! scrolls, visibility) into protocol events, and the buffer into batch bodies.
+//! No browser API here, so all of it runs in native unit tests.
+//!
+//! Flush policy: the edge asks for bodies every [`FLUSH_INTERVAL_MS`], as soon as
+//! [`FLUSH_COUNT`] events wait, and when the page is hidden or left. A body holds
+//! at most [`MAX_EVENTS`] events and [`MAX_BODY`] bytes, so that the requests
+//! `fetch(..., {keepalive: true})` may have in flight ([`MAX_IN_FLIGHT`]) stay under
+//! the browser's 64 KB keepalive budget.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use protocol::{Batch, Click, Event, PageLeave, PageView, Scroll};
+
+use crate::buffer::Buffer;
+use crate::capture::{Moves, Rage, ScrollDepth};
+use crate::selector::{self, PathNode};
+use crate::session::{PageClock, Session};
+
+pub const FLUSH_INTERVAL_MS: u64 = 5_000;
+pub const FLUSH_COUNT: usize = 40;
+pub const MAX_EVENTS: usize = 100;
+pub const MAX_BODY: usize = 16_000;
+pub const MAX_IN_FLIGHT: usize = 3;
+/// Longest string kept (URL, title, referrer, href), below the protocol's limit so
+/// a long URL never gets a whole batch refused.
+const MAX_STR: usize = 1_024;
+
+/// What the page looks like when the page view starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    pub url: String,
+    pub referrer: String,
+    pub title: String,
+    pub viewport: (u32, u32),
+    pub screen: (u32, u32),
+    pub doc: (u32, u32),
+    pub tz_offset_min: i32,
+    pub visible: bool,
+}
+
+/// A click as the edge reads it from the event and the DOM. There is no field for
+/// text: the edge never reads values or text content, and this type cannot carry
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClickInput {
+    pub x: i32,
+    pub y: i32,
+    pub cx: i32,
+    pub cy: i32,
+    pub button: u8,
+    /// Raw class names of the clicked element (filtered here).
+    pub classes: Vec<String>,
+    /// From the clicked element up to `<body>`; the first entry is the element.
+    pub path: Vec<PathNode>,
+    /// `href` of the nearest enclosing link.
+    pub href: Option<String>,
+}
+
+/// Who is recording: fixed for the tracker's life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub site_id: u32,
+    pub visitor_id: String,
+}
+
+pub struct Tracker {
+    who: Identity,
+    session: Session,
+    page_view_id: String,
+    page: PageInfo,
+    clock: PageClock,
+    buffer: Buffer,
+    moves: Moves,
+    rage: Rage,
+    scroll: ScrollDepth,
+    /// Bodies built early (a session that rolled mid-page), sent first.
+    ready: VecDeque<String>,
+    /// A page leave is in the buffer since the page was last visible.
+    left: bool,
+    ids: Box<dyn FnMut() -> String>,
+}
+
+impl fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracker")
+            .field("who", &self.who)
+            .field("session", &self.session)
+            .field("page_view_id", &self.page_view_id)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn clip(s: &str) -> String {
+    if s.len() <= MAX_STR {
+        return s.to_owned();
+    }
+    let mut end = MAX_STR;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+impl Tracker {
+    /// Starts recording: resumes or opens the session and records the page view.
+    pub fn start(
+        who: Identity,
+        session_cookie: Option<&str>,
+        page: PageInfo,
+        now: u64,
+        mut ids: Box<dyn FnMut() -> String>,
+    ) -> Self {
+        let session = Session::resume(session_cookie, now, ids());
+        let page_view_id = ids();
+        let clock = PageClock::new(now, page.visible);
+        let mut t = Self {
+            who,
+            session,
+            page_view_id,
+            page,
+            clock,
+            buffer: Buffer::default(),
+            moves: Moves::default(),
+            rage: Rage::default(),
+            scroll: ScrollDepth::default(),
+            ready: VecDeque::new(),
+            left: false,
+            ids,
+        };
+        t.record_page_view(now);
+        t
+    }
+
+    pub fn visitor_id(&self) -> &str {
+        &self.who.visitor_id
+    }
+
+    pub fn session_cookie(&self) -> String {
+        self.session.cookie_value()
+    }
+
+    fn record_page_view(&mut self, now: u64) {
+        let p = &self.page;
+        self.buffer.push(Event::PageView(PageView {
+            time: now,
+            url: clip(&p.url),
+            referrer: clip(&p.referrer),
+            title: clip(&p.title),
+            viewport_width: p.viewport.0,
+            viewport_height: p.viewport.1,
+            screen_width: p.screen.0,
+            screen_height: p.screen.1,
+            tz_offset_min: p.tz_offset_min,
+            doc_width: p.doc.0,
+            doc_height: p.doc.1,
+        }));
+    }
+
+    /// Activity at `now`: after 30 minutes idle the session rolls. What was
+    /// recorded belongs to the old session and is packed with its ids; the page
+    /// gets a fresh page view in the new session, so every session starts with one.
+    fn activity(&mut self, now: u64) {
+        if self.session.expired(now) {
+            self.seal(now);
+            while let Some(body) = self.build(now) {
+                self.ready.push_back(body);
+            }
+            let id = (self.ids)();
+            self.session.roll(now, id);
+            self.page_view_id = (self.ids)();
+            self.clock = PageClock::new(now, self.clock.is_visible());
+            self.scroll = ScrollDepth::default();
+            self.left = false;
+            self.record_page_view(now);
+        }
+        self.session.touch(now);
+    }
+
+    /// Records a click; true when enough is buffered to flush now.
+    pub fn click(&mut self, c: ClickInput, now: u64) -> bool {
+        self.activity(now);
+        let rage = self.rage.click(c.x, c.y, now);
+        let el = c.path.first();
+        self.buffer.push(Event::Click(Click {
+            time: now,
+            x: c.x,
+            y: c.y,
+            cx: c.cx,
+            cy: c.cy,
+            since_page_view_ms: now.saturating_sub(self.clock.started),
+            button: c.button,
+            tag: el.map_or_else(String::new, |n| n.tag.clone()),
+            element_id: el.and_then(|n| n.id.clone()).filter(|id| !selector::looks_generated(id)),
+            classes: selector::stable_classes(c.classes.iter().map(String::as_str)),
+            selector: clip(&selector::selector(&c.path)),
+            href: c.href.as_deref().map(clip),
+            rage,
+        }));
+        self.buffer.len() >= FLUSH_COUNT
+    }
+
+    /// Records a mouse move in page coordinates; true when a flush is due.
+    #[inline]
+    pub fn mouse_move(&mut self, x: i32, y: i32, now: u64) -> bool {
+        if let Some(list) = self.moves.feed(x, y, now) {
+            self.activity(now);
+            self.buffer.push(Event::Moves(list));
+            return self.buffer.len() >= FLUSH_COUNT;
+        }
+        false
+    }
+
+    pub fn scroll(&mut self, scroll_y: i32, viewport_h: i32, doc_h: i32) {
+        self.scroll.observe(scroll_y, viewport_h, doc_h);
+    }
+
+    /// The page was hidden (tab switch, app switch, or the first step of leaving):
+    /// time on page so far goes out now, since a hidden page may never come back.
+    pub fn hidden(&mut self, now: u64) {
+        self.clock.hidden(now);
+        self.leave(now);
+    }
+
+    pub fn visible(&mut self, now: u64) {
+        self.clock.visible(now);
+        self.left = false;
+    }
+
+    /// Records the page leave (time on page, deepest scroll) once per visible
+    /// stretch; the server keeps the last one of a page view.
+    pub fn leave(&mut self, now: u64) {
+        if self.left {
+            return;
+        }
+        self.left = true;
+        self.seal(now);
+        self.buffer.push(Event::PageLeave(PageLeave {
+            time: now,
+            duration_ms: self.clock.visible_ms(now),
+            scroll_depth: self.scroll.max_pct,
+        }));
+    }
+
+    /// Moves pending points and a deeper scroll into the buffer, before a flush.
+    pub fn seal(&mut self, now: u64) {
+        if let Some(list) = self.moves.close() {
+            self.buffer.push(Event::Moves(list));
+        }
+        if let Some((depth, y)) = self.scroll.take_deeper() {
+            self.buffer.push(Event::Scroll(Scroll { time: now, depth, y }));
+        }
+    }
+
+    /// The next request body to send, if anything waits. Call [`Tracker::seal`]
+    /// first when flushing on the timer or on leaving.
+    pub fn next_body(&mut self, now: u64) -> Option<String> {
+        self.ready.pop_front().or_else(|| self.build(now))
+    }
+
+    fn build(&mut self, now: u64) -> Option<String> {
+        let dropped = self.buffer.take_dropped();
+        if self.buffer.is_empty() && dropped == 0 {
+            return None;
+        }
+        let mut batch = Batch {
+            site_id: self.who.site_id,
+            visitor_id: self.who.visitor_id.clone(),
+            batch_id: (self.ids)(),
+            sent_at: now,
+            session_id: Some(self.session.id.clone()),
+            page_view_id: Some(self.page_view_id.clone()),
+            dropped,
+            events: self.buffer.take(MAX_EVENTS),
+        };
+        loop {
+            let body = crate::json::batch(&batch);
+            if body.len() <= MAX_BODY || batch.events.len() <= 1 {
+                return Some(body);
+            }
+            let back = batch.events.split_off(batch.events.len() / 2);
+            self.buffer.put_back(back);
+        }
+    }
+
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+}
+
+#[cfg(test)]
+#[path = "tracker_tests.rs"]
+mod tests;

@@ -1,0 +1,227 @@
+//! Unit tests of the recording core, reading back the JSON bodies it builds.
+
+use super::*;
+use crate::session::IDLE_MS;
+
+fn ids() -> Box<dyn FnMut() -> String> {
+    let mut n = 0u64;
+    Box::new(move || {
+        n += 1;
+        format!("{n:016x}")
+    })
+}
+
+fn page() -> PageInfo {
+    PageInfo {
+        url: "https://shop.example/products/tee".into(),
+        referrer: "https://shop.example/".into(),
+        title: "Tee".into(),
+        viewport: (1280, 800),
+        screen: (1920, 1080),
+        doc: (1280, 4000),
+        tz_offset_min: -60,
+        visible: true,
+    }
+}
+
+fn tracker(now: u64) -> Tracker {
+    let who = Identity { site_id: 7, visitor_id: "9f86d081884c7d65".into() };
+    Tracker::start(who, None, page(), now, ids())
+}
+
+fn node(tag: &str, id: Option<&str>, nth: u32, sib: bool) -> PathNode {
+    PathNode { tag: tag.into(), id: id.map(Into::into), nth_of_type: nth, has_same_type_sibling: sib }
+}
+
+fn click_at(x: i32, y: i32) -> ClickInput {
+    ClickInput {
+        x,
+        y,
+        cx: x,
+        cy: y - 100,
+        button: 0,
+        classes: vec!["btn".into(), "css-1x2y3z".into()],
+        path: vec![
+            node("a", Some("ember42"), 2, true),
+            node("div", None, 1, false),
+            node("body", None, 1, false),
+        ],
+        href: Some("/cart".into()),
+    }
+}
+
+fn drain(t: &mut Tracker, now: u64) -> Vec<Batch> {
+    t.seal(now);
+    std::iter::from_fn(|| t.next_body(now))
+        .map(|b| {
+            assert!(b.len() <= MAX_BODY, "body of {} bytes", b.len());
+            let batch: Batch = serde_json::from_str(&b).expect("valid batch");
+            batch.validate(&protocol::Limits::default()).expect("within limits");
+            batch
+        })
+        .collect()
+}
+
+fn events(batches: &[Batch]) -> Vec<Event> {
+    batches.iter().flat_map(|b| b.events.clone()).collect()
+}
+
+#[test]
+fn starting_records_a_page_view_with_the_page_fields() {
+    let mut t = tracker(1_000);
+    let batches = drain(&mut t, 1_500);
+    assert_eq!(batches.len(), 1);
+    let b = &batches[0];
+    assert_eq!((b.site_id, b.visitor_id.as_str(), b.sent_at), (7, "9f86d081884c7d65", 1_500));
+    assert!(b.session_id.as_deref().is_some_and(protocol::is_hex16));
+    assert!(b.page_view_id.as_deref().is_some_and(protocol::is_hex16));
+    let Event::PageView(pv) = &b.events[0] else { panic!("{:?}", b.events) };
+    assert_eq!(pv.url, "https://shop.example/products/tee");
+    assert_eq!(
+        (pv.viewport_width, pv.screen_height, pv.doc_height, pv.tz_offset_min),
+        (1280, 1080, 4000, -60)
+    );
+    assert!(t.next_body(2_000).is_none(), "nothing left to send");
+}
+
+#[test]
+fn clicks_carry_coordinates_element_and_time_since_page_view() {
+    let mut t = tracker(1_000);
+    t.click(click_at(40, 900), 3_000);
+    let evs = events(&drain(&mut t, 3_000));
+    let Event::Click(c) = &evs[1] else { panic!("{evs:?}") };
+    assert_eq!((c.x, c.y, c.cx, c.cy, c.since_page_view_ms), (40, 900, 40, 800, 2_000));
+    assert_eq!(c.tag, "a");
+    assert_eq!(c.element_id, None, "generated id dropped");
+    assert_eq!(c.classes, ["btn"]);
+    assert_eq!(c.selector, "body > div > a:nth-of-type(2)");
+    assert_eq!(c.href.as_deref(), Some("/cart"));
+    assert!(!c.rage);
+}
+
+#[test]
+fn repeated_clicks_in_one_spot_are_flagged_as_rage() {
+    let mut t = tracker(0);
+    for i in 0..4 {
+        t.click(click_at(100, 100), 100 + i * 150);
+    }
+    let rage: Vec<bool> = events(&drain(&mut t, 1_000))
+        .iter()
+        .filter_map(|e| if let Event::Click(c) = e { Some(c.rage) } else { None })
+        .collect();
+    assert_eq!(rage, [false, false, true, true]);
+}
+
+#[test]
+fn moves_are_merged_into_point_lists() {
+    let mut t = tracker(0);
+    for i in 0..1_000u64 {
+        t.mouse_move((i * 7 % 1200) as i32, (i * 3) as i32, 10 + i * 10);
+    }
+    let evs = events(&drain(&mut t, 20_000));
+    let points: usize = evs.iter().map(|e| if let Event::Moves(m) = e { m.points.len() } else { 0 }).sum();
+    // 10 s of moves every 10 ms: at most one point per 50 ms, plus the resting point.
+    assert!((150..=201).contains(&points), "{points} points");
+    assert!(evs.iter().filter(|e| e.kind() == "m").count() <= 4);
+}
+
+#[test]
+fn a_count_of_events_asks_for_a_flush() {
+    let mut t = tracker(0);
+    let asks: Vec<bool> =
+        (0..FLUSH_COUNT as u64).map(|i| t.click(click_at(i as i32 * 100, 0), 2_000 * i)).collect();
+    // The page view is the first buffered event, so the 39th click reaches 40.
+    assert_eq!(asks.iter().position(|&a| a), Some(FLUSH_COUNT - 2));
+}
+
+#[test]
+fn large_buffers_are_split_into_bodies_under_the_keepalive_budget() {
+    let mut t = tracker(0);
+    for i in 0..300u64 {
+        let mut c = click_at(i as i32, 0);
+        c.href = Some(format!("/products/{}", "x".repeat(400)));
+        t.click(c, 2_000 * i);
+    }
+    let batches = drain(&mut t, 1_000_000);
+    assert!(batches.len() >= 9, "{} batches", batches.len());
+    let ids: std::collections::HashSet<_> = batches.iter().map(|b| b.batch_id.clone()).collect();
+    assert_eq!(ids.len(), batches.len(), "batch ids are unique");
+    assert_eq!(events(&batches).len(), 301);
+}
+
+#[test]
+fn long_strings_are_clipped_below_the_protocol_limit() {
+    let mut t = tracker(0);
+    let mut c = click_at(0, 0);
+    c.href = Some("é".repeat(3_000));
+    t.click(c, 10);
+    let evs = events(&drain(&mut t, 20));
+    let Event::Click(c) = &evs[1] else { panic!() };
+    assert!(c.href.as_ref().is_some_and(|h| h.len() <= MAX_STR));
+}
+
+#[test]
+fn hiding_the_page_records_visible_time_and_scroll_depth_once() {
+    let mut t = tracker(0);
+    t.scroll(1_200, 800, 4_000);
+    t.hidden(10_000);
+    t.hidden(10_500);
+    t.visible(60_000);
+    t.leave(65_000);
+    let leaves: Vec<(u64, u8)> = events(&drain(&mut t, 70_000))
+        .iter()
+        .filter_map(
+            |e| if let Event::PageLeave(l) = e { Some((l.duration_ms, l.scroll_depth)) } else { None },
+        )
+        .collect();
+    assert_eq!(leaves, [(10_000, 50), (15_000, 50)]);
+}
+
+#[test]
+fn deeper_scrolls_are_reported_once_per_flush() {
+    let mut t = tracker(0);
+    t.scroll(0, 800, 4_000);
+    t.scroll(2_000, 800, 4_000);
+    let first = events(&drain(&mut t, 100));
+    t.scroll(1_000, 800, 4_000);
+    let second = events(&drain(&mut t, 200));
+    let depth: Vec<u8> =
+        first.iter().filter_map(|e| if let Event::Scroll(s) = e { Some(s.depth) } else { None }).collect();
+    assert_eq!(depth, [70]);
+    assert!(second.is_empty(), "{second:?}");
+}
+
+#[test]
+fn a_session_rolls_after_30_minutes_idle_with_a_new_page_view() {
+    let mut t = tracker(0);
+    t.click(click_at(1, 1), 1_000);
+    t.click(click_at(1, 1), 1_000 + IDLE_MS + 1);
+    let batches = drain(&mut t, 1_000 + IDLE_MS + 2);
+    assert_eq!(batches.len(), 2);
+    assert_ne!(batches[0].session_id, batches[1].session_id);
+    assert_ne!(batches[0].page_view_id, batches[1].page_view_id);
+    let kinds = |b: &Batch| b.events.iter().map(Event::kind).collect::<Vec<_>>();
+    assert_eq!(kinds(&batches[0]), ["pv", "c"]);
+    assert_eq!(kinds(&batches[1]), ["pv", "c"]);
+}
+
+#[test]
+fn a_session_resumes_from_its_cookie_across_pages() {
+    let first = tracker(0);
+    let cookie = first.session_cookie();
+    let who = Identity { site_id: 7, visitor_id: "9f86d081884c7d65".into() };
+    let mut second = Tracker::start(who, Some(&cookie), page(), 60_000, ids());
+    let b = drain(&mut second, 60_001);
+    assert_eq!(b[0].session_id.as_deref(), cookie.split('.').next());
+}
+
+#[test]
+fn drops_are_reported_in_the_next_batch() {
+    let mut t = tracker(0);
+    for i in 0..(crate::buffer::CAPACITY as u64 + 25) {
+        t.click(click_at((i * 50) as i32, 0), 2_000 * i);
+    }
+    let batches = drain(&mut t, 10_000_000);
+    assert_eq!(batches[0].dropped, 26, "25 clicks over capacity plus the page view slot");
+    assert!(batches[1..].iter().all(|b| b.dropped == 0));
+}

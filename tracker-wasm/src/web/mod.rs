@@ -1,0 +1,298 @@
+//! The wasm edge: boot, consent wiring, the recording listeners, cookies and
+//! `fetch`. Everything it decides is delegated to the pure core.
+//!
+//! State lives in one thread-local `App`. Handlers borrow it briefly and never
+//! call page scripts while holding it: the pixel hand-off runs after the borrow
+//! ends, since a page listener may react by changing consent, which re-enters.
+
+mod listen;
+mod page;
+mod shopify;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, MouseEvent, RequestCredentials, RequestInit, RequestMode, Window};
+
+use crate::config::Config;
+use crate::consent::{Consent, Phase, Step};
+use crate::ids;
+use crate::session::IDLE_MS;
+use crate::tracker::{Identity, Tracker, FLUSH_INTERVAL_MS, MAX_IN_FLIGHT};
+use listen::{Interval, Listener};
+
+/// The session cookie: `<session id>.<last active ms>`; expires with the session.
+const SESSION_COOKIE: &str = "_lummmen_ses";
+/// The random visitor id used when consent is given but `consentId()` is empty.
+const RANDOM_ID_COOKIE: &str = "_lummmen_rid";
+/// 13 months, the usual ceiling for analytics cookies in the EU.
+const ID_MAX_AGE_S: u32 = 395 * 24 * 3600;
+
+thread_local! {
+    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+struct App {
+    config: Config,
+    window: Window,
+    document: Document,
+    consent: Consent,
+    recording: Option<Recording>,
+    in_flight: Rc<Cell<usize>>,
+    /// Shared by every request's settle: counts it out of flight.
+    settle: Closure<dyn FnMut(JsValue)>,
+    _consent_listener: Option<Listener>,
+}
+
+struct Recording {
+    tracker: Tracker,
+    _listeners: Vec<Listener>,
+    _timer: Option<Interval>,
+}
+
+fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
+    APP.with(|cell| cell.try_borrow_mut().ok()?.as_mut().map(f))
+}
+
+fn set_phase(document: &Document, phase: Phase) {
+    if let Some(root) = document.document_element() {
+        let _ = root.set_attribute("data-lummmen-state", phase.as_str());
+    }
+}
+
+/// Starts the tracker. Called by the loader with the embed's data attributes.
+///
+/// Marks the document element `data-lummmen="ready"` and fires `lummmen:ready` once
+/// booted; `data-lummmen-state` then says `waiting` (for consent), `tracking` or
+/// `excluded` (outside the sample). Until consent, the only listener is the one for
+/// `visitorConsentCollected`: nothing is recorded, sent or stored. A bad
+/// configuration is reported on the console and leaves the page untouched.
+#[wasm_bindgen]
+pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> {
+    let config = match Config::parse(site_id, endpoint, sample) {
+        Ok(c) => c,
+        Err(e) => {
+            web_sys::console::warn_1(&JsValue::from_str(e.message()));
+            return Ok(());
+        }
+    };
+    if APP.with(|a| a.borrow().is_some()) {
+        return Ok(()); // the embed rendered twice: one tracker is enough
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let consent_listener = Listener::new(&document, "visitorConsentCollected", false, true, |e| {
+        if let Some(allowed) = shopify::allowed_in_detail(&e) {
+            on_consent(allowed);
+        }
+    });
+    let in_flight = Rc::new(Cell::new(0usize));
+    let counter = in_flight.clone();
+    let settle = Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get().saturating_sub(1)));
+    let site = config.site_id;
+    APP.with(|a| {
+        *a.borrow_mut() = Some(App {
+            config,
+            window: window.clone(),
+            document: document.clone(),
+            consent: Consent::default(),
+            recording: None,
+            in_flight,
+            settle,
+            _consent_listener: consent_listener,
+        })
+    });
+    set_phase(&document, Phase::Waiting);
+    if let Some(root) = document.document_element() {
+        root.set_attribute("data-lummmen", "ready")?;
+    }
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&JsValue::from_f64(f64::from(site)));
+    let ready = web_sys::CustomEvent::new_with_event_init_dict("lummmen:ready", &init)?;
+    document.dispatch_event(&ready)?;
+
+    match shopify::customer_privacy(&window) {
+        Some(privacy) => on_consent(shopify::analytics_allowed(&privacy)),
+        None => {
+            // The theme did not load the consent API: ask Shopify for it. Without
+            // `loadFeatures` either, only a `visitorConsentCollected` event can start us.
+            let w = window.clone();
+            shopify::load_consent_api(&window, move || {
+                if let Some(privacy) = shopify::customer_privacy(&w) {
+                    on_consent(shopify::analytics_allowed(&privacy));
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn on_consent(allowed: bool) {
+    match with_app(|app| app.consent.update(allowed)) {
+        Some(Step::Start) => {
+            if let Some(Some((window, document, visitor, site))) = with_app(App::start) {
+                shopify::announce(&window, &document, &visitor, site);
+            }
+        }
+        Some(Step::Stop) => {
+            with_app(App::stop);
+        }
+        _ => {}
+    }
+}
+
+impl App {
+    /// Consent given: derive the visitor id, decide the sample, start recording.
+    /// Returns what the pixel hand-off needs, done after the borrow ends.
+    fn start(&mut self) -> Option<(Window, Document, String, u32)> {
+        let d = &self.document;
+        let consent_id =
+            shopify::customer_privacy(&self.window).map(|p| shopify::consent_id(&p)).unwrap_or_default();
+        let visitor = ids::visitor_id(&consent_id).unwrap_or_else(|| {
+            // Consent without a consent id: a random id in a first-party cookie.
+            let kept = page::get_cookie(d, RANDOM_ID_COOKIE).filter(|v| protocol::is_hex16(v));
+            let id = kept.unwrap_or_else(|| page::random_id(&self.window));
+            page::set_cookie(d, RANDOM_ID_COOKIE, &id, ID_MAX_AGE_S);
+            id
+        });
+        if !ids::in_sample(&visitor, self.config.sample) {
+            for name in [protocol::cookies::VISITOR, protocol::cookies::SITE, SESSION_COOKIE] {
+                page::delete_cookie(d, name);
+            }
+            set_phase(d, Phase::Excluded);
+            return None;
+        }
+        let site = self.config.site_id;
+        let w = self.window.clone();
+        let tracker = Tracker::start(
+            Identity { site_id: site, visitor_id: visitor.clone() },
+            page::get_cookie(d, SESSION_COOKIE).as_deref(),
+            page::page_info(&self.window, d),
+            page::now(),
+            Box::new(move || page::random_id(&w)),
+        );
+        page::set_cookie(d, protocol::cookies::VISITOR, &visitor, ID_MAX_AGE_S);
+        page::set_cookie(d, protocol::cookies::SITE, &site.to_string(), ID_MAX_AGE_S);
+        self.recording = Some(Recording {
+            tracker,
+            _listeners: listeners(&self.window, d),
+            _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, || {
+                with_app(|app| app.flush(true));
+            }),
+        });
+        set_phase(d, Phase::Tracking);
+        // The page view goes out at once: a shopper who bounces is still counted.
+        self.flush(false);
+        Some((self.window.clone(), self.document.clone(), visitor, site))
+    }
+
+    /// Consent withdrawn: listeners and timer go with the recording, the buffer is
+    /// dropped unsent, and our cookies are deleted.
+    fn stop(&mut self) {
+        self.recording = None;
+        for name in [protocol::cookies::VISITOR, protocol::cookies::SITE, SESSION_COOKIE, RANDOM_ID_COOKIE] {
+            page::delete_cookie(&self.document, name);
+        }
+        set_phase(&self.document, Phase::Waiting);
+    }
+
+    /// Sends what is buffered, as far as the keepalive budget allows; `seal` also
+    /// closes the open move list and reports a deeper scroll.
+    fn flush(&mut self, seal: bool) {
+        let Some(rec) = self.recording.as_mut() else { return };
+        let now = page::now();
+        if seal {
+            rec.tracker.seal(now);
+        }
+        while self.in_flight.get() < MAX_IN_FLIGHT {
+            let Some(body) = rec.tracker.next_body(now) else { break };
+            let init = RequestInit::new();
+            init.set_method("POST");
+            init.set_body(&JsValue::from_str(&body));
+            // Survives the page unloading; `no-cors` with a text body is a simple
+            // request, so a collector on another origin needs no preflight.
+            // (web-sys has no setter for `keepalive`.)
+            let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+            init.set_mode(RequestMode::NoCors);
+            init.set_credentials(RequestCredentials::Omit);
+            let request = self.window.fetch_with_str_and_init(&self.config.endpoint, &init);
+            self.in_flight.set(self.in_flight.get() + 1);
+            let _ = request.then2(&self.settle, &self.settle);
+        }
+        page::set_cookie(
+            &self.document,
+            SESSION_COOKIE,
+            &rec.tracker.session_cookie(),
+            (IDLE_MS / 1_000) as u32,
+        );
+    }
+
+    fn record(&mut self, f: impl FnOnce(&mut Tracker, u64) -> bool) {
+        let due = match self.recording.as_mut() {
+            Some(rec) => f(&mut rec.tracker, page::now()),
+            None => false,
+        };
+        if due {
+            self.flush(false);
+        }
+    }
+}
+
+/// The recording listeners, attached only once consent is given.
+fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
+    let doc = document.clone();
+    let win = window.clone();
+    let hide_doc = document.clone();
+    [
+        Listener::new(document, "click", true, true, |e| {
+            let Some(input) = e.dyn_ref::<MouseEvent>().and_then(page::click_input) else { return };
+            with_app(|app| app.record(|t, now| t.click(input, now)));
+        }),
+        Listener::new(document, "mousemove", true, true, |e| {
+            let e: &MouseEvent = e.unchecked_ref();
+            let (x, y) = (e.page_x(), e.page_y());
+            with_app(|app| app.record(|t, now| t.mouse_move(x, y, now)));
+        }),
+        Listener::new(window, "scroll", false, true, move |_| {
+            let y = win.scroll_y().unwrap_or(0.0) as i32;
+            let vh = win.inner_height().ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i32;
+            let dh = doc.document_element().map_or(0, |e| e.scroll_height());
+            with_app(|app| {
+                app.record(|t, _| {
+                    t.scroll(y, vh, dh);
+                    false
+                })
+            });
+        }),
+        Listener::new(document, "visibilitychange", false, true, move |_| {
+            let visible = page::is_visible(&hide_doc);
+            with_app(|app| {
+                app.record(|t, now| {
+                    if visible {
+                        t.visible(now)
+                    } else {
+                        t.hidden(now)
+                    }
+                    false
+                });
+                if !visible {
+                    app.flush(true);
+                }
+            });
+        }),
+        Listener::new(window, "pagehide", false, true, |_| {
+            with_app(|app| {
+                app.record(|t, now| {
+                    t.leave(now);
+                    false
+                });
+                app.flush(true);
+            });
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

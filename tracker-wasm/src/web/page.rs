@@ -1,0 +1,149 @@
+//! Reading the page: page info for a page view, the clicked element, cookies and
+//! random bytes. Never reads values, text content or keys.
+
+use js_sys::Date;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlDocument, MouseEvent, Window};
+
+use crate::selector::PathNode;
+use crate::tracker::{ClickInput, PageInfo};
+
+/// Steps walked up from a clicked element, as deep as a selector goes.
+const MAX_PATH: usize = 16;
+
+pub fn now() -> u64 {
+    // Date.now() is a whole number of ms, far below 2^53.
+    Date::now() as u64
+}
+
+fn px(v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>) -> u32 {
+    v.ok().and_then(|v| v.as_f64()).map_or(0, |f| f.max(0.0) as u32)
+}
+
+pub fn page_info(window: &Window, document: &Document) -> PageInfo {
+    let location = window.location();
+    let mut url = location.href().unwrap_or_default();
+    if let Some(i) = url.find('#') {
+        url.truncate(i);
+    }
+    let (sw, sh) = window
+        .screen()
+        .map_or((0, 0), |s| (s.width().unwrap_or(0).max(0) as u32, s.height().unwrap_or(0).max(0) as u32));
+    let doc = document
+        .document_element()
+        .map_or((0, 0), |e| (e.scroll_width().max(0) as u32, e.scroll_height().max(0) as u32));
+    PageInfo {
+        url,
+        referrer: document.referrer(),
+        title: document.title(),
+        viewport: (px(window.inner_width()), px(window.inner_height())),
+        screen: (sw, sh),
+        doc,
+        tz_offset_min: Date::new_0().get_timezone_offset() as i32,
+        visible: is_visible(document),
+    }
+}
+
+pub fn is_visible(document: &Document) -> bool {
+    document.visibility_state() == web_sys::VisibilityState::Visible
+}
+
+/// The click as the core needs it: coordinates, button, and the element's tag,
+/// id, classes and position up to `<body>`.
+pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
+    let target: Element = e.target()?.dyn_into().ok()?;
+    let classes = target
+        .get_attribute("class")
+        .map(|c| c.split_ascii_whitespace().take(16).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let href = target.closest("a[href]").ok().flatten().and_then(|a| a.get_attribute("href"));
+    let mut path = Vec::new();
+    let mut cur = Some(target);
+    while let Some(el) = cur {
+        let tag = el.local_name();
+        if tag == "html" || path.len() >= MAX_PATH {
+            break;
+        }
+        let id = Some(el.id()).filter(|s| !s.is_empty());
+        let stop = tag == "body" || id.as_deref().is_some_and(crate::selector::usable_id);
+        let (nth_of_type, has_same_type_sibling) = if stop { (1, false) } else { position(&el, &tag) };
+        cur = el.parent_element();
+        path.push(PathNode { tag, id, nth_of_type, has_same_type_sibling });
+        if stop {
+            break;
+        }
+    }
+    Some(ClickInput {
+        x: e.page_x(),
+        y: e.page_y(),
+        cx: e.client_x(),
+        cy: e.client_y(),
+        button: u8::try_from(e.button()).unwrap_or(0),
+        classes,
+        path,
+        href,
+    })
+}
+
+/// 1-based index among same-tag siblings, and whether there are any.
+fn position(el: &Element, tag: &str) -> (u32, bool) {
+    let mut nth = 1;
+    let mut prev = el.previous_element_sibling();
+    while let Some(p) = prev {
+        if p.local_name() == tag {
+            nth += 1;
+        }
+        prev = p.previous_element_sibling();
+    }
+    if nth > 1 {
+        return (nth, true);
+    }
+    let mut next = el.next_element_sibling();
+    while let Some(n) = next {
+        if n.local_name() == tag {
+            return (1, true);
+        }
+        next = n.next_element_sibling();
+    }
+    (1, false)
+}
+
+pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
+    let all = document.dyn_ref::<HtmlDocument>()?.cookie().ok()?;
+    all.split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A first-party cookie for the whole shop (path `/`), Lax so it comes along on
+/// the shopper's own navigation, Secure on https.
+pub fn set_cookie(document: &Document, name: &str, value: &str, max_age_s: u32) {
+    let secure = document.location().and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
+    let mut cookie = String::with_capacity(80);
+    for part in [name, "=", value, "; path=/; max-age="] {
+        cookie.push_str(part);
+    }
+    crate::json::push_uint(&mut cookie, u64::from(max_age_s));
+    cookie.push_str(if secure { "; SameSite=Lax; Secure" } else { "; SameSite=Lax" });
+    if let Some(d) = document.dyn_ref::<HtmlDocument>() {
+        let _ = d.set_cookie(&cookie);
+    }
+}
+
+pub fn delete_cookie(document: &Document, name: &str) {
+    if get_cookie(document, name).is_some() {
+        set_cookie(document, name, "", 0);
+    }
+}
+
+pub fn random_id(window: &Window) -> String {
+    let mut bytes = [0u8; 8];
+    let filled = window.crypto().ok().is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    crate::ids::id_from(bytes)
+}
