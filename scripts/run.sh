@@ -11,4 +11,6 @@ cargo xtask build
 cargo build --release -q -p lummmen-server
 listen=${LUMMMEN_LISTEN:-127.0.0.1:8080}
 echo "Lummmen on http://$listen/ : demo storefront http://$listen/demo/ , admin http://$listen/admin/"
-exec target/release/lummmen-server --listen "$listen" "$@"
+# --seed-demo: the demo storefront posts with site id 1; create that project
+# ("Demo shop", sample 100) in a fresh data directory.
+exec target/release/lummmen-server --listen "$listen" --seed-demo "$@"

@@ -27,17 +27,99 @@ pub struct Config {
     /// `/assets/` the way Shopify serves the theme app extension's assets.
     #[arg(long, env = "LUMMMEN_ASSETS_DIR", default_value = "extensions/lummmen-theme/assets")]
     pub assets_dir: PathBuf,
+
+    // --- ingest (see `crate::ingest`) ---
+    /// ClickHouse HTTP URL (e.g. http://127.0.0.1:8123). When unset, events go to the
+    /// embedded SQLite database `<data-dir>/events.db`.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_URL")]
+    pub clickhouse_url: Option<String>,
+
+    /// ClickHouse database; created at start when missing.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_DATABASE", default_value = "lummmen")]
+    pub clickhouse_database: String,
+
+    /// ClickHouse user.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_USER")]
+    pub clickhouse_user: Option<String>,
+
+    /// ClickHouse password.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_PASSWORD", hide_env_values = true)]
+    pub clickhouse_password: Option<String>,
+
+    /// At start, create the demo project (site id 1, "Demo shop", sample 100) when
+    /// no project has id 1; `scripts/run.sh` passes it so the demo storefront works.
+    #[arg(long, env = "LUMMMEN_SEED_DEMO")]
+    pub seed_demo: bool,
+
+    /// Largest accepted request body on /collect, in bytes, as sent (compressed or not).
+    #[arg(long, env = "LUMMMEN_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Largest body after gzip decompression, in bytes; a body that expands more
+    /// than 100-fold is refused as well.
+    #[arg(long, env = "LUMMMEN_MAX_DECODED_BYTES", default_value_t = 1024 * 1024)]
+    pub max_decoded_bytes: usize,
+
+    /// Largest spool (accepted batches not yet stored), in bytes; past it /collect
+    /// answers 503 with Retry-After.
+    #[arg(long, env = "LUMMMEN_SPOOL_MAX_BYTES", default_value_t = 1 << 30)]
+    pub spool_max_bytes: u64,
+
+    /// Most events per storage insert; the drainer groups spooled batches up to it.
+    #[arg(long, env = "LUMMMEN_INSERT_MAX_EVENTS", default_value_t = 50_000)]
+    pub insert_max_events: usize,
+
+    /// Requests per second allowed per site and client address (0 disables the
+    /// limit); bursts up to twice that. Past it /collect answers 429 with Retry-After.
+    #[arg(long, env = "LUMMMEN_RATE_LIMIT", default_value_t = 20)]
+    pub rate_limit: u32,
+
+    /// Matomo URL to relay page views and ecommerce events to, with the HTTP
+    /// Tracking API (`{url}/matomo.php`); unset disables the relay.
+    #[arg(long, env = "LUMMMEN_MATOMO_URL")]
+    pub matomo_url: Option<String>,
+
+    /// Matomo `token_auth`, needed to set the visitor id and event time (`cid`, `cdt`).
+    #[arg(long, env = "LUMMMEN_MATOMO_TOKEN", hide_env_values = true)]
+    pub matomo_token: Option<String>,
+
+    /// On shutdown, how long to keep draining the spool into storage, in seconds;
+    /// what is left is drained after the next start.
+    #[arg(long, env = "LUMMMEN_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+    pub shutdown_drain_secs: u64,
 }
 
 impl Config {
     /// A configuration for tests: loopback on an ephemeral port, paths relative to
-    /// the workspace root.
+    /// the workspace root, SQLite storage, the demo project (site id 1) seeded, no
+    /// rate limit.
     pub fn for_tests(workspace_root: &std::path::Path, data_dir: PathBuf) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             www_dir: workspace_root.join("www"),
             assets_dir: workspace_root.join("extensions/lummmen-theme/assets"),
+            clickhouse_url: None,
+            clickhouse_database: "lummmen".into(),
+            clickhouse_user: None,
+            clickhouse_password: None,
+            seed_demo: true,
+            max_body_bytes: 256 * 1024,
+            max_decoded_bytes: 1024 * 1024,
+            spool_max_bytes: 1 << 30,
+            insert_max_events: 50_000,
+            rate_limit: 0,
+            matomo_url: None,
+            matomo_token: None,
+            shutdown_drain_secs: 10,
         }
+    }
+
+    /// Stores events in ClickHouse at `url`, in `database` (tests give each run its
+    /// own database).
+    pub fn with_clickhouse(mut self, url: &str, database: &str) -> Self {
+        self.clickhouse_url = Some(url.to_string());
+        self.clickhouse_database = database.to_string();
+        self
     }
 }

@@ -5,11 +5,19 @@
 //! - [`router`]: every route in one place.
 //! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
 //! - [`server`]: binds, serves, shuts down gracefully.
+//! - [`projects`]: projects (site ids, shops), in `<data_dir>/lummmen.db`.
+//! - [`ingest`]: `/collect`: decoding, validation, rate limits, metrics.
+//! - [`store`]: the event storage trait, SQLite and ClickHouse.
+//! - [`cli`]: the `lummmen-server` command line (serve, manage projects).
 
+pub mod cli;
 pub mod config;
 pub mod health;
+pub mod ingest;
+pub mod projects;
 pub mod router;
 pub mod server;
+pub mod store;
 
 pub use config::Config;
 pub use server::{serve, ServerHandle};

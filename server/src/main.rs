@@ -1,9 +1,10 @@
 //! `lummmen-server`: reads the configuration, sets up logging, serves until
-//! Ctrl-C or SIGTERM.
+//! Ctrl-C or SIGTERM; or runs an operator subcommand (`projects ...`).
 
 use anyhow::Context;
 use clap::Parser;
-use lummmen_server::{serve, Config};
+use lummmen_server::cli::{run_projects, Cli, Command};
+use lummmen_server::serve;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,7 +12,11 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    let config = Config::parse();
+    let Cli { config, command } = Cli::parse();
+    if let Some(Command::Projects { command }) = command {
+        println!("{}", run_projects(&config, command)?);
+        return Ok(());
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

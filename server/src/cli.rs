@@ -1,0 +1,108 @@
+//! The `lummmen-server` command line: serving (the default) and the operator's
+//! project management (`projects add|set|list|remove`), which works on the same
+//! `<data-dir>/lummmen.db` as a running server.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::projects::{Project, ProjectError, ProjectStore};
+
+/// Lummmen's backend: receives tracker and pixel batches, stores them, serves the
+/// merchant's admin page and a demo storefront. Options go before the subcommand:
+/// `lummmen-server --data-dir data projects list`.
+#[derive(Debug, Parser)]
+#[command(name = "lummmen-server", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve (the default when no subcommand is given).
+    Serve,
+    /// Manage projects (site ids, names, sampling, shops).
+    Projects {
+        #[command(subcommand)]
+        command: ProjectsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// Create a project (or replace it, when --id names an existing one).
+    Add {
+        /// Site id (the Matomo site id); default: one more than the largest.
+        #[arg(long)]
+        id: Option<u32>,
+        #[arg(long)]
+        name: String,
+        /// Percentage of visitors tracked.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+        sample: u8,
+        /// A myshopify domain of the project (repeatable), e.g. demo-shop.myshopify.com.
+        #[arg(long = "shop")]
+        shops: Vec<String>,
+    },
+    /// Change a project's name, sampling or shops.
+    Set {
+        id: u32,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        sample: Option<u8>,
+        /// Add a shop (repeatable).
+        #[arg(long = "add-shop")]
+        add_shops: Vec<String>,
+        /// Remove a shop (repeatable).
+        #[arg(long = "remove-shop")]
+        remove_shops: Vec<String>,
+    },
+    /// List projects as JSON lines.
+    List,
+    /// Delete a project (its stored events stay until deleted separately).
+    Remove { id: u32 },
+}
+
+/// Runs a projects subcommand; answers what to print.
+pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String, ProjectError> {
+    let store = ProjectStore::open(&config.data_dir)?;
+    let json = |p: &Project| serde_json::to_string(p).unwrap_or_default();
+    match command {
+        ProjectsCommand::Add { id: Some(id), name, sample, shops } => {
+            let p = Project { id, name, sample, shops };
+            store.upsert(&p)?;
+            Ok(json(&p))
+        }
+        ProjectsCommand::Add { id: None, name, sample, shops } => {
+            Ok(json(&store.create(&name, sample, shops)?))
+        }
+        ProjectsCommand::Set { id, name, sample, add_shops, remove_shops } => {
+            let mut p = store.get(id)?.ok_or(ProjectError::NotFound(id))?;
+            if let Some(name) = name {
+                p.name = name;
+            }
+            if let Some(sample) = sample {
+                p.sample = sample;
+            }
+            p.shops.retain(|s| !remove_shops.contains(s));
+            for s in add_shops {
+                if !p.shops.contains(&s) {
+                    p.shops.push(s);
+                }
+            }
+            store.upsert(&p)?;
+            Ok(json(&p))
+        }
+        ProjectsCommand::List => Ok(store.list()?.iter().map(json).collect::<Vec<_>>().join("\n")),
+        ProjectsCommand::Remove { id } => {
+            if store.delete(id)? {
+                Ok(format!("removed project {id}"))
+            } else {
+                Err(ProjectError::NotFound(id))
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `POST /collect` and its CORS preflight: the thin HTTP edge around the pure
+//! decoding path, the project lookup, the rate limiter and the spool.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::decode::{decode, DecodeLimits};
+use super::error::IngestError;
+use super::Ingest;
+use crate::projects::Project;
+
+/// `POST /collect`: a [`protocol::Batch`] as JSON. Answers 200
+/// `{"ok":true,"events":N}` once the batch is durable in the spool.
+pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut project_for_cors = None;
+    let result = async {
+        let batch = read_batch(&ingest, &parts.headers, body).await?;
+        let project = ingest.project(batch.site_id).await?;
+        project_for_cors = Some(project);
+        if let Some(ip) = client {
+            ingest.rate_limit(batch.site_id, ip)?;
+        }
+        ingest.accept(batch).await
+    }
+    .await;
+    let mut res = match result {
+        Ok(events) => {
+            ingest.metrics().accepted(events);
+            (StatusCode::OK, Json(serde_json::json!({ "ok": true, "events": events }))).into_response()
+        }
+        Err(e) => {
+            ingest.metrics().rejected(e.code());
+            if e.status().is_server_error() {
+                tracing::error!(error = %e, "collect failed");
+            } else {
+                tracing::debug!(error = %e, "collect rejected");
+            }
+            e.into_response()
+        }
+    };
+    let allowed = match (&origin, &project_for_cors) {
+        (Some(o), Some(p)) => origin_allowed(o, p),
+        (Some(o), None) => ingest.origin_of_any_project(o).await,
+        _ => false,
+    };
+    if let (true, Some(o)) = (allowed, origin) {
+        add_cors(res.headers_mut(), &o);
+    }
+    res
+}
+
+async fn read_batch(
+    ingest: &Ingest,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<protocol::Batch, IngestError> {
+    let max_body = ingest.max_body();
+    let bytes = axum::body::to_bytes(body, max_body)
+        .await
+        .map_err(|_| IngestError::BodyTooLarge { max: max_body })?;
+    let ct = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("invalid"));
+    let enc = headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("invalid"));
+    let limits = DecodeLimits { max_decoded: ingest.max_decoded(), batch: ingest.limits() };
+    // Decompression and parsing are CPU work: keep them off the async workers
+    // only when the body is big enough to matter.
+    if bytes.len() > 64 * 1024 {
+        let (ct, enc) = (ct.map(str::to_string), enc.map(str::to_string));
+        tokio::task::spawn_blocking(move || decode(ct.as_deref(), enc.as_deref(), &bytes, &limits))
+            .await
+            .map_err(|e| IngestError::Internal(e.to_string()))?
+    } else {
+        decode(ct, enc, &bytes, &limits)
+    }
+}
+
+/// `OPTIONS /collect`: CORS preflight, for senders that use `application/json`
+/// or `Content-Encoding` (beacons with `text/plain` need none).
+pub async fn preflight(State(ingest): State<Ingest>, headers: HeaderMap) -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if ingest.origin_of_any_project(origin).await {
+            add_cors(res.headers_mut(), origin);
+            let h = res.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type, content-encoding"),
+            );
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        }
+    }
+    res
+}
+
+/// Whether `origin` is the storefront of one of the project's shops.
+pub fn origin_allowed(origin: &str, project: &Project) -> bool {
+    origin.strip_prefix("https://").is_some_and(|host| project.shops.iter().any(|s| s == host))
+}
+
+fn add_cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}

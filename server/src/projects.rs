@@ -1,0 +1,259 @@
+//! Projects: one per merchant site, keyed by its Matomo site id, with the shops
+//! (myshopify domains) that belong to it. Persisted in `<data_dir>/lummmen.db`.
+//!
+//! The ingest path asks [`ProjectStore::get`] for every batch (a primary-key read
+//! in SQLite, microseconds); the Shopify backend finds projects by shop domain; the
+//! operator CLI (`lummmen-server projects ...`) creates and edits them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// File name of the embedded database under the data directory.
+pub const DB_FILE: &str = "lummmen.db";
+
+/// The demo project that `--seed-demo` creates: the demo storefront posts with
+/// site id 1.
+pub fn demo_project() -> Project {
+    Project { id: 1, name: "Demo shop".into(), sample: 100, shops: vec!["demo-shop.myshopify.com".into()] }
+}
+
+/// A tracked site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    /// The Matomo site id (`matomoId`), also the `s` of every batch.
+    pub id: u32,
+    pub name: String,
+    /// Percentage of visitors tracked (0 to 100).
+    pub sample: u8,
+    /// The shop's myshopify domains, e.g. `demo-shop.myshopify.com`; storefronts
+    /// at `https://{shop}` may post batches cross-origin.
+    pub shops: Vec<String>,
+}
+
+/// Why a project operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("project database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("creating the data directory {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+    #[error("sample must be a percentage from 0 to 100, got {0}")]
+    Sample(u8),
+    #[error("shop {0:?} is not a myshopify domain (like demo-shop.myshopify.com)")]
+    Shop(String),
+    #[error("shop {shop} already belongs to project {project}")]
+    ShopTaken { shop: String, project: u32 },
+    #[error("no project with id {0}")]
+    NotFound(u32),
+}
+
+/// Handle on the projects table; cheap to clone, safe to share across tasks.
+#[derive(Debug, Clone)]
+pub struct ProjectStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+/// Whether `shop` looks like a myshopify domain: `name.myshopify.com`, lowercase
+/// letters, digits and hyphens.
+pub fn is_shop_domain(shop: &str) -> bool {
+    shop.strip_suffix(".myshopify.com").is_some_and(|name| {
+        !name.is_empty()
+            && name.len() <= 63
+            && !name.starts_with('-')
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+impl ProjectStore {
+    /// Opens (creating if needed) `<data_dir>/lummmen.db` in WAL mode.
+    pub fn open(data_dir: &Path) -> Result<Self, ProjectError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| ProjectError::Dir(data_dir.to_path_buf(), e))?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path)?;
+        // WAL lets the CLI, the ingest path and the Shopify backend share the file;
+        // busy_timeout rides out their short write locks.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS projects (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                sample INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS project_shops (
+                shop TEXT PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE
+            );
+            CREATE INDEX IF NOT EXISTS project_shops_by_project ON project_shops(project_id);",
+        )?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
+    }
+
+    /// Path of the database file, for components that keep their own tables in it.
+    pub fn db_path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (every
+        // write is one transaction), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates the project or replaces its name, sample and shop list.
+    pub fn upsert(&self, project: &Project) -> Result<(), ProjectError> {
+        if project.sample > 100 {
+            return Err(ProjectError::Sample(project.sample));
+        }
+        if let Some(bad) = project.shops.iter().find(|s| !is_shop_domain(s)) {
+            return Err(ProjectError::Shop(bad.clone()));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for shop in &project.shops {
+            let owner: Option<u32> = tx
+                .query_row("SELECT project_id FROM project_shops WHERE shop = ?1", [shop], |r| r.get(0))
+                .optional()?;
+            if let Some(owner) = owner.filter(|o| *o != project.id) {
+                return Err(ProjectError::ShopTaken { shop: shop.clone(), project: owner });
+            }
+        }
+        tx.execute(
+            "INSERT INTO projects (id, name, sample) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, sample = excluded.sample",
+            params![project.id, project.name, project.sample],
+        )?;
+        tx.execute("DELETE FROM project_shops WHERE project_id = ?1", [project.id])?;
+        for shop in &project.shops {
+            tx.execute(
+                "INSERT INTO project_shops (shop, project_id) VALUES (?1, ?2)",
+                params![shop, project.id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Creates a project with the next free id (one more than the largest).
+    pub fn create(&self, name: &str, sample: u8, shops: Vec<String>) -> Result<Project, ProjectError> {
+        let next: u32 =
+            self.lock().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM projects", [], |r| r.get(0))?;
+        let project = Project { id: next, name: name.to_string(), sample, shops };
+        self.upsert(&project)?;
+        Ok(project)
+    }
+
+    /// Creates the project only when no project has its id; answers whether it did.
+    pub fn ensure(&self, project: &Project) -> Result<bool, ProjectError> {
+        if self.get(project.id)?.is_some() {
+            return Ok(false);
+        }
+        self.upsert(project)?;
+        Ok(true)
+    }
+
+    /// The project with this site id.
+    pub fn get(&self, id: u32) -> Result<Option<Project>, ProjectError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row("SELECT name, sample FROM projects WHERE id = ?1", [id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u8>(1)?))
+            })
+            .optional()?;
+        let Some((name, sample)) = row else { return Ok(None) };
+        let shops = shops_of(&conn, id)?;
+        Ok(Some(Project { id, name, sample, shops }))
+    }
+
+    /// Every project, by id.
+    pub fn list(&self) -> Result<Vec<Project>, ProjectError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, name, sample FROM projects ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, u8>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, name, sample)| Ok(Project { id, name, sample, shops: shops_of(&conn, id)? }))
+            .collect()
+    }
+
+    /// The project a shop belongs to (`demo-shop.myshopify.com`).
+    pub fn find_by_shop(&self, shop: &str) -> Result<Option<Project>, ProjectError> {
+        let id: Option<u32> = self
+            .lock()
+            .query_row("SELECT project_id FROM project_shops WHERE shop = ?1", [shop], |r| r.get(0))
+            .optional()?;
+        match id {
+            Some(id) => self.get(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes a project and its shops; answers whether it existed.
+    pub fn delete(&self, id: u32) -> Result<bool, ProjectError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM project_shops WHERE project_id = ?1", [id])?;
+        let n = tx.execute("DELETE FROM projects WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+}
+
+fn shops_of(conn: &Connection, id: u32) -> Result<Vec<String>, rusqlite::Error> {
+    let mut stmt =
+        conn.prepare_cached("SELECT shop FROM project_shops WHERE project_id = ?1 ORDER BY shop")?;
+    let shops = stmt.query_map([id], |r| r.get(0))?.collect();
+    shops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lummmen-projects-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn persists_projects_across_reopen_and_finds_them_by_shop() {
+        let dir = temp_dir("persist");
+        let store = ProjectStore::open(&dir).expect("open");
+        let p =
+            Project { id: 7, name: "Seven".into(), sample: 50, shops: vec!["seven.myshopify.com".into()] };
+        store.upsert(&p).expect("upsert");
+        let created = store.create("Next", 10, vec![]).expect("create");
+        assert_eq!(created.id, 8);
+        drop(store);
+        let store = ProjectStore::open(&dir).expect("reopen");
+        assert_eq!(store.get(7).expect("get"), Some(p.clone()));
+        assert_eq!(store.find_by_shop("seven.myshopify.com").expect("find"), Some(p));
+        assert_eq!(store.find_by_shop("other.myshopify.com").expect("find"), None);
+        assert_eq!(store.list().expect("list").len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn rejects_bad_sample_bad_domain_and_a_shop_owned_by_another_project() {
+        let dir = temp_dir("reject");
+        let store = ProjectStore::open(&dir).expect("open");
+        let mut p = Project { id: 1, name: "A".into(), sample: 101, shops: vec![] };
+        assert!(matches!(store.upsert(&p), Err(ProjectError::Sample(101))));
+        p.sample = 100;
+        p.shops = vec!["https://a.myshopify.com".into()];
+        assert!(matches!(store.upsert(&p), Err(ProjectError::Shop(_))));
+        p.shops = vec!["a.myshopify.com".into()];
+        store.upsert(&p).expect("upsert");
+        let q = Project { id: 2, name: "B".into(), sample: 1, shops: vec!["a.myshopify.com".into()] };
+        assert!(matches!(store.upsert(&q), Err(ProjectError::ShopTaken { project: 1, .. })));
+        assert!(!store.ensure(&demo_project()).expect("ensure existing"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,365 @@
+//! ClickHouse store, for scale. The schema and queries keep to what both Debian's
+//! ClickHouse 18.16 and a current ClickHouse accept: no DateTime64 (times are
+//! UInt64 milliseconds), no Bool (UInt8), no Map/JSON columns, no TTL, and the
+//! client runs with `.with_validation(false)` because 18.16 lacks
+//! `RowBinaryWithNamesAndTypes`, so Rust field types match column types exactly.
+//!
+//! Two tables: `events` sorted by `(site_id, visitor_id, event_id)` serves
+//! per-visitor reads, exports and deletes; `clicks` sorted by
+//! `(site_id, url, time, event_id)` serves heatmaps of one page over a time range.
+//! Both are `ReplacingMergeTree`: replays of the same event collapse in merges,
+//! and reads use `FINAL` (and `LIMIT 1 BY event_id` on `clicks`) until then.
+
+use std::time::Duration;
+
+use ::clickhouse::{Client, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{stored_event, EventRow, EventStore, PageContext, StoreError, StoreFuture, StoredEvent};
+
+const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
+    event_id String, site_id UInt32, visitor_id String, session_id String, page_view_id String,
+    kind String, time UInt64, url String, order_id String, customer_id String, json String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, visitor_id, event_id)";
+
+const CLICKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS clicks (
+    event_id String, site_id UInt32, visitor_id String, page_view_id String, url String, time UInt64,
+    x Int32, y Int32, cx Int32, cy Int32, selector String, rage UInt8,
+    viewport_width UInt32, doc_width UInt32
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, url, time, event_id)";
+
+/// How long a delete waits for ClickHouse's asynchronous mutation to finish.
+const MUTATION_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Row, Serialize)]
+struct EventOut<'a> {
+    event_id: &'a str,
+    site_id: u32,
+    visitor_id: &'a str,
+    session_id: &'a str,
+    page_view_id: &'a str,
+    kind: &'a str,
+    time: u64,
+    url: &'a str,
+    order_id: &'a str,
+    customer_id: &'a str,
+    json: &'a str,
+}
+
+#[derive(Debug, Row, Serialize)]
+struct ClickOut<'a> {
+    event_id: &'a str,
+    site_id: u32,
+    visitor_id: &'a str,
+    page_view_id: &'a str,
+    url: &'a str,
+    time: u64,
+    x: i32,
+    y: i32,
+    cx: i32,
+    cy: i32,
+    selector: &'a str,
+    rage: u8,
+    viewport_width: u32,
+    doc_width: u32,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct StoredIn {
+    event_id: String,
+    site_id: u32,
+    visitor_id: String,
+    session_id: String,
+    page_view_id: String,
+    json: String,
+}
+
+/// ClickHouse-backed [`EventStore`].
+#[derive(Clone)]
+pub struct ClickHouseStore {
+    client: Client,
+    database: String,
+}
+
+impl std::fmt::Debug for ClickHouseStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseStore").field("database", &self.database).finish_non_exhaustive()
+    }
+}
+
+impl ClickHouseStore {
+    /// Connects, creates the database and tables when missing.
+    pub async fn connect(
+        url: &str,
+        database: &str,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut base = Client::default().with_url(url).with_validation(false);
+        if let Some(user) = user {
+            base = base.with_user(user);
+        }
+        if let Some(password) = password {
+            base = base.with_password(password);
+        }
+        if !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || database.is_empty() {
+            return Err(StoreError::Other(format!("invalid ClickHouse database name {database:?}")));
+        }
+        base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
+        let client = base.with_database(database);
+        client.query(EVENTS_TABLE).execute().await?;
+        client.query(CLICKS_TABLE).execute().await?;
+        Ok(Self { client, database: database.to_string() })
+    }
+
+    async fn read_stored(
+        &self,
+        sql: &str,
+        bind: impl FnOnce(::clickhouse::query::Query) -> ::clickhouse::query::Query,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<StoredIn> = bind(self.client.query(sql)).fetch_all().await?;
+        rows.into_iter()
+            .map(|r| stored_event(r.event_id, r.site_id, r.visitor_id, r.session_id, r.page_view_id, &r.json))
+            .collect()
+    }
+
+    /// Waits until no mutation of our tables is pending: `ALTER TABLE ... DELETE`
+    /// returns before the rows are gone.
+    async fn wait_for_mutations(&self) -> Result<(), StoreError> {
+        let deadline = tokio::time::Instant::now() + MUTATION_TIMEOUT;
+        loop {
+            let pending: u64 = self
+                .client
+                .query(
+                    "SELECT count() FROM system.mutations
+                     WHERE database = ? AND table IN ('events', 'clicks') AND is_done = 0",
+                )
+                .bind(&self.database)
+                .fetch_one()
+                .await?;
+            if pending == 0 {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(StoreError::Other(format!(
+                    "{pending} ClickHouse deletes still running after {MUTATION_TIMEOUT:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Counts, then deletes the events matching `filter` (a WHERE clause over
+    /// `site_id` and `visitor_id`, which both tables have) and waits until gone.
+    async fn delete_where(
+        &self,
+        filter: &str,
+        sites: &[u32],
+        visitors: Option<&[String]>,
+    ) -> Result<u64, StoreError> {
+        let bind = |q: ::clickhouse::query::Query| {
+            let q = q.bind(sites);
+            match visitors {
+                Some(v) => q.bind(v),
+                None => q,
+            }
+        };
+        let count: u64 = bind(self.client.query(&format!("SELECT count() FROM events FINAL WHERE {filter}")))
+            .fetch_one()
+            .await?;
+        for table in ["events", "clicks"] {
+            bind(self.client.query(&format!("ALTER TABLE {table} DELETE WHERE {filter}"))).execute().await?;
+        }
+        self.wait_for_mutations().await?;
+        Ok(count)
+    }
+}
+
+impl EventStore for ClickHouseStore {
+    fn name(&self) -> &'static str {
+        "clickhouse"
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let _: u8 = self.client.query("SELECT 1").fetch_one().await?;
+            Ok(())
+        })
+    }
+
+    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut insert = self.client.insert::<EventOut<'static>>("events").await?;
+            for r in rows {
+                insert
+                    .write(&EventOut {
+                        event_id: &r.event_id,
+                        site_id: r.site_id,
+                        visitor_id: &r.visitor_id,
+                        session_id: &r.session_id,
+                        page_view_id: &r.page_view_id,
+                        kind: r.kind,
+                        time: r.time,
+                        url: &r.url,
+                        order_id: &r.order_id,
+                        customer_id: &r.customer_id,
+                        json: &r.json,
+                    })
+                    .await?;
+            }
+            insert.end().await?;
+            if rows.iter().any(|r| r.click.is_some()) {
+                let mut insert = self.client.insert::<ClickOut<'static>>("clicks").await?;
+                for r in rows {
+                    let Some(c) = &r.click else { continue };
+                    insert
+                        .write(&ClickOut {
+                            event_id: &r.event_id,
+                            site_id: r.site_id,
+                            visitor_id: &r.visitor_id,
+                            page_view_id: &r.page_view_id,
+                            url: &r.url,
+                            time: r.time,
+                            x: c.x,
+                            y: c.y,
+                            cx: c.cx,
+                            cy: c.cy,
+                            selector: &c.selector,
+                            rage: u8::from(c.rage),
+                            viewport_width: c.viewport_width,
+                            doc_width: c.doc_width,
+                        })
+                        .await?;
+                }
+                insert.end().await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn page_context<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+        page_view_id: &'a str,
+    ) -> StoreFuture<'a, Option<PageContext>> {
+        Box::pin(async move {
+            let json: Option<String> = self
+                .client
+                .query(
+                    "SELECT json FROM events WHERE site_id = ? AND visitor_id = ? AND page_view_id = ? AND kind = 'pv'
+                     LIMIT 1",
+                )
+                .bind(site_id)
+                .bind(visitor_id)
+                .bind(page_view_id)
+                .fetch_optional()
+                .await?;
+            Ok(json.and_then(|j| match serde_json::from_str(&j) {
+                Ok(protocol::Event::PageView(pv)) => Some(PageContext {
+                    url: pv.url,
+                    viewport_width: pv.viewport_width,
+                    doc_width: pv.doc_width,
+                }),
+                _ => None,
+            }))
+        })
+    }
+
+    fn events_for_visitor<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        Box::pin(async move {
+            self.read_stored(
+                "SELECT ?fields FROM events FINAL WHERE site_id = ? AND visitor_id = ? ORDER BY time, event_id",
+                |q| q.bind(site_id).bind(visitor_id),
+            )
+            .await
+        })
+    }
+
+    fn count_events(&self, site_id: u32) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .query("SELECT count() FROM events FINAL WHERE site_id = ?")
+                .bind(site_id)
+                .fetch_one()
+                .await?)
+        })
+    }
+
+    fn visitors_for<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        customer_id: Option<&'a str>,
+        order_ids: &'a [String],
+    ) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            if site_ids.is_empty() || (customer_id.is_none() && order_ids.is_empty()) {
+                return Ok(Vec::new());
+            }
+            let mut ors = Vec::new();
+            if customer_id.is_some() {
+                ors.push("customer_id = ?");
+            }
+            if !order_ids.is_empty() {
+                ors.push("has(?, order_id)");
+            }
+            let sql = format!(
+                "SELECT DISTINCT visitor_id FROM events WHERE has(?, site_id) AND kind = 'chk' AND ({})
+                 ORDER BY visitor_id",
+                ors.join(" OR ")
+            );
+            let mut q = self.client.query(&sql).bind(site_ids);
+            if let Some(c) = customer_id {
+                q = q.bind(c);
+            }
+            if !order_ids.is_empty() {
+                q = q.bind(order_ids);
+            }
+            Ok(q.fetch_all::<String>().await?)
+        })
+    }
+
+    fn export_visitors<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        visitors: &'a [String],
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        Box::pin(async move {
+            if site_ids.is_empty() || visitors.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.read_stored(
+                "SELECT ?fields FROM events FINAL WHERE has(?, site_id) AND has(?, visitor_id) ORDER BY time, event_id",
+                |q| q.bind(site_ids).bind(visitors),
+            )
+            .await
+        })
+    }
+
+    fn delete_visitors<'a>(&'a self, site_ids: &'a [u32], visitors: &'a [String]) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            if site_ids.is_empty() || visitors.is_empty() {
+                return Ok(0);
+            }
+            self.delete_where("has(?, site_id) AND has(?, visitor_id)", site_ids, Some(visitors)).await
+        })
+    }
+
+    fn delete_sites<'a>(&'a self, site_ids: &'a [u32]) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            if site_ids.is_empty() {
+                return Ok(0);
+            }
+            self.delete_where("has(?, site_id)", site_ids, None).await
+        })
+    }
+}

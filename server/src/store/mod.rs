@@ -1,0 +1,161 @@
+//! Event storage behind one trait, with two real implementations: SQLite (the
+//! embedded default, `<data_dir>/events.db`) and ClickHouse (when a URL is
+//! configured).
+//!
+//! Every event gets a stable id, `"{batch_id}-{index}"`, and both stores are
+//! idempotent on it, so a replay of the spool after a crash never duplicates rows:
+//! SQLite has it as `PRIMARY KEY` and inserts with `INSERT OR IGNORE`; ClickHouse
+//! uses `ReplacingMergeTree` with the id at the end of the sorting key, so merges
+//! collapse replays, and every read deduplicates before merges happen (`FINAL` and
+//! `LIMIT 1 BY event_id`, counts with `uniqExact(event_id)`).
+//!
+//! Columns: the envelope (site, visitor, session, page view), `kind` and `time`,
+//! the page `url` (for clicks, resolved from their page view), the checkout's
+//! `order_id`/`customer_id` (privacy requests name those), click coordinates, and
+//! `json`, the whole event as posted, so reads give back exactly what came in.
+//! Clicks for heatmaps: SQLite keeps them in `events` (`kind = 'c'`, index on
+//! `(site_id, url, time)`); ClickHouse keeps a `clicks` table sorted by
+//! `(site_id, url, time, event_id)` next to `events` sorted by
+//! `(site_id, visitor_id, event_id)` for per-visitor reads and deletes.
+
+pub mod clickhouse;
+pub mod rows;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+pub use rows::{ClickCols, EventRow, PageContext};
+
+/// An event as stored, field for field what was posted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// `"{batch_id}-{index}"`: stable across retries and replays.
+    pub event_id: String,
+    pub site_id: u32,
+    pub visitor_id: String,
+    pub session_id: Option<String>,
+    pub page_view_id: Option<String>,
+    pub event: protocol::Event,
+}
+
+/// Why a storage operation failed. Every variant is ours (a 5xx or a retry),
+/// never the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("clickhouse: {0}")]
+    ClickHouse(#[from] ::clickhouse::error::Error),
+    #[error("stored event {id} is not valid JSON: {source}")]
+    Corrupt { id: String, source: serde_json::Error },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A boxed future, so the trait stays object-safe (`Arc<dyn EventStore>`).
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The storage trait: inserts from the drainer, reads for tests and the admin,
+/// and privacy fulfilment (export and delete per visitor or per site).
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// `"sqlite"` or `"clickhouse"`, for logs and metrics.
+    fn name(&self) -> &'static str;
+
+    /// Whether the store answers; drives `/readyz`.
+    fn ping(&self) -> StoreFuture<'_, ()>;
+
+    /// Inserts rows; rows whose `event_id` is already stored are ignored.
+    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()>;
+
+    /// The page view's context (url, widths) for clicks that arrive in a later
+    /// batch than their page view.
+    fn page_context<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+        page_view_id: &'a str,
+    ) -> StoreFuture<'a, Option<PageContext>>;
+
+    /// Every event of one visitor, oldest first.
+    fn events_for_visitor<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+    ) -> StoreFuture<'a, Vec<StoredEvent>>;
+
+    /// Number of distinct events stored for a site.
+    fn count_events(&self, site_id: u32) -> StoreFuture<'_, u64>;
+
+    /// Visitors whose checkouts carry this customer id or one of these order ids.
+    fn visitors_for<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        customer_id: Option<&'a str>,
+        order_ids: &'a [String],
+    ) -> StoreFuture<'a, Vec<String>>;
+
+    /// Every event of these visitors on these sites, oldest first.
+    fn export_visitors<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        visitors: &'a [String],
+    ) -> StoreFuture<'a, Vec<StoredEvent>>;
+
+    /// Deletes every event of these visitors on these sites; returns how many
+    /// events were deleted. Returns once the rows are gone.
+    fn delete_visitors<'a>(&'a self, site_ids: &'a [u32], visitors: &'a [String]) -> StoreFuture<'a, u64>;
+
+    /// Deletes every event of these sites; returns how many were deleted.
+    fn delete_sites<'a>(&'a self, site_ids: &'a [u32]) -> StoreFuture<'a, u64>;
+}
+
+/// Opens the store the configuration names: ClickHouse when `clickhouse_url` is
+/// set (creating or migrating its schema), otherwise SQLite under `data_dir`.
+pub async fn open(config: &Config) -> Result<Arc<dyn EventStore>, StoreError> {
+    match &config.clickhouse_url {
+        Some(url) => {
+            let store = clickhouse::ClickHouseStore::connect(
+                url,
+                &config.clickhouse_database,
+                config.clickhouse_user.as_deref(),
+                config.clickhouse_password.as_deref(),
+            )
+            .await?;
+            Ok(Arc::new(store))
+        }
+        None => {
+            let dir = config.data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&dir))
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))??;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Turns a stored row's envelope and JSON back into the posted event.
+pub(crate) fn stored_event(
+    event_id: String,
+    site_id: u32,
+    visitor_id: String,
+    session_id: String,
+    page_view_id: String,
+    json: &str,
+) -> Result<StoredEvent, StoreError> {
+    let event =
+        serde_json::from_str(json).map_err(|source| StoreError::Corrupt { id: event_id.clone(), source })?;
+    let opt = |s: String| if s.is_empty() { None } else { Some(s) };
+    Ok(StoredEvent {
+        event_id,
+        site_id,
+        visitor_id,
+        session_id: opt(session_id),
+        page_view_id: opt(page_view_id),
+        event,
+    })
+}

@@ -1,0 +1,167 @@
+//! Flattening a batch into storage rows: one per event, with the columns that
+//! queries filter on pulled out of the event and the whole event kept as JSON.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+
+use protocol::{Batch, Event};
+
+/// The page a click happened on, from its page view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageContext {
+    pub url: String,
+    pub viewport_width: u32,
+    pub doc_width: u32,
+}
+
+/// Click columns, queryable for heatmaps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickCols {
+    /// Page coordinates.
+    pub x: i32,
+    pub y: i32,
+    /// Viewport coordinates.
+    pub cx: i32,
+    pub cy: i32,
+    pub selector: String,
+    pub rage: bool,
+    /// From the page view: the layout the coordinates belong to.
+    pub viewport_width: u32,
+    pub doc_width: u32,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub event_id: String,
+    pub site_id: u32,
+    pub visitor_id: String,
+    /// Empty when the batch had none (pixel batches).
+    pub session_id: String,
+    pub page_view_id: String,
+    pub kind: &'static str,
+    /// Milliseconds since the Unix epoch.
+    pub time: u64,
+    /// Page URL; for clicks, moves and scrolls the URL of their page view.
+    pub url: String,
+    /// Checkout events only; empty otherwise.
+    pub order_id: String,
+    pub customer_id: String,
+    pub click: Option<ClickCols>,
+    /// The whole event as posted.
+    pub json: String,
+}
+
+/// Remembers the context of recent page views so clicks in later batches get
+/// their URL without a storage round trip. Bounded: oldest entries go first.
+#[derive(Debug)]
+pub struct PageContexts {
+    map: HashMap<String, PageContext>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl PageContexts {
+    pub fn new(capacity: usize) -> Self {
+        Self { map: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
+    }
+
+    pub fn get(&self, page_view_id: &str) -> Option<&PageContext> {
+        self.map.get(page_view_id)
+    }
+
+    pub fn insert(&mut self, page_view_id: String, ctx: PageContext) {
+        if self.map.insert(page_view_id.clone(), ctx).is_none() {
+            self.order.push_back(page_view_id);
+            while self.order.len() > self.capacity {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// The event's own URL, for the kinds that carry one.
+fn own_url(event: &Event) -> Option<&str> {
+    match event {
+        Event::PageView(e) => Some(&e.url),
+        Event::ProductViewed { url, .. }
+        | Event::AddedToCart { url, .. }
+        | Event::RemovedFromCart { url, .. } => Some(url),
+        Event::CollectionViewed(e) => Some(&e.url),
+        Event::CheckoutCompleted(e) => Some(&e.url),
+        Event::PageLeave(_) | Event::Click(_) | Event::Moves(_) | Event::Scroll(_) => None,
+    }
+}
+
+/// Flattens a validated batch. `page` is the context of the batch's page view
+/// when it was seen before (a page view inside this batch takes precedence).
+pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow> {
+    let mut page = page;
+    let session_id = batch.session_id.clone().unwrap_or_default();
+    let page_view_id = batch.page_view_id.clone().unwrap_or_default();
+    batch
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            if let Event::PageView(pv) = event {
+                page = Some(PageContext {
+                    url: pv.url.clone(),
+                    viewport_width: pv.viewport_width,
+                    doc_width: pv.doc_width,
+                });
+            }
+            let ctx = page.clone().unwrap_or_default();
+            let url = own_url(event).map_or_else(|| ctx.url.clone(), str::to_string);
+            let (order_id, customer_id) = match event {
+                Event::CheckoutCompleted(c) => {
+                    (c.order_id.clone().unwrap_or_default(), c.customer_id.clone().unwrap_or_default())
+                }
+                _ => (String::new(), String::new()),
+            };
+            let click = match event {
+                Event::Click(c) => Some(ClickCols {
+                    x: c.x,
+                    y: c.y,
+                    cx: c.cx,
+                    cy: c.cy,
+                    selector: c.selector.clone(),
+                    rage: c.rage,
+                    viewport_width: ctx.viewport_width,
+                    doc_width: ctx.doc_width,
+                }),
+                _ => None,
+            };
+            EventRow {
+                event_id: format!("{}-{}", batch.batch_id, i),
+                site_id: batch.site_id,
+                visitor_id: batch.visitor_id.clone(),
+                session_id: session_id.clone(),
+                page_view_id: page_view_id.clone(),
+                kind: event.kind(),
+                time: event.time(),
+                url,
+                order_id,
+                customer_id,
+                click,
+                // Serializing a value that came from JSON cannot fail: every
+                // field is a plain string, number, bool or list of them.
+                json: serde_json::to_string(event).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The context a batch's page view leaves behind, to remember for later batches.
+pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
+    batch.events.iter().rev().find_map(|e| match e {
+        Event::PageView(pv) => Some(PageContext {
+            url: pv.url.clone(),
+            viewport_width: pv.viewport_width,
+            doc_width: pv.doc_width,
+        }),
+        _ => None,
+    })
+}

@@ -1,0 +1,289 @@
+//! The embedded default store: `<data_dir>/events.db`, WAL mode, one `events`
+//! table keyed on the event id (so `INSERT OR IGNORE` makes replays harmless).
+//!
+//! rusqlite is blocking: every call runs on tokio's blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::{stored_event, EventRow, EventStore, PageContext, StoreError, StoreFuture, StoredEvent};
+
+/// File name of the events database under the data directory.
+pub const EVENTS_DB_FILE: &str = "events.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    site_id INTEGER NOT NULL,
+    visitor_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    page_view_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    x INTEGER, y INTEGER, cx INTEGER, cy INTEGER,
+    selector TEXT, rage INTEGER, viewport_width INTEGER, doc_width INTEGER,
+    json TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_visitor ON events(site_id, visitor_id, time);
+CREATE INDEX IF NOT EXISTS clicks_by_page ON events(site_id, url, time) WHERE kind = 'c';
+CREATE INDEX IF NOT EXISTS checkouts ON events(site_id, customer_id, order_id) WHERE kind = 'chk';
+";
+
+const SELECT_STORED: &str =
+    "SELECT event_id, site_id, visitor_id, session_id, page_view_id, json FROM events";
+
+/// SQLite-backed [`EventStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/events.db`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Other(format!("{}: {e}", data_dir.display())))?;
+        let conn = Connection::open(data_dir.join(EVENTS_DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: an insert the drainer saw commit must survive power loss, since
+        // the spool forgets it afterwards. One fsync per large insert is cheap.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection on the blocking pool.
+    fn run<'a, T, F>(&'a self, f: F) -> StoreFuture<'a, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(&mut conn)
+            })
+            .await
+            .map_err(|e| StoreError::Other(format!("sqlite task: {e}")))?
+        })
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+fn read_stored(
+    conn: &Connection,
+    sql: &str,
+    args: Vec<rusqlite::types::Value>,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(args), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(|(id, s, v, ss, pv, json)| stored_event(id, s, v, ss, pv, &json)).collect()
+}
+
+fn values_of(site_ids: &[u32], strings: &[String]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    site_ids
+        .iter()
+        .map(|s| Value::Integer(i64::from(*s)))
+        .chain(strings.iter().map(|v| Value::Text(v.clone())))
+        .collect()
+}
+
+impl EventStore for SqliteStore {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+    }
+
+    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()> {
+        let rows = rows.to_vec();
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO events (event_id, site_id, visitor_id, session_id, page_view_id, kind,
+                     time, url, order_id, customer_id, x, y, cx, cy, selector, rage, viewport_width, doc_width, json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                )?;
+                for r in &rows {
+                    let c = r.click.as_ref();
+                    stmt.execute(params![
+                        r.event_id,
+                        r.site_id,
+                        r.visitor_id,
+                        r.session_id,
+                        r.page_view_id,
+                        r.kind,
+                        // SQLite integers are i64; event times are far below i64::MAX.
+                        i64::try_from(r.time).unwrap_or(i64::MAX),
+                        r.url,
+                        r.order_id,
+                        r.customer_id,
+                        c.map(|c| c.x),
+                        c.map(|c| c.y),
+                        c.map(|c| c.cx),
+                        c.map(|c| c.cy),
+                        c.map(|c| c.selector.as_str()),
+                        c.map(|c| c.rage),
+                        c.map(|c| c.viewport_width),
+                        c.map(|c| c.doc_width),
+                        r.json,
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn page_context<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+        page_view_id: &'a str,
+    ) -> StoreFuture<'a, Option<PageContext>> {
+        let (visitor_id, page_view_id) = (visitor_id.to_string(), page_view_id.to_string());
+        self.run(move |conn| {
+            let json: Option<String> = conn
+                .query_row(
+                    "SELECT json FROM events WHERE site_id = ?1 AND visitor_id = ?2 AND page_view_id = ?3
+                     AND kind = 'pv' LIMIT 1",
+                    params![site_id, visitor_id, page_view_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(json.and_then(|j| match serde_json::from_str(&j) {
+                Ok(protocol::Event::PageView(pv)) => Some(PageContext {
+                    url: pv.url,
+                    viewport_width: pv.viewport_width,
+                    doc_width: pv.doc_width,
+                }),
+                _ => None,
+            }))
+        })
+    }
+
+    fn events_for_visitor<'a>(
+        &'a self,
+        site_id: u32,
+        visitor_id: &'a str,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        let visitor_id = visitor_id.to_string();
+        self.run(move |conn| {
+            let sql = format!("{SELECT_STORED} WHERE site_id = ? AND visitor_id = ? ORDER BY time, event_id");
+            read_stored(conn, &sql, values_of(&[site_id], &[visitor_id]))
+        })
+    }
+
+    fn count_events(&self, site_id: u32) -> StoreFuture<'_, u64> {
+        self.run(move |conn| {
+            let n: i64 =
+                conn.query_row("SELECT COUNT(*) FROM events WHERE site_id = ?1", [site_id], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn visitors_for<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        customer_id: Option<&'a str>,
+        order_ids: &'a [String],
+    ) -> StoreFuture<'a, Vec<String>> {
+        let (site_ids, customer_id, order_ids) =
+            (site_ids.to_vec(), customer_id.map(str::to_string), order_ids.to_vec());
+        self.run(move |conn| {
+            if site_ids.is_empty() || (customer_id.is_none() && order_ids.is_empty()) {
+                return Ok(Vec::new());
+            }
+            let mut ors = Vec::new();
+            let mut strings = Vec::new();
+            if let Some(c) = customer_id {
+                ors.push("customer_id = ?".to_string());
+                strings.push(c);
+            }
+            if !order_ids.is_empty() {
+                ors.push(format!("order_id IN ({})", placeholders(order_ids.len())));
+                strings.extend(order_ids);
+            }
+            let sql = format!(
+                "SELECT DISTINCT visitor_id FROM events WHERE kind = 'chk' AND site_id IN ({}) AND ({}) ORDER BY visitor_id",
+                placeholders(site_ids.len()),
+                ors.join(" OR ")
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let visitors = stmt
+                .query_map(params_from_iter(values_of(&site_ids, &strings)), |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(visitors)
+        })
+    }
+
+    fn export_visitors<'a>(
+        &'a self,
+        site_ids: &'a [u32],
+        visitors: &'a [String],
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        let (site_ids, visitors) = (site_ids.to_vec(), visitors.to_vec());
+        self.run(move |conn| {
+            if site_ids.is_empty() || visitors.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "{SELECT_STORED} WHERE site_id IN ({}) AND visitor_id IN ({}) ORDER BY time, event_id",
+                placeholders(site_ids.len()),
+                placeholders(visitors.len())
+            );
+            read_stored(conn, &sql, values_of(&site_ids, &visitors))
+        })
+    }
+
+    fn delete_visitors<'a>(&'a self, site_ids: &'a [u32], visitors: &'a [String]) -> StoreFuture<'a, u64> {
+        let (site_ids, visitors) = (site_ids.to_vec(), visitors.to_vec());
+        self.run(move |conn| {
+            if site_ids.is_empty() || visitors.is_empty() {
+                return Ok(0);
+            }
+            let sql = format!(
+                "DELETE FROM events WHERE site_id IN ({}) AND visitor_id IN ({})",
+                placeholders(site_ids.len()),
+                placeholders(visitors.len())
+            );
+            Ok(conn.execute(&sql, params_from_iter(values_of(&site_ids, &visitors)))? as u64)
+        })
+    }
+
+    fn delete_sites<'a>(&'a self, site_ids: &'a [u32]) -> StoreFuture<'a, u64> {
+        let site_ids = site_ids.to_vec();
+        self.run(move |conn| {
+            if site_ids.is_empty() {
+                return Ok(0);
+            }
+            let sql = format!("DELETE FROM events WHERE site_id IN ({})", placeholders(site_ids.len()));
+            Ok(conn.execute(&sql, params_from_iter(values_of(&site_ids, &[])))? as u64)
+        })
+    }
+}
