@@ -9,7 +9,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::health::Health;
 use crate::ingest::Ingest;
 use crate::projects::{demo_project, ProjectStore};
 use crate::router::router;
@@ -24,7 +23,7 @@ pub async fn open(config: &Config) -> std::io::Result<Ingest> {
     }
     let store = crate::store::open(config).await.map_err(std::io::Error::other)?;
     tracing::info!(store = store.name(), "event store open");
-    Ok(Ingest::new(config, projects, store))
+    Ingest::start(config, projects, store)
 }
 
 /// Serves until `shutdown` completes, then stops accepting, finishes in-flight
@@ -44,7 +43,7 @@ async fn serve_with(
     ingest: Ingest,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let health = Health::default();
+    let health = ingest.health().clone();
     let app = router(&config, health.clone(), &ingest);
     let drain = async move {
         shutdown.await;
@@ -53,7 +52,9 @@ async fn serve_with(
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(drain)
         .await?;
-    ingest.flush().await.map_err(std::io::Error::other)
+    // No request is in flight any more: drain the spool, then stop.
+    ingest.shutdown().await;
+    Ok(())
 }
 
 /// A server running on a background task; shuts down when dropped. Used by the

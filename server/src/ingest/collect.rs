@@ -22,13 +22,13 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut project_for_cors = None;
     let result = async {
-        let batch = read_batch(&ingest, &parts.headers, body).await?;
+        let (batch, json) = read_batch(&ingest, &parts.headers, body).await?;
         let project = ingest.project(batch.site_id).await?;
         project_for_cors = Some(project);
         if let Some(ip) = client {
             ingest.rate_limit(batch.site_id, ip)?;
         }
-        ingest.accept(batch).await
+        ingest.accept(&batch, &json).await
     }
     .await;
     let mut res = match result {
@@ -61,7 +61,7 @@ async fn read_batch(
     ingest: &Ingest,
     headers: &HeaderMap,
     body: Body,
-) -> Result<protocol::Batch, IngestError> {
+) -> Result<(protocol::Batch, Vec<u8>), IngestError> {
     let max_body = ingest.max_body();
     let bytes = axum::body::to_bytes(body, max_body)
         .await

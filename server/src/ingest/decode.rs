@@ -80,16 +80,17 @@ pub fn parse_batch(json: &[u8], limits: &Limits) -> Result<Batch, IngestError> {
     Ok(batch)
 }
 
-/// The whole decoding path.
+/// The whole decoding path; answers the batch and the decoded JSON it came from.
 pub fn decode(
     content_type: Option<&str>,
     encoding: Option<&str>,
     body: &[u8],
     limits: &DecodeLimits,
-) -> Result<Batch, IngestError> {
+) -> Result<(Batch, Vec<u8>), IngestError> {
     check_content_type(content_type)?;
     let json = decode_body(encoding, body, limits.max_decoded)?;
-    parse_batch(&json, &limits.batch)
+    let batch = parse_batch(&json, &limits.batch)?;
+    Ok((batch, json))
 }
 
 #[cfg(test)]
@@ -113,13 +114,16 @@ mod tests {
     fn accepts_plain_and_gzip_bodies() {
         assert!(decode(Some("text/plain;charset=UTF-8"), None, OK.as_bytes(), &limits()).is_ok());
         let gz = gzip(OK.as_bytes());
-        assert_eq!(decode(Some("application/json"), Some("gzip"), &gz, &limits()).expect("gzip").site_id, 1);
+        assert_eq!(
+            decode(Some("application/json"), Some("gzip"), &gz, &limits()).expect("gzip").0.site_id,
+            1
+        );
     }
 
     #[test]
     fn classifies_each_bad_input() {
         let l = limits();
-        let code = |r: Result<Batch, IngestError>| r.expect_err("must fail").code();
+        let code = |r: Result<(Batch, Vec<u8>), IngestError>| r.expect_err("must fail").code();
         assert_eq!(code(decode(None, None, b"{\"s\":1,", &l)), "malformed_json");
         assert_eq!(
             code(decode(None, None, br#"{"s":"one","v":"x","b":"y","t":1,"e":[]}"#, &l)),

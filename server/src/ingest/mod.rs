@@ -6,31 +6,42 @@
 //! - [`error`]: the one error enum of this surface and its JSON answers.
 //! - [`ratelimit`]: token buckets per site and client address.
 //! - [`metrics`]: counters and histograms for `/metrics`.
+//! - [`spool`]: the on-disk spool with group commit.
+//! - [`drain`]: the drainer from the spool into storage.
+//! - [`relay`]: the optional Matomo relay, also fed from the spool.
 //!
 //! A batch is acknowledged only after it is durable; storage (see
 //! [`crate::store`]) is written by the drainer in large inserts.
 
 pub mod collect;
 pub mod decode;
+pub mod drain;
 pub mod error;
 pub mod metrics;
 pub mod ratelimit;
+pub mod relay;
+pub mod spool;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use axum::Router;
 use protocol::{Batch, Limits};
 
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
 use crate::config::Config;
+use crate::health::Health;
 use crate::projects::{Project, ProjectStore};
-use crate::store::rows::{page_context_of, rows_from_batch, PageContexts};
 use crate::store::EventStore;
+use drain::Drainer;
 use error::IngestError;
 use metrics::Metrics;
 use ratelimit::RateLimiter;
+use spool::{Pos, Reader, Spool};
 
 /// Shared state of the ingest path; cheap to clone.
 #[derive(Debug, Clone)]
@@ -45,25 +56,83 @@ struct Inner {
     limits: Limits,
     max_body: usize,
     max_decoded: usize,
+    spool_max: u64,
+    /// Spool bytes when a batch was last refused for room (0: none since); the
+    /// server is unready until the drainer brings the spool below it.
+    full_at: std::sync::atomic::AtomicU64,
+    drain_deadline: Duration,
     limiter: RateLimiter,
-    metrics: Metrics,
-    pages: Mutex<PageContexts>,
+    metrics: Arc<Metrics>,
+    health: Health,
+    spool: Spool,
+    drained: watch::Receiver<Pos>,
+    storage_ok: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    drainer: Mutex<Option<JoinHandle<()>>>,
+    relay: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Ingest {
-    pub fn new(config: &Config, projects: ProjectStore, store: Arc<dyn EventStore>) -> Self {
-        Self {
+    /// Opens the spool under `<data_dir>/spool` and starts the drainer (and the
+    /// Matomo relay when configured).
+    pub fn start(
+        config: &Config,
+        projects: ProjectStore,
+        store: Arc<dyn EventStore>,
+    ) -> std::io::Result<Self> {
+        let dir = config.data_dir.join("spool");
+        std::fs::create_dir_all(&dir)?;
+        let reader = Reader::open(&dir, "drain")?;
+        let spool = Spool::open(&dir, reader.unread_bytes()?)?;
+        spool.register(&reader);
+        let metrics = Arc::new(Metrics::default());
+        let (drained_tx, drained) = watch::channel(reader.pos);
+        let (storage_tx, storage_ok) = watch::channel(true);
+        let (stop, stop_rx) = watch::channel(false);
+        let drainer = Drainer {
+            spool: spool.clone(),
+            reader,
+            store: Arc::clone(&store),
+            metrics: Arc::clone(&metrics),
+            max_events: config.insert_max_events,
+            drained: drained_tx,
+            storage_ok: storage_tx,
+        };
+        let drainer = tokio::spawn(drainer.run(stop_rx.clone()));
+        let relay = match &config.matomo_url {
+            Some(url) => {
+                Some(relay::start(url, config.matomo_token.clone(), &spool, Arc::clone(&metrics), stop_rx)?)
+            }
+            None => None,
+        };
+        let ingest = Self {
             inner: Arc::new(Inner {
                 projects,
                 store,
                 limits: Limits::default(),
                 max_body: config.max_body_bytes,
                 max_decoded: config.max_decoded_bytes,
+                spool_max: config.spool_max_bytes,
+                full_at: std::sync::atomic::AtomicU64::new(0),
+                drain_deadline: Duration::from_secs(config.shutdown_drain_secs),
                 limiter: RateLimiter::new(config.rate_limit),
-                metrics: Metrics::default(),
-                pages: Mutex::new(PageContexts::new(100_000)),
+                metrics,
+                health: Health::default(),
+                spool,
+                drained,
+                storage_ok,
+                stop,
+                drainer: Mutex::new(Some(drainer)),
+                relay: Mutex::new(relay),
             }),
-        }
+        };
+        // A weak reference: the check must not keep the ingest state alive.
+        let weak = Arc::downgrade(&ingest.inner);
+        ingest.inner.health.set_check(Arc::new(move || match weak.upgrade() {
+            Some(inner) => Ingest { inner }.readiness(),
+            None => Err("stopped"),
+        }));
+        Ok(ingest)
     }
 
     /// The routes of this surface: `POST /collect` and its preflight.
@@ -121,39 +190,72 @@ impl Ingest {
             .map_err(|retry_after_secs| IngestError::RateLimited { retry_after_secs })
     }
 
-    /// Makes a validated batch durable; answers the number of events.
-    pub async fn accept(&self, batch: Batch) -> Result<usize, IngestError> {
-        let page = {
-            let pages = self.inner.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned())
-        };
-        let page = match (page, &batch.page_view_id) {
-            (Some(p), _) => Some(p),
-            (None, Some(pv)) => {
-                self.inner.store.page_context(batch.site_id, &batch.visitor_id, pv).await.ok().flatten()
-            }
-            (None, None) => None,
-        };
-        let rows = rows_from_batch(&batch, page);
-        if let (Some(ctx), Some(pv)) = (page_context_of(&batch), &batch.page_view_id) {
-            self.inner
-                .pages
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(pv.clone(), ctx);
+    /// Makes a validated batch durable in the spool; answers the number of
+    /// events. `json` is the decoded body the batch was parsed from.
+    pub async fn accept(&self, batch: &Batch, json: &[u8]) -> Result<usize, IngestError> {
+        if !self.inner.health.is_ready() {
+            return Err(IngestError::ShuttingDown);
         }
-        let started = Instant::now();
-        self.inner.store.insert(&rows).await.map_err(|e| {
-            self.inner.metrics.storage_error();
-            IngestError::Internal(e.to_string())
-        })?;
-        self.inner.metrics.inserted(rows.len(), started.elapsed().as_secs_f64());
-        Ok(rows.len())
+        let pending = self.inner.spool.pending_bytes();
+        if pending.saturating_add(json.len() as u64) > self.inner.spool_max {
+            self.inner.full_at.store(pending.max(1), std::sync::atomic::Ordering::SeqCst);
+            return Err(IngestError::SpoolFull { retry_after_secs: 30 });
+        }
+        self.inner.spool.append(now_ms(), json).await.map_err(|e| IngestError::Internal(e.to_string()))?;
+        Ok(batch.events.len())
     }
 
-    /// Waits until every acknowledged batch is in storage.
+    /// Readiness: ready unless shutting down or the spool is full. Storage being
+    /// down alone keeps the server ready while the spool has room.
+    pub fn readiness(&self) -> Result<&'static str, &'static str> {
+        if !self.inner.health.is_ready() {
+            Err("shutting down")
+        } else if self.spool_full() {
+            Err("spool full: storage unreachable or behind")
+        } else if !*self.inner.storage_ok.borrow() {
+            Ok("ready (storage unreachable, spooling)")
+        } else {
+            Ok("ready")
+        }
+    }
+
+    fn spool_full(&self) -> bool {
+        let pending = self.inner.spool.pending_bytes();
+        let full_at = self.inner.full_at.load(std::sync::atomic::Ordering::SeqCst);
+        pending >= self.inner.spool_max / 10 * 9 || (full_at != 0 && pending >= full_at)
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.inner.health
+    }
+
+    /// Waits until every batch acknowledged so far is in storage.
     pub async fn flush(&self) -> Result<(), IngestError> {
-        Ok(())
+        let target = *self.inner.spool.committed().borrow();
+        let mut drained = self.inner.drained.clone();
+        drained
+            .wait_for(|p| *p >= target)
+            .await
+            .map(|_| ())
+            .map_err(|_| IngestError::Internal("drainer stopped".into()))
+    }
+
+    /// Stops accepting, lets the drainer empty the spool for up to the drain
+    /// deadline, then stops it; what is left is drained after the next start.
+    pub async fn shutdown(&self) {
+        self.inner.health.begin_shutdown();
+        self.inner.stop.send_replace(true);
+        for task in [&self.inner.drainer, &self.inner.relay] {
+            let handle = task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            if let Some(mut handle) = handle {
+                if tokio::time::timeout(self.inner.drain_deadline, &mut handle).await.is_err() {
+                    tracing::warn!(
+                        "shutdown deadline reached; the rest of the spool is drained after restart"
+                    );
+                    handle.abort();
+                }
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! Both are `ReplacingMergeTree`: replays of the same event collapse in merges,
 //! and reads use `FINAL` (and `LIMIT 1 BY event_id` on `clicks`) until then.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::clickhouse::{Client, Row};
@@ -82,7 +83,10 @@ struct StoredIn {
 #[derive(Clone)]
 pub struct ClickHouseStore {
     client: Client,
+    /// Without a default database, for `CREATE DATABASE`.
+    base: Client,
     database: String,
+    schema: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl std::fmt::Debug for ClickHouseStore {
@@ -109,11 +113,30 @@ impl ClickHouseStore {
         if !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || database.is_empty() {
             return Err(StoreError::Other(format!("invalid ClickHouse database name {database:?}")));
         }
-        base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
-        let client = base.with_database(database);
-        client.query(EVENTS_TABLE).execute().await?;
-        client.query(CLICKS_TABLE).execute().await?;
-        Ok(Self { client, database: database.to_string() })
+        let client = base.clone().with_database(database);
+        let store = Self { client, base, database: database.to_string(), schema: Arc::default() };
+        // ClickHouse may be down at start: the server still starts, spools, and
+        // the first insert that reaches ClickHouse creates the schema.
+        if let Err(e) = store.ensure_schema().await {
+            tracing::warn!(error = %e, "ClickHouse unreachable at start; batches are spooled until it answers");
+        }
+        Ok(store)
+    }
+
+    /// Creates the database and tables once per process, when missing.
+    async fn ensure_schema(&self) -> Result<(), StoreError> {
+        self.schema
+            .get_or_try_init(|| async {
+                self.base
+                    .query(&format!("CREATE DATABASE IF NOT EXISTS {}", self.database))
+                    .execute()
+                    .await?;
+                self.client.query(EVENTS_TABLE).execute().await?;
+                self.client.query(CLICKS_TABLE).execute().await?;
+                Ok::<(), StoreError>(())
+            })
+            .await
+            .map(|_| ())
     }
 
     async fn read_stored(
@@ -193,6 +216,7 @@ impl EventStore for ClickHouseStore {
 
     fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()> {
         Box::pin(async move {
+            self.ensure_schema().await?;
             let mut insert = self.client.insert::<EventOut<'static>>("events").await?;
             for r in rows {
                 insert

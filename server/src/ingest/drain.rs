@@ -1,0 +1,144 @@
+//! The drainer: follows the spool and moves its batches into storage in large
+//! inserts, retrying with exponential back-off while storage is down. The cursor
+//! moves only after an insert succeeded, so a crash replays the last insert;
+//! storage is idempotent on event ids (see [`crate::store`]), so replays never
+//! duplicate rows.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::metrics::Metrics;
+use super::spool::{Pos, Reader, Record, Spool};
+use crate::store::rows::{page_context_of, rows_from_batch, PageContexts};
+use crate::store::{EventRow, EventStore};
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Moves spooled batches into an [`EventStore`].
+#[derive(Debug)]
+pub struct Drainer {
+    pub spool: Spool,
+    pub reader: Reader,
+    pub store: Arc<dyn EventStore>,
+    pub metrics: Arc<Metrics>,
+    /// Most events per insert (about: whole batches are never split).
+    pub max_events: usize,
+    /// Published after every insert: everything before it is stored.
+    pub drained: watch::Sender<Pos>,
+    /// Whether storage answered the last attempt; drives `/readyz` detail.
+    pub storage_ok: watch::Sender<bool>,
+}
+
+impl Drainer {
+    /// Runs until `stop` turns true and the spool is empty.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut committed = self.spool.committed();
+        let mut pages = PageContexts::new(100_000);
+        // Read about this many bytes per insert: 50-event batches run ~10 KB.
+        let max_bytes = self.max_events.saturating_mul(250).max(64 * 1024);
+        loop {
+            let target = *committed.borrow_and_update();
+            let (records, end) = match self.read(target, max_bytes).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the spool failed");
+                    tokio::time::sleep(MAX_BACKOFF).await;
+                    continue;
+                }
+            };
+            if end == self.reader.pos {
+                self.metrics.spool(self.spool.pending_bytes(), 0);
+                if *stop.borrow() {
+                    return;
+                }
+                tokio::select! {
+                    _ = committed.changed() => {}
+                    _ = stop.changed() => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+            self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
+            let bytes = end_bytes(self.reader.pos, end, &records);
+            let rows = self.rows(&records, &mut pages).await;
+            if !rows.is_empty() {
+                self.insert_with_retry(&rows).await;
+            }
+            if let Err(e) = self.reader.advance(end, &self.spool) {
+                tracing::error!(error = %e, "saving the spool cursor failed");
+            }
+            self.spool.consumed(bytes);
+            self.drained.send_replace(end);
+        }
+    }
+
+    async fn read(&self, target: Pos, max_bytes: usize) -> std::io::Result<(Vec<Record>, Pos)> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || reader.read(target, max_bytes))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// Parses the records (validated before they were spooled) and flattens
+    /// them into rows, resolving each click's page.
+    async fn rows(&self, records: &[Record], pages: &mut PageContexts) -> Vec<EventRow> {
+        let mut rows = Vec::new();
+        for r in records {
+            let batch: protocol::Batch = match serde_json::from_slice(&r.json) {
+                Ok(b) => b,
+                Err(e) => {
+                    // Cannot happen for records this server wrote; logged, not fatal.
+                    tracing::error!(error = %e, "skipping an unreadable spool record");
+                    continue;
+                }
+            };
+            let mut page = batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned());
+            if page.is_none() && page_context_of(&batch).is_none() {
+                if let Some(pv) = &batch.page_view_id {
+                    page = self.store.page_context(batch.site_id, &batch.visitor_id, pv).await.ok().flatten();
+                }
+            }
+            rows.extend(rows_from_batch(&batch, page));
+            if let (Some(ctx), Some(pv)) = (page_context_of(&batch), batch.page_view_id) {
+                pages.insert(pv, ctx);
+            }
+        }
+        rows
+    }
+
+    /// Inserts until it works: storage being down only delays storing, since
+    /// the spool holds everything meanwhile. Shutdown bounds this from outside
+    /// (the task is dropped after the drain deadline; the cursor has not moved).
+    async fn insert_with_retry(&self, rows: &[EventRow]) {
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let started = Instant::now();
+            match self.store.insert(rows).await {
+                Ok(()) => {
+                    self.metrics.inserted(rows.len(), started.elapsed().as_secs_f64());
+                    self.storage_ok.send_replace(true);
+                    return;
+                }
+                Err(e) => {
+                    self.metrics.storage_error();
+                    self.storage_ok.send_replace(false);
+                    tracing::warn!(error = %e, rows = rows.len(), retry_in = ?backoff, "storage insert failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Spool bytes between two positions (records carry their end offsets; a
+/// segment change counts what was read of the old segment).
+fn end_bytes(from: Pos, to: Pos, records: &[Record]) -> u64 {
+    if from.seg == to.seg {
+        return to.off.saturating_sub(from.off);
+    }
+    records.iter().map(|r| r.json.len() as u64 + 16).sum()
+}

@@ -1,0 +1,333 @@
+//! The on-disk spool: accepted batches are appended to segment files and
+//! fsynced before the server acknowledges them; readers (the storage drainer,
+//! the Matomo relay) follow it with their own persisted cursors.
+//!
+//! Group commit: one writer thread takes every append waiting in its queue,
+//! writes them in one `write`, calls `fdatasync` once and then acknowledges them
+//! all, so throughput grows with concurrency instead of being one fsync per
+//! request.
+//!
+//! Format: `spool/{seq:020}.log` segments of records `[len u32 LE][crc32 u32 LE]
+//! [received_ms u64 LE][batch JSON]`. A new process always starts a new segment,
+//! so a torn record at the end of an old segment (a crash mid-write, never
+//! acknowledged) is simply where reading that segment stops.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use tokio::sync::{oneshot, watch};
+
+/// A segment starts fresh past this size.
+const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// One group commit writes at most this much before it fsyncs.
+const GROUP_BYTES: usize = 8 * 1024 * 1024;
+const HEADER: usize = 16;
+
+/// A position in the spool: segment sequence number and byte offset in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub seg: u64,
+    pub off: u64,
+}
+
+/// One spooled batch as read back.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub received_ms: u64,
+    pub json: Vec<u8>,
+    /// Where the next record starts.
+    pub end: Pos,
+}
+
+struct Append {
+    record: Vec<u8>,
+    done: oneshot::Sender<io::Result<()>>,
+}
+
+/// The writing side: appends and the committed (fsynced) position.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: PathBuf,
+    tx: mpsc::Sender<Append>,
+    committed: watch::Receiver<Pos>,
+    /// Bytes appended since start plus what the previous run left unread; the
+    /// drainer subtracts what it stores.
+    pending: Arc<AtomicU64>,
+    /// Every reader's position: segments before the oldest are deleted.
+    readers: Arc<Mutex<BTreeMap<String, Pos>>>,
+}
+
+fn segment_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("{seq:020}.log"))
+}
+
+/// Sequence numbers of the segments present, ascending.
+pub fn segments(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut seqs: Vec<u64> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".log")?.parse().ok())
+        .collect();
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+/// Encodes one record.
+pub fn encode(received_ms: u64, json: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(8 + json.len());
+    body.extend_from_slice(&received_ms.to_le_bytes());
+    body.extend_from_slice(json);
+    let mut out = Vec::with_capacity(8 + body.len());
+    out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+impl Spool {
+    /// Opens the spool directory and starts the writer thread on a new segment.
+    /// `unread` is what earlier runs left for the drainer, in bytes.
+    pub fn open(dir: &Path, unread: u64) -> io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        let seq = segments(dir)?.last().map_or(1, |s| s + 1);
+        let file = OpenOptions::new().create_new(true).append(true).open(segment_path(dir, seq))?;
+        sync_dir(dir)?;
+        let (committed_tx, committed) = watch::channel(Pos { seg: seq, off: 0 });
+        let (tx, rx) = mpsc::channel::<Append>();
+        let writer =
+            Writer { dir: dir.to_path_buf(), file, pos: Pos { seg: seq, off: 0 }, committed: committed_tx };
+        std::thread::Builder::new().name("spool-writer".into()).spawn(move || writer.run(rx))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            tx,
+            committed,
+            pending: Arc::new(AtomicU64::new(unread)),
+            readers: Arc::default(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends a record and returns once it is on disk (fsynced).
+    pub async fn append(&self, received_ms: u64, json: &[u8]) -> io::Result<()> {
+        let record = encode(received_ms, json);
+        let len = record.len() as u64;
+        let (done, wait) = oneshot::channel();
+        self.tx.send(Append { record, done }).map_err(|_| io::Error::other("spool writer stopped"))?;
+        wait.await.map_err(|_| io::Error::other("spool writer stopped"))??;
+        self.pending.fetch_add(len, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The position up to which everything is fsynced; changes on every commit.
+    pub fn committed(&self) -> watch::Receiver<Pos> {
+        self.committed.clone()
+    }
+
+    /// Registers a reader so no segment it still needs is deleted.
+    pub fn register(&self, reader: &Reader) {
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(reader.name.clone(), reader.pos);
+    }
+
+    /// Bytes accepted but not yet stored.
+    pub fn pending_bytes(&self) -> u64 {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// The drainer stored `bytes` worth of records.
+    pub fn consumed(&self, bytes: u64) {
+        let _ =
+            self.pending.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| Some(p.saturating_sub(bytes)));
+    }
+}
+
+struct Writer {
+    dir: PathBuf,
+    file: File,
+    pos: Pos,
+    committed: watch::Sender<Pos>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Append>) {
+        let mut buf = Vec::with_capacity(GROUP_BYTES);
+        let mut waiting = Vec::new();
+        // Ends when every `Spool` (sender) is dropped.
+        while let Ok(first) = rx.recv() {
+            buf.clear();
+            buf.extend_from_slice(&first.record);
+            waiting.push(first.done);
+            while buf.len() < GROUP_BYTES {
+                match rx.try_recv() {
+                    Ok(a) => {
+                        buf.extend_from_slice(&a.record);
+                        waiting.push(a.done);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let result = self.commit(&buf);
+            for done in waiting.drain(..) {
+                let _ = done
+                    .send(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+            }
+        }
+    }
+
+    fn commit(&mut self, buf: &[u8]) -> io::Result<()> {
+        if self.pos.off > 0 && self.pos.off + buf.len() as u64 > SEGMENT_BYTES {
+            let seg = self.pos.seg + 1;
+            self.file =
+                OpenOptions::new().create_new(true).append(true).open(segment_path(&self.dir, seg))?;
+            sync_dir(&self.dir)?;
+            self.pos = Pos { seg, off: 0 };
+        }
+        if let Err(e) = self.file.write_all(buf).and_then(|()| self.file.sync_data()) {
+            // A half-written group was never acknowledged; continue in a fresh
+            // segment so readers stop at the torn tail of this one.
+            tracing::error!(error = %e, "spool write failed");
+            let seg = self.pos.seg + 1;
+            if let Ok(f) = OpenOptions::new().create_new(true).append(true).open(segment_path(&self.dir, seg))
+            {
+                self.file = f;
+                self.pos = Pos { seg, off: 0 };
+                self.committed.send_replace(self.pos);
+            }
+            return Err(e);
+        }
+        self.pos.off += buf.len() as u64;
+        self.committed.send_replace(self.pos);
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// A reader with a named cursor persisted in `spool/{name}.cursor`.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    dir: PathBuf,
+    name: String,
+    pub pos: Pos,
+}
+
+impl Reader {
+    /// Opens the cursor, or starts at the oldest segment.
+    pub fn open(dir: &Path, name: &str) -> io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        let saved = fs::read_to_string(dir.join(format!("{name}.cursor"))).ok().and_then(|s| {
+            let (seg, off) = s.trim().split_once(' ')?;
+            Some(Pos { seg: seg.parse().ok()?, off: off.parse().ok()? })
+        });
+        let first = segments(dir)?.first().copied().unwrap_or(1);
+        let pos = match saved {
+            Some(p) if p.seg >= first => p,
+            _ => Pos { seg: first, off: 0 },
+        };
+        Ok(Self { dir: dir.to_path_buf(), name: name.to_string(), pos })
+    }
+
+    /// Bytes from this cursor to the end of every segment on disk.
+    pub fn unread_bytes(&self) -> io::Result<u64> {
+        let mut total = 0;
+        for seq in segments(&self.dir)?.into_iter().filter(|s| *s >= self.pos.seg) {
+            let len = fs::metadata(segment_path(&self.dir, seq))?.len();
+            total += if seq == self.pos.seg { len.saturating_sub(self.pos.off) } else { len };
+        }
+        Ok(total)
+    }
+
+    /// Reads records from the cursor up to `committed`, about `max_bytes` of
+    /// them (always at least one when one is there). Answers the records and the
+    /// position after them; does not move the cursor.
+    pub fn read(&self, committed: Pos, max_bytes: usize) -> io::Result<(Vec<Record>, Pos)> {
+        let mut out = Vec::new();
+        let mut pos = self.pos;
+        let mut budget = max_bytes.max(1);
+        while pos < committed && budget > 0 {
+            let limit = if pos.seg == committed.seg { committed.off } else { u64::MAX };
+            let stop = read_segment(&self.dir, pos, limit, budget, &mut out)?;
+            let progress = usize::try_from(stop.off - pos.off).unwrap_or(usize::MAX);
+            if progress == 0 {
+                if pos.seg == committed.seg {
+                    break;
+                }
+                // An older segment is finished (its end, a torn tail, or gone):
+                // go on with the next one that exists.
+                let next = segments(&self.dir)?.into_iter().find(|s| *s > pos.seg).unwrap_or(committed.seg);
+                pos = Pos { seg: next, off: 0 };
+                continue;
+            }
+            budget = budget.saturating_sub(progress);
+            pos = stop;
+        }
+        Ok((out, pos))
+    }
+
+    /// Moves and persists the cursor, then deletes segments no reader needs.
+    pub fn advance(&mut self, to: Pos, spool: &Spool) -> io::Result<()> {
+        self.pos = to;
+        let oldest = {
+            let mut readers = spool.readers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            readers.insert(self.name.clone(), to);
+            readers.values().copied().min().unwrap_or(to)
+        };
+        let path = self.dir.join(format!("{}.cursor", self.name));
+        let tmp = self.dir.join(format!("{}.cursor.tmp", self.name));
+        fs::write(&tmp, format!("{} {}", to.seg, to.off))?;
+        fs::rename(&tmp, &path)?;
+        for seq in segments(&self.dir)?.into_iter().filter(|s| *s < oldest.seg) {
+            fs::remove_file(segment_path(&self.dir, seq))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads whole records of one segment from `from` up to `limit` bytes into the
+/// file and `budget` bytes of records; answers where it stopped.
+fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<Record>) -> io::Result<Pos> {
+    let mut file = match File::open(segment_path(dir, from.seg)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(from),
+        Err(e) => return Err(e),
+    };
+    file.seek(SeekFrom::Start(from.off))?;
+    // Room for at least one whole record (bodies are capped well below 2 MB).
+    let want = limit.saturating_sub(from.off).min(budget as u64 + 2 * 1024 * 1024);
+    let mut buf = Vec::new();
+    file.take(want).read_to_end(&mut buf)?;
+    let mut at = 0usize;
+    while at + HEADER <= buf.len() {
+        let len = u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
+        let crc = u32::from_le_bytes([buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]]);
+        if len < 8 || at + 8 + len > buf.len() {
+            break;
+        }
+        let body = &buf[at + 8..at + 8 + len];
+        if crc32fast::hash(body) != crc {
+            break;
+        }
+        let mut ms = [0u8; 8];
+        ms.copy_from_slice(&body[..8]);
+        at += 8 + len;
+        out.push(Record {
+            received_ms: u64::from_le_bytes(ms),
+            json: body[8..].to_vec(),
+            end: Pos { seg: from.seg, off: from.off + at as u64 },
+        });
+        if at >= budget {
+            break;
+        }
+    }
+    Ok(Pos { seg: from.seg, off: from.off + at as u64 })
+}
