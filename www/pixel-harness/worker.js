@@ -1,0 +1,131 @@
+// A Shopify-shaped web pixel runtime inside a real Web Worker, like Shopify's
+// strict sandbox: no window or document. It defines the global `shopify.extend`
+// that `register` from @shopify/web-pixels-extension calls, loads the BUILT
+// bundle with importScripts, and hands the extension the same API surface:
+// `analytics.subscribe` (standard and custom events, `all_events`,
+// `all_standard_events`, `all_custom_events`), `browser.cookie` (the page's
+// first-party cookies, through the page), `init`, `customerPrivacy.subscribe`,
+// `settings`. Every request the pixel makes is recorded (url, method, body
+// bytes, options) before it goes to the network unchanged.
+"use strict";
+
+const subscribers = new Map(); // event name -> callbacks
+const privacySubscribers = new Map();
+const pendingCookies = new Map(); // request id -> resolve
+let cookieSeq = 0;
+let extendCallback = null;
+
+const report = (msg) => self.postMessage(msg);
+
+self.shopify = {
+  extend(point, callback) {
+    if (point !== "WebPixel::Render") throw new Error(`unknown extension point ${point}`);
+    extendCallback = callback;
+  },
+};
+
+const realFetch = self.fetch.bind(self);
+self.fetch = (url, options = {}) => {
+  report({
+    type: "request",
+    url: String(url),
+    method: options.method || "GET",
+    body: typeof options.body === "string" ? options.body : String(options.body ?? ""),
+    keepalive: !!options.keepalive,
+    mode: options.mode || "cors",
+    credentials: options.credentials || "same-origin",
+    contentType: options.headers ? JSON.stringify(options.headers) : null,
+    at: Date.now(),
+  });
+  const done = (status, kind) => report({ type: "response", url: String(url), status, kind });
+  return realFetch(url, options).then(
+    (r) => {
+      done(r.status, r.type);
+      return r;
+    },
+    (e) => {
+      done(-1, String(e));
+      throw e;
+    },
+  );
+};
+
+const subscribe = (map, name, callback) => {
+  if (!map.has(name)) map.set(name, []);
+  map.get(name).push(callback);
+  return () => {
+    const list = map.get(name) || [];
+    const i = list.indexOf(callback);
+    if (i >= 0) list.splice(i, 1);
+    return i >= 0;
+  };
+};
+
+const deliver = (event) => {
+  const frozen = Object.freeze(event);
+  const kinds = [event.name, "all_events", event.type === "custom" ? "all_custom_events" : "all_standard_events"];
+  for (const kind of kinds) for (const cb of subscribers.get(kind) || []) cb(frozen);
+};
+
+const cookieGet = (name) =>
+  new Promise((resolve) => {
+    const id = ++cookieSeq;
+    pendingCookies.set(id, resolve);
+    report({ type: "cookie-get", id, name });
+  });
+
+const start = async ({ bundleUrl, settings, init }) => {
+  const loadStart = performance.now();
+  importScripts(bundleUrl);
+  const loaded = performance.now();
+  if (!extendCallback) throw new Error("the bundle did not call shopify.extend");
+  const api = {
+    settings: Object.freeze({ ...settings }),
+    analytics: { subscribe: (name, cb) => subscribe(subscribers, name, cb) },
+    browser: {
+      cookie: {
+        get: cookieGet,
+        set: (nameOrCookie, value) => {
+          report({ type: "cookie-set", cookie: value === undefined ? nameOrCookie : `${nameOrCookie}=${value}` });
+          return Promise.resolve(value === undefined ? nameOrCookie : `${nameOrCookie}=${value}`);
+        },
+      },
+      localStorage: { getItem: async () => null, setItem: async () => {}, removeItem: async () => {} },
+      sessionStorage: { getItem: async () => null, setItem: async () => {}, removeItem: async () => {} },
+      sendBeacon: async () => {
+        throw new Error("sendBeacon is deprecated in the pixel sandbox");
+      },
+    },
+    init,
+    customerPrivacy: { subscribe: (name, cb) => subscribe(privacySubscribers, name, cb) },
+    _pixelInfo: { id: "harness", type: "APP", runtimeContext: "STRICT" },
+  };
+  const registerStart = performance.now();
+  await extendCallback(api);
+  const ready = performance.now();
+  report({ type: "ready", loadMs: loaded - loadStart, readyMs: ready - registerStart });
+};
+
+self.onmessage = ({ data }) => {
+  switch (data.type) {
+    case "start":
+      start(data).catch((e) => report({ type: "error", message: String((e && e.stack) || e) }));
+      break;
+    case "event":
+      deliver(data.event);
+      break;
+    case "consent":
+      for (const cb of privacySubscribers.get("visitorConsentCollected") || []) cb(data.payload);
+      report({ type: "consent-delivered" });
+      break;
+    case "cookie-value": {
+      const resolve = pendingCookies.get(data.id);
+      pendingCookies.delete(data.id);
+      if (resolve) resolve(data.value);
+      break;
+    }
+  }
+};
+
+self.addEventListener("error", (e) => report({ type: "error", message: String(e.message) }));
+self.addEventListener("unhandledrejection", (e) => report({ type: "error", message: String(e.reason) }));
