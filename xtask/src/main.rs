@@ -6,6 +6,8 @@
 //!   builds one of the two.
 //! - `size`: raw, gzip and brotli sizes of what shoppers download; fails when the
 //!   pixel bundle is over Shopify's 128 KB limit.
+//! - `bench-tracker`: the storefront tracker's main-thread cost and bytes on the
+//!   wire in headless Chromium (the ignored `tracker_bench` end-to-end test).
 
 mod build;
 mod paths;
@@ -23,6 +25,22 @@ fn main() -> anyhow::Result<()> {
             Some(other) => bail!("unknown part `{other}`: cargo xtask build [tracker|pixel]"),
         },
         Some("size") => size::report(),
-        _ => bail!("usage: cargo xtask <build [tracker|pixel]|size>"),
+        Some("bench-tracker") => bench_tracker(),
+        _ => bail!("usage: cargo xtask <build [tracker|pixel]|size|bench-tracker>"),
     }
+}
+
+/// Runs the tracker benchmark against the built bundle (`cargo xtask build` first).
+fn bench_tracker() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    paths::run(std::process::Command::new(cargo).current_dir(paths::root()).args([
+        "test",
+        "-p",
+        "lummmen-e2e",
+        "--test",
+        "tracker_bench",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]))
 }

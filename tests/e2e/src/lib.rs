@@ -5,6 +5,8 @@
 //! release tracker exactly as shoppers get it, which is what catches a broken
 //! wasm-opt.
 
+pub mod tracker;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
