@@ -158,3 +158,172 @@ pub async fn post(client: &reqwest::Client, base: &str, batch: &Batch) -> reqwes
         .expect("post")
         .status()
 }
+
+/// A private ClickHouse server (its own config, data under `dir`, loopback on
+/// `port`), for tests that stop and restart it; the shared test instance is
+/// never stopped. Killed on drop.
+#[derive(Debug)]
+pub struct PrivateClickHouse {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateClickHouse {
+    pub fn start(dir: &Path, port: u16) -> Self {
+        let mut ch = Self { port, dir: dir.to_path_buf(), child: None };
+        ch.restart();
+        ch
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again, on the same data) and waits for `/ping`.
+    pub fn restart(&mut self) {
+        let d = &self.dir;
+        for sub in ["data/tmp", "log", "user_files"] {
+            std::fs::create_dir_all(d.join(sub)).expect("clickhouse dirs");
+        }
+        let config = format!(
+            r#"<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>{d}/log/server.log</log><errorlog>{d}/log/error.log</errorlog><size>10M</size><count>1</count></logger>
+    <listen_host>127.0.0.1</listen_host>
+    <http_port>{port}</http_port>
+    <tcp_port>{tcp}</tcp_port>
+    <max_connections>64</max_connections>
+    <max_concurrent_queries>32</max_concurrent_queries>
+    <uncompressed_cache_size>67108864</uncompressed_cache_size>
+    <mark_cache_size>67108864</mark_cache_size>
+    <path>{d}/data/</path>
+    <tmp_path>{d}/data/tmp/</tmp_path>
+    <user_files_path>{d}/user_files/</user_files_path>
+    <users_config>/etc/clickhouse-server/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mlock_executable>false</mlock_executable>
+</yandex>"#,
+            d = d.display(),
+            port = self.port,
+            tcp = self.port + 1
+        );
+        std::fs::write(d.join("config.xml"), config).expect("clickhouse config");
+        let child = std::process::Command::new("clickhouse-server")
+            .arg(format!("--config-file={}", d.join("config.xml").display()))
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("clickhouse-server must be installed (scripts/setup.sh --test)");
+        self.child = Some(child);
+        let url = format!("{}/ping", self.url());
+        for _ in 0..300 {
+            if std::process::Command::new("curl")
+                .args(["-fsS", &url])
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("private ClickHouse on port {} did not start; see {}/log", self.port, d.display());
+    }
+
+    /// Kills the server at once (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for PrivateClickHouse {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Load for durability tests: `tasks` senders post 50-event batches for their
+/// own visitor until `stop` turns true; answers the batches acknowledged (200).
+pub async fn load_until(
+    base: String,
+    site: u32,
+    tasks: u64,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<Batch> {
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().expect("client");
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+        handles.push(tokio::spawn(async move {
+            let visitor = hex16(0xdead_0000 + t);
+            let mut acked = Vec::new();
+            let mut n = 0u64;
+            while !*stop.borrow() {
+                n += 1;
+                let batch = page_batch(site, &visitor, (t << 32) | n, 50);
+                let res = client
+                    .post(format!("{base}/collect"))
+                    .header("content-type", "text/plain")
+                    .body(serde_json::to_vec(&batch).expect("json"))
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status() == 200 => acked.push(batch),
+                    // Refused or the server is gone: not acknowledged, so no promise.
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                }
+            }
+            acked
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.expect("load task"));
+    }
+    all
+}
+
+/// Checks that every event of every acknowledged batch is stored exactly once.
+pub async fn assert_stored_exactly_once(
+    store: &dyn lummmen_server::store::EventStore,
+    site: u32,
+    acked: &[Batch],
+) {
+    use std::collections::{HashMap, HashSet};
+    let mut by_visitor: HashMap<&str, Vec<&Batch>> = HashMap::new();
+    for b in acked {
+        by_visitor.entry(&b.visitor_id).or_default().push(b);
+    }
+    for (visitor, batches) in by_visitor {
+        let stored = store.events_for_visitor(site, visitor).await.expect("read");
+        let unique: HashSet<&str> = stored.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(stored.len(), unique.len(), "duplicate events stored for visitor {visitor}");
+        let by_id: HashMap<&str, &protocol::Event> =
+            stored.iter().map(|s| (s.event_id.as_str(), &s.event)).collect();
+        for b in batches {
+            for (i, e) in b.events.iter().enumerate() {
+                let id = format!("{}-{i}", b.batch_id);
+                assert_eq!(
+                    by_id.get(id.as_str()).copied(),
+                    Some(e),
+                    "acknowledged event {id} missing or changed"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Durability under failure, with real processes: SIGKILL the server binary
+//! during a load and restart it; stop a private ClickHouse during a load and
+//! start it again. Every acknowledged event ends up stored exactly once.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use lummmen_server::{Config, ServerHandle};
+
+fn spawn_server(data: &std::path::Path, port: u16, clickhouse: Option<(&str, &str)>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lummmen-server"));
+    cmd.arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--www-dir")
+        .arg(root().join("www"))
+        .args(["--seed-demo", "--rate-limit", "0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some((url, db)) = clickhouse {
+        cmd.args(["--clickhouse-url", url, "--clickhouse-database", db]);
+    }
+    cmd.spawn().expect("server binary starts")
+}
+
+async fn wait_healthy(base: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {base} did not become healthy");
+}
+
+/// Polls storage until every acknowledged event is there (the restarted server
+/// drains the spool it inherited), then checks exactly-once.
+async fn wait_all_stored(config: &Config, acked: &[protocol::Batch]) {
+    let store = lummmen_server::store::open(config).await.expect("store opens");
+    let want = acked.iter().map(|b| b.events.len() as u64).sum::<u64>();
+    let mut have = 0;
+    for _ in 0..600 {
+        have = store.count_events(1).await.unwrap_or(0);
+        if have >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(have >= want, "only {have} of {want} acknowledged events stored");
+    assert_stored_exactly_once(store.as_ref(), 1, acked).await;
+}
+
+async fn kill_during_load(data: &std::path::Path, clickhouse: Option<(&str, &str)>) -> Vec<protocol::Batch> {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = spawn_server(data, port, clickhouse);
+    wait_healthy(&base).await;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn(load_until(base.clone(), 1, 4, stop));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop_tx.send_replace(true);
+    let acked = load.await.expect("load");
+    assert!(
+        acked.len() > 20,
+        "the load must have been acknowledged before the kill ({} batches)",
+        acked.len()
+    );
+
+    let mut restarted = spawn_server(data, port, clickhouse);
+    wait_healthy(&base).await;
+    let config = {
+        let c = Config::for_tests(root(), data.to_path_buf());
+        match clickhouse {
+            Some((url, db)) => c.with_clickhouse(url, db),
+            None => c,
+        }
+    };
+    wait_all_stored(&config, &acked).await;
+    let _ = restarted.kill();
+    let _ = restarted.wait();
+    acked
+}
+
+/// `lummmen_accepted_events_total` from `/metrics`.
+async fn accepted_events(base: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("lummmen_accepted_events_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("accepted counter")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_load_loses_and_duplicates_nothing_with_sqlite() {
+    let dir = TempDir::new("kill-sqlite");
+    kill_during_load(&dir.0, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_load_loses_and_duplicates_nothing_with_clickhouse() {
+    let dir = TempDir::new("kill-ch");
+    let url = clickhouse_url();
+    kill_during_load(&dir.0, Some((&url, &unique_database("kill")))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_event_once() {
+    let dir = TempDir::new("ch-restart");
+    let mut ch = PrivateClickHouse::start(&dir.0.join("clickhouse"), free_port());
+    let config = Config::for_tests(root(), dir.0.join("server")).with_clickhouse(&ch.url(), "durability");
+    let server = ServerHandle::start(config).await.expect("server starts");
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn(load_until(server.url(), 1, 4, stop));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    ch.kill();
+    // Acknowledgements go on while storage is down: the spool holds them.
+    assert!(server.store().count_events(1).await.is_err(), "ClickHouse should be unreachable now");
+    let accepted_before = accepted_events(&server.url()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let accepted_during = accepted_events(&server.url()).await;
+    assert!(accepted_during > accepted_before, "batches must be acknowledged while storage is down");
+    ch.restart();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    stop_tx.send_replace(true);
+    let acked = load.await.expect("load");
+    assert!(acked.len() > 20, "too little load acknowledged: {}", acked.len());
+    server.flush().await.expect("flush");
+    assert_stored_exactly_once(server.store().as_ref(), 1, &acked).await;
+    let total = acked.iter().map(|b| b.events.len() as u64).sum::<u64>();
+    assert_eq!(server.store().count_events(1).await.expect("count"), total);
+    server.shutdown().await.expect("shutdown");
+}
