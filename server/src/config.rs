@@ -28,6 +28,10 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_ASSETS_DIR", default_value = "extensions/lummmen-theme/assets")]
     pub assets_dir: PathBuf,
 
+    /// Shopify app settings (see `crate::shopify`).
+    #[command(flatten)]
+    pub shopify: ShopifyOptions,
+
     // --- ingest (see `crate::ingest`) ---
     /// ClickHouse HTTP URL (e.g. http://127.0.0.1:8123). When unset, events go to the
     /// embedded SQLite database `<data-dir>/events.db`.
@@ -99,6 +103,7 @@ impl Config {
             data_dir,
             www_dir: workspace_root.join("www"),
             assets_dir: workspace_root.join("extensions/lummmen-theme/assets"),
+            shopify: ShopifyOptions::default(),
             clickhouse_url: None,
             clickhouse_database: "lummmen".into(),
             clickhouse_user: None,
@@ -122,4 +127,62 @@ impl Config {
         self.clickhouse_database = database.to_string();
         self
     }
+}
+
+/// The Shopify app's settings. Without a client id and secret the Shopify
+/// endpoints answer 503 (session tokens: 401); everything else runs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ShopifyOptions {
+    /// The app's client id (API key), from the Partner dashboard / `shopify.app.toml`.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_CLIENT_ID")]
+    pub shopify_client_id: Option<String>,
+
+    /// The app's client secret: verifies session tokens, OAuth redirects and webhooks.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_CLIENT_SECRET", hide_env_values = true)]
+    pub shopify_client_secret: Option<String>,
+
+    /// The previous client secret, still accepted while Shopify rotates to the new one.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_PREVIOUS_SECRET", hide_env_values = true)]
+    pub shopify_previous_secret: Option<String>,
+
+    /// Public HTTPS URL of this backend (e.g. https://app.example.com): OAuth
+    /// redirect URI and webhook address.
+    #[arg(long, env = "LUMMMEN_APP_URL")]
+    pub app_url: Option<String>,
+
+    /// Access scopes the app requires; an install granting others is re-authorized.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_SCOPES", default_value = "write_pixels,read_customer_events")]
+    pub shopify_scopes: Option<String>,
+
+    /// Admin API version used for GraphQL calls.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_API_VERSION", default_value = "2025-10")]
+    pub shopify_api_version: Option<String>,
+
+    /// Base URL of Shopify for every shop instead of `https://{shop}`; for tests
+    /// against a local fake Shopify only.
+    #[arg(long, env = "LUMMMEN_SHOPIFY_BASE_URL")]
+    pub shopify_base_url: Option<String>,
+
+    /// Key that encrypts offline access tokens at rest (AES-256-GCM): 32 bytes,
+    /// base64 (`openssl rand -base64 32`).
+    #[arg(long, env = "LUMMMEN_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+
+    /// Name of the token key, stored with every sealed token so keys can rotate.
+    #[arg(long, env = "LUMMMEN_TOKEN_KEY_ID", default_value = "k1")]
+    pub token_key_id: Option<String>,
+
+    /// Older token keys still accepted for reading, `id:base64,id:base64`; tokens
+    /// under them are re-sealed with the current key at start.
+    #[arg(long, env = "LUMMMEN_TOKEN_PREVIOUS_KEYS", hide_env_values = true)]
+    pub token_previous_keys: Option<String>,
+
+    /// Bearer token for operators on the privacy-ticket endpoints (all shops).
+    #[arg(long, env = "LUMMMEN_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<String>,
+
+    /// URL that receives a JSON POST for every new privacy ticket (team chat
+    /// webhook); tickets are always logged as well.
+    #[arg(long, env = "LUMMMEN_NOTIFY_WEBHOOK_URL")]
+    pub notify_webhook_url: Option<String>,
 }

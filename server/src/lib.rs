@@ -8,6 +8,7 @@
 //! - [`projects`]: projects (site ids, shops), in `<data_dir>/lummmen.db`.
 //! - [`ingest`]: `/collect`: decoding, validation, rate limits, metrics.
 //! - [`store`]: the event storage trait, SQLite and ClickHouse.
+//! - [`shopify`]: the Shopify app: session tokens, OAuth install, webhooks, privacy tickets.
 //! - [`cli`]: the `lummmen-server` command line (serve, manage projects).
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod ingest;
 pub mod projects;
 pub mod router;
 pub mod server;
+pub mod shopify;
 pub mod store;
 
 pub use config::Config;

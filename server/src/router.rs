@@ -21,4 +21,5 @@ pub fn router(config: &Config, health: Health, ingest: &Ingest) -> Router {
         .fallback_service(ServeDir::new(&config.www_dir))
         .with_state(health)
         .merge(ingest.routes())
+        .merge(crate::shopify::routes_from(config, ingest))
 }

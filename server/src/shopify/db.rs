@@ -1,0 +1,194 @@
+//! The Shopify app's own state in SQLite (`<data_dir>/shopify.db`): installed
+//! shops with their sealed offline tokens, OAuth nonces, webhook deliveries seen
+//! (for de-duplication) and the privacy tickets (`tickets`).
+//!
+//! Tokens are stored only as sealed by [`super::crypto::KeyRing`], never in clear.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+/// File name of the app database under the data directory.
+pub const DB_FILE: &str = "shopify.db";
+
+/// An installed (or formerly installed) shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopRow {
+    pub shop: String,
+    /// The sealed offline token; `None` once uninstalled.
+    pub sealed_token: Option<String>,
+    /// Scopes Shopify granted, comma-separated as it sends them.
+    pub scopes: String,
+    /// `installed` or `uninstalled`.
+    pub status: String,
+}
+
+/// Handle on the app database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl AppDb {
+    /// Opens (creating if needed) `<data_dir>/shopify.db`.
+    pub fn open(data_dir: &Path) -> rusqlite::Result<Self> {
+        let _ = std::fs::create_dir_all(data_dir);
+        let conn = Connection::open(data_dir.join(DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Webhook deliveries and tickets are acknowledged to Shopify once written:
+        // they must survive a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS shops (
+                shop TEXT PRIMARY KEY,
+                token TEXT,
+                scopes TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL,
+                installed_at INTEGER,
+                uninstalled_at INTEGER,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS oauth_states (
+                nonce TEXT PRIMARY KEY,
+                shop TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                webhook_id TEXT PRIMARY KEY,
+                topic TEXT NOT NULL,
+                shop TEXT NOT NULL,
+                received_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS tickets (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                webhook_id TEXT,
+                topic TEXT NOT NULL,
+                shop TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                resolved_at INTEGER,
+                resolver TEXT,
+                outcome TEXT
+            );
+            CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);",
+        )?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // Every write is one statement or one transaction, so a poisoned lock
+        // cannot leave the database half-written.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` in one transaction.
+    pub fn with_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn shop(&self, shop: &str) -> rusqlite::Result<Option<ShopRow>> {
+        self.lock()
+            .query_row("SELECT shop, token, scopes, status FROM shops WHERE shop = ?1", [shop], |r| {
+                Ok(ShopRow { shop: r.get(0)?, sealed_token: r.get(1)?, scopes: r.get(2)?, status: r.get(3)? })
+            })
+            .optional()
+    }
+
+    /// Every shop row (for re-sealing tokens after a key rotation).
+    pub fn shops(&self) -> rusqlite::Result<Vec<ShopRow>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT shop, token, scopes, status FROM shops ORDER BY shop")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ShopRow { shop: r.get(0)?, sealed_token: r.get(1)?, scopes: r.get(2)?, status: r.get(3)? })
+        })?;
+        rows.collect()
+    }
+
+    /// Records a completed install: the sealed token and the granted scopes.
+    pub fn save_install(&self, shop: &str, sealed_token: &str, scopes: &str) -> rusqlite::Result<()> {
+        let now = now_ms();
+        self.lock().execute(
+            "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at)
+             VALUES (?1, ?2, ?3, 'installed', ?4, ?4)
+             ON CONFLICT(shop) DO UPDATE SET token = excluded.token, scopes = excluded.scopes,
+                status = 'installed', installed_at = excluded.installed_at,
+                uninstalled_at = NULL, updated_at = excluded.updated_at",
+            params![shop, sealed_token, scopes, now],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a sealed token (key rotation).
+    pub fn reseal(&self, shop: &str, sealed_token: &str) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "UPDATE shops SET token = ?2, updated_at = ?3 WHERE shop = ?1",
+            params![shop, sealed_token, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a new OAuth nonce for `shop` and forgets expired ones.
+    pub fn put_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> rusqlite::Result<()> {
+        let now = now_ms();
+        let conn = self.lock();
+        conn.execute("DELETE FROM oauth_states WHERE created_at < ?1", [now - ttl_secs * 1000])?;
+        conn.execute(
+            "INSERT INTO oauth_states (nonce, shop, created_at) VALUES (?1, ?2, ?3)",
+            params![nonce, shop, now],
+        )?;
+        Ok(())
+    }
+
+    /// Consumes a nonce: true when it existed for `shop` and had not expired.
+    pub fn take_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> rusqlite::Result<bool> {
+        let cutoff = now_ms() - ttl_secs * 1000;
+        let n = self.lock().execute(
+            "DELETE FROM oauth_states WHERE nonce = ?1 AND shop = ?2 AND created_at >= ?3",
+            params![nonce, shop, cutoff],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+/// Marks a shop uninstalled and drops its token (inside a webhook's transaction).
+pub fn mark_uninstalled(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()> {
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO shops (shop, token, scopes, status, uninstalled_at, updated_at)
+         VALUES (?1, NULL, '', 'uninstalled', ?2, ?2)
+         ON CONFLICT(shop) DO UPDATE SET token = NULL, status = 'uninstalled',
+            uninstalled_at = excluded.uninstalled_at, updated_at = excluded.updated_at",
+        params![shop, now],
+    )?;
+    Ok(())
+}
+
+/// Records a webhook delivery id; false when it was already recorded.
+pub fn first_delivery(
+    tx: &Transaction<'_>,
+    webhook_id: &str,
+    topic: &str,
+    shop: &str,
+) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO webhook_deliveries (webhook_id, topic, shop, received_at) VALUES (?1, ?2, ?3, ?4)",
+        params![webhook_id, topic, shop, now_ms()],
+    )?;
+    Ok(n == 1)
+}

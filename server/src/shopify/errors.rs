@@ -1,0 +1,77 @@
+//! The one error type of the Shopify surfaces, mapped to status codes in one place.
+//! Every body is `{"error": ..., "detail": ...}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// What went wrong, as the caller may learn it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Any failure of a session token or operator token. The body never says
+    /// which check failed, so it cannot be used as an oracle.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A webhook whose `X-Shopify-Hmac-Sha256` does not match its body.
+    #[error("webhook signature does not match")]
+    WebhookSignature,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The server lacks the settings this endpoint needs (client secret, key, ...).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// Shopify answered something we cannot use.
+    #[error("{0}")]
+    Upstream(String),
+    /// Our own failure (database, ...): logged, reported without details.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The body of every 401 from a session-token endpoint, byte for byte.
+pub const UNAUTHORIZED_BODY: &str = r#"{"error":"unauthorized","detail":"missing or invalid credentials"}"#;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error) = match &self {
+            ApiError::Unauthorized => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    UNAUTHORIZED_BODY,
+                )
+                    .into_response();
+            }
+            ApiError::WebhookSignature => (StatusCode::UNAUTHORIZED, "invalid_hmac"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::NotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_configured"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let detail = match &self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "shopify endpoint failed");
+                "internal error".to_string()
+            }
+            ApiError::Upstream(e) => {
+                tracing::warn!(error = %e, "shopify answered an error");
+                self.to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(json!({"error": error, "detail": detail}))).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::Internal(format!("app database: {e}"))
+    }
+}

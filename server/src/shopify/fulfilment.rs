@@ -1,0 +1,94 @@
+//! Fulfilment of a privacy ticket, which the original did by hand: map the
+//! request's customer id and order ids to visitor ids through the stored checkout
+//! events, then export every row of those visitors or delete them from every
+//! table; `shop/redact` deletes everything of the shop's projects.
+
+use serde_json::{json, Value};
+
+use super::db::now_ms;
+use super::errors::ApiError;
+use super::tickets::{self, PrivacyRequest, Ticket};
+use super::ShopifyState;
+use crate::store::StoreError;
+
+/// What a fulfilment run produced.
+#[derive(Debug, Clone)]
+pub struct Fulfilled {
+    /// Summary stored on the ticket.
+    pub outcome: Value,
+    /// For a data request: the export document (every row of the visitors).
+    pub export: Option<Value>,
+}
+
+fn store_err(e: StoreError) -> ApiError {
+    ApiError::Internal(format!("event store: {e}"))
+}
+
+/// The id forms a stored event may carry: Shopify's numeric id and its GraphQL id.
+fn id_forms(id: &str, kind: &str) -> Vec<String> {
+    let numeric = id.rsplit('/').next().unwrap_or(id).to_string();
+    vec![numeric.clone(), format!("gid://shopify/{kind}/{numeric}")]
+}
+
+/// Visitor ids whose checkouts name this customer or these orders.
+async fn visitors(
+    state: &ShopifyState,
+    sites: &[u32],
+    customer: Option<&str>,
+    orders: &[String],
+) -> Result<Vec<String>, ApiError> {
+    let orders: Vec<String> = orders.iter().flat_map(|o| id_forms(o, "Order")).collect();
+    let customers: Vec<Option<String>> = match customer {
+        Some(c) => id_forms(c, "Customer").into_iter().map(Some).collect(),
+        None => vec![None],
+    };
+    let mut found = Vec::new();
+    for c in customers {
+        found.extend(state.events.visitors_for(sites, c.as_deref(), &orders).await.map_err(store_err)?);
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// Runs the ticket's request against the event store and records the outcome.
+pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, ApiError> {
+    if !matches!(ticket.status.as_str(), "open" | "fulfilled") {
+        return Err(ApiError::Conflict(format!("ticket {} is {}", ticket.id, ticket.status)));
+    }
+    let request = tickets::request_of(&ticket.topic, &ticket.body).ok_or_else(|| {
+        ApiError::BadRequest(format!("ticket topic {} has nothing to fulfil", ticket.topic))
+    })?;
+    let project = state.projects.find_by_shop(&ticket.shop).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let sites: Vec<u32> = project.iter().map(|p| p.id).collect();
+    let done = match request {
+        PrivacyRequest::Customer { .. } if tickets::is_email_only(&request) => {
+            return Err(ApiError::Conflict(tickets::EMAIL_ONLY_REASON.into()));
+        }
+        PrivacyRequest::Customer { redact, customer_id, orders } => {
+            let visitors = visitors(state, &sites, customer_id.as_deref(), &orders).await?;
+            if redact {
+                let deleted = state.events.delete_visitors(&sites, &visitors).await.map_err(store_err)?;
+                let outcome = json!({"action": "redact", "sites": sites, "visitors": visitors.len(),
+                                     "rows_deleted": deleted, "store": state.events.name(), "at": now_ms()});
+                Fulfilled { outcome, export: None }
+            } else {
+                let rows = state.events.export_visitors(&sites, &visitors).await.map_err(store_err)?;
+                let outcome = json!({"action": "export", "sites": sites, "visitors": visitors.len(),
+                                     "rows": rows.len(), "store": state.events.name(), "at": now_ms()});
+                let export = json!({"ticket": ticket.id, "shop": ticket.shop, "generated_at": now_ms(),
+                                    "visitors": visitors, "events": rows});
+                Fulfilled { outcome, export: Some(export) }
+            }
+        }
+        PrivacyRequest::Shop => {
+            let deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
+            let outcome = json!({"action": "shop_redact", "sites": sites, "rows_deleted": deleted,
+                                 "store": state.events.name(), "at": now_ms()});
+            Fulfilled { outcome, export: None }
+        }
+    };
+    tickets::set_outcome(&state.db, ticket.id, "fulfilled", &done.outcome)?;
+    tracing::info!(ticket = ticket.id, topic = %ticket.topic, shop = %ticket.shop, outcome = %done.outcome, "privacy request fulfilled");
+    Ok(done)
+}

@@ -1,0 +1,151 @@
+//! Privacy fulfilment from tickets, on the real server with real SQLite and the
+//! real ClickHouse: a data request's export holds every row of the customer's
+//! visitors, a redact removes them (counted before and after), shop/redact
+//! removes the shop's data and nothing else; tickets are resolved with who and
+//! when, and a merchant only sees its own shop's tickets.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use lummmen_server::projects::Project;
+use lummmen_server::{Config, ServerHandle};
+use serde_json::{json, Value};
+use support::*;
+
+const OTHER_SHOP: &str = "b-shop.myshopify.com";
+const OTHER_SITE: u32 = 8;
+const ALICE: &str = "a1a1a1a1a1a1a1a1";
+const BOB: &str = "b2b2b2b2b2b2b2b2";
+const CAROL: &str = "c3c3c3c3c3c3c3c3";
+const DAVE: &str = "d4d4d4d4d4d4d4d4";
+
+async fn event_ids(server: &ServerHandle, site: u32, visitor: &str) -> BTreeSet<String> {
+    server
+        .store()
+        .events_for_visitor(site, visitor)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+async fn ticket_for(server: &ServerHandle, topic: &str, shop: &str, webhook_id: &str, body: Value) -> i64 {
+    let r = deliver(server, topic, shop, webhook_id, &body.to_string(), SECRET).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    v["ticket"].as_i64().expect("ticket id")
+}
+
+async fn fulfil(server: &ServerHandle, id: i64, token: &str) -> (u16, Value) {
+    post_json(server, &format!("/api/gdpr/tickets/{id}/fulfil"), token, json!({})).await
+}
+
+async fn scenario(config: Config) {
+    let server = start(config, SITE, SHOP).await;
+    server
+        .projects()
+        .upsert(&Project { id: OTHER_SITE, name: "B".into(), sample: 100, shops: vec![OTHER_SHOP.into()] })
+        .expect("project");
+    collect(&server, &page_views(SITE, ALICE, "a000000000000001", 5)).await;
+    collect(
+        &server,
+        &checkout(
+            SITE,
+            ALICE,
+            "a000000000000002",
+            "gid://shopify/Order/299938",
+            Some("gid://shopify/Customer/191167"),
+        ),
+    )
+    .await;
+    collect(&server, &page_views(SITE, BOB, "b000000000000001", 3)).await;
+    collect(&server, &checkout(SITE, BOB, "b000000000000002", "gid://shopify/Order/280263", None)).await;
+    collect(&server, &page_views(SITE, CAROL, "c000000000000001", 2)).await;
+    collect(&server, &page_views(OTHER_SITE, DAVE, "d000000000000001", 4)).await;
+    server.flush().await.expect("flush");
+    let alice = event_ids(&server, SITE, ALICE).await;
+    let bob = event_ids(&server, SITE, BOB).await;
+    assert_eq!((alice.len(), bob.len()), (6, 4));
+
+    // A data request by customer id (as Shopify sends it: a number) and an order id.
+    let body = json!({"shop_id": 954889, "shop_domain": SHOP, "orders_requested": [280263],
+                      "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+                      "data_request": {"id": 9999}});
+    let request = ticket_for(&server, "customers/data_request", SHOP, "wh-dr", body).await;
+    let (status, done) = fulfil(&server, request, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    let exported: BTreeSet<String> = done["export"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["event_id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(exported, alice.union(&bob).cloned().collect(), "export holds every row of both visitors");
+    assert_eq!(done["export"]["visitors"], json!([ALICE, BOB]));
+    assert_eq!(done["ticket"]["status"], "fulfilled");
+    assert_eq!(event_ids(&server, SITE, ALICE).await.len(), 6, "a data request deletes nothing");
+
+    // A merchant resolves it with its session token: who and when are recorded.
+    let (status, resolved) =
+        post_json(&server, &format!("/api/gdpr/tickets/{request}/resolve"), &session_token(SHOP), json!({}))
+            .await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["ticket"]["status"], "resolved");
+    assert_eq!(resolved["ticket"]["resolver"], format!("{SHOP} user 4242"));
+    assert!(resolved["ticket"]["resolved_at"].as_i64().expect("resolved_at") > 0);
+
+    // customers/redact by customer id removes exactly that visitor's rows.
+    let body = json!({"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 191167, "email": "john@example.com"},
+                      "orders_to_redact": [299938]});
+    let redact = ticket_for(&server, "customers/redact", SHOP, "wh-redact", body).await;
+    let (status, done) = fulfil(&server, redact, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["outcome"]["rows_deleted"], 6);
+    assert!(event_ids(&server, SITE, ALICE).await.is_empty(), "alice's rows are gone");
+    assert_eq!(event_ids(&server, SITE, BOB).await, bob, "bob's rows stay");
+    assert_eq!(event_ids(&server, SITE, CAROL).await.len(), 2);
+
+    // Another shop's merchant neither sees nor fulfils this shop's tickets.
+    let other_token = session_token(OTHER_SHOP);
+    let (status, listed) = get_json(&server, "/api/gdpr/tickets", &other_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["tickets"], json!([]));
+    assert_eq!(fulfil(&server, redact, &other_token).await.0, 404);
+    let (_, mine) = get_json(&server, "/api/gdpr/tickets", &session_token(SHOP)).await;
+    assert_eq!(mine["tickets"].as_array().expect("list").len(), 2);
+
+    // shop/redact removes every row of the shop's project and nothing of others.
+    let shop_redact =
+        ticket_for(&server, "shop/redact", SHOP, "wh-shop", json!({"shop_id": 954889, "shop_domain": SHOP}))
+            .await;
+    let (status, done) = fulfil(&server, shop_redact, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["outcome"]["rows_deleted"], 6);
+    assert_eq!(server.store().count_events(SITE).await.expect("count"), 0);
+    assert_eq!(server.store().count_events(OTHER_SITE).await.expect("count"), 4);
+
+    // Operators must name themselves to resolve.
+    let path = format!("/api/gdpr/tickets/{shop_redact}/resolve");
+    assert_eq!(post_json(&server, &path, OPERATOR, json!({})).await.0, 400);
+    let (status, resolved) = post_json(&server, &path, OPERATOR, json!({"resolver": "dana"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(resolved["ticket"]["resolver"], "operator dana");
+    assert_eq!(post_json(&server, &path, OPERATOR, json!({"resolver": "dana"})).await.0, 409);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn sqlite_fulfils_export_redact_and_shop_redact_from_tickets() {
+    let dir = TempDir::new("fulfil-sqlite");
+    scenario(app_config(&dir.0, "http://127.0.0.1:9")).await;
+}
+
+#[tokio::test]
+async fn clickhouse_fulfils_export_redact_and_shop_redact_from_tickets() {
+    let dir = TempDir::new("fulfil-ch");
+    let config = app_config(&dir.0, "http://127.0.0.1:9")
+        .with_clickhouse(&clickhouse_url(), &unique_database("fulfil"));
+    scenario(config).await;
+}

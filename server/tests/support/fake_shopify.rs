@@ -1,0 +1,173 @@
+//! A fake Shopify on a loopback port: the OAuth token endpoint and the Admin
+//! GraphQL API, answering in Shopify's documented formats.
+//!
+//! - `POST /admin/oauth/access_token` with `{"client_id","client_secret","code"}`
+//!   answers `{"access_token","scope"}`; an unknown or reused code answers 400.
+//! - `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`:
+//!   a revoked or unknown token answers 401 `{"errors": "[API] Invalid API key or
+//!   access token (unrecognized login or wrong password)"}`; otherwise
+//!   `currentAppInstallation`, `webhookSubscriptionCreate`, `metafieldsSet` and
+//!   `webPixelCreate` answer `{"data": ...}` with empty `userErrors`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// code → (shop, granted scope)
+    pub codes: HashMap<String, (String, String)>,
+    /// token → (shop, scope, revoked)
+    pub tokens: HashMap<String, (String, String, bool)>,
+    /// (shop, topic, uri)
+    pub subscriptions: Vec<(String, String, String)>,
+    /// (shop, ownerId, namespace, key, value)
+    pub metafields: Vec<(String, String, String, String, String)>,
+    /// (shop, settings JSON)
+    pub pixels: Vec<(String, Value)>,
+    /// Bodies of token exchanges received.
+    pub exchanges: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeShopify {
+    pub url: String,
+    pub state: Arc<Mutex<Recorded>>,
+    client_id: String,
+    client_secret: String,
+}
+
+impl FakeShopify {
+    pub async fn start(client_id: &str, client_secret: &str) -> Self {
+        let state = Arc::new(Mutex::new(Recorded::default()));
+        let fake = |url: String| FakeShopify {
+            url,
+            state: state.clone(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake shopify");
+        let me = fake(format!("http://{}", listener.local_addr().expect("addr")));
+        let app = Router::new()
+            .route("/admin/oauth/access_token", post(access_token))
+            .route("/admin/api/{version}/graphql.json", post(graphql))
+            .with_state(me.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        me
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.state.lock().expect("fake shopify state")
+    }
+
+    /// What Shopify's authorize page does when the merchant approves: issues a code.
+    pub fn approve(&self, shop: &str, code: &str, scope: &str) {
+        self.lock().codes.insert(code.into(), (shop.into(), scope.into()));
+    }
+
+    /// The merchant's token stops working (uninstalled, or revoked).
+    pub fn revoke_tokens(&self, shop: &str) {
+        for (_, (s, _, revoked)) in self.lock().tokens.iter_mut() {
+            if s == shop {
+                *revoked = true;
+            }
+        }
+    }
+
+    pub fn tokens_of(&self, shop: &str) -> Vec<String> {
+        self.lock().tokens.iter().filter(|(_, (s, _, _))| s == shop).map(|(t, _)| t.clone()).collect()
+    }
+
+    pub fn subscriptions(&self) -> Vec<(String, String, String)> {
+        self.lock().subscriptions.clone()
+    }
+
+    pub fn metafields(&self) -> Vec<(String, String, String, String, String)> {
+        self.lock().metafields.clone()
+    }
+
+    pub fn pixels(&self) -> Vec<(String, Value)> {
+        self.lock().pixels.clone()
+    }
+
+    pub fn exchanges(&self) -> Vec<Value> {
+        self.lock().exchanges.clone()
+    }
+}
+
+async fn access_token(State(fake): State<FakeShopify>, Json(body): Json<Value>) -> Response {
+    let mut st = fake.lock();
+    st.exchanges.push(body.clone());
+    if body["client_id"] != json!(fake.client_id) || body["client_secret"] != json!(fake.client_secret) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_client"}))).into_response();
+    }
+    let code = body["code"].as_str().unwrap_or_default().to_string();
+    let Some((shop, scope)) = st.codes.remove(&code) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_request",
+                        "error_description": "The authorization code was not found or was already used"})),
+        )
+            .into_response();
+    };
+    let token = format!("shpat_{}", hex::encode(code.as_bytes()));
+    st.tokens.insert(token.clone(), (shop, scope.clone(), false));
+    Json(json!({"access_token": token, "scope": scope})).into_response()
+}
+
+async fn graphql(
+    State(fake): State<FakeShopify>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut st = fake.lock();
+    let Some((shop, scope, false)) = st.tokens.get(token).cloned() else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})),
+        )
+            .into_response();
+    };
+    let query = body["query"].as_str().unwrap_or_default();
+    let vars = &body["variables"];
+    let data = if query.contains("currentAppInstallation") {
+        let scopes: Vec<Value> = scope.split(',').map(|s| json!({"handle": s.trim()})).collect();
+        json!({"currentAppInstallation": {"id": "gid://shopify/AppInstallation/9001", "accessScopes": scopes}})
+    } else if query.contains("webhookSubscriptionCreate") {
+        let topic = vars["topic"].as_str().unwrap_or_default().to_string();
+        let uri = vars["webhookSubscription"]["uri"].as_str().unwrap_or_default().to_string();
+        st.subscriptions.push((shop, topic, uri.clone()));
+        let id = format!("gid://shopify/WebhookSubscription/{}", st.subscriptions.len());
+        json!({"webhookSubscriptionCreate": {"webhookSubscription": {"id": id, "uri": uri}, "userErrors": []}})
+    } else if query.contains("metafieldsSet") {
+        let mut out = Vec::new();
+        for m in vars["metafields"].as_array().cloned().unwrap_or_default() {
+            let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            st.metafields.push((shop.clone(), s("ownerId"), s("namespace"), s("key"), s("value")));
+            out.push(
+                json!({"id": "gid://shopify/Metafield/1", "namespace": s("namespace"), "key": s("key")}),
+            );
+        }
+        json!({"metafieldsSet": {"metafields": out, "userErrors": []}})
+    } else if query.contains("webPixelCreate") {
+        let settings: Value = serde_json::from_str(vars["webPixel"]["settings"].as_str().unwrap_or("null"))
+            .unwrap_or(Value::Null);
+        st.pixels.push((shop, settings.clone()));
+        json!({"webPixelCreate": {"webPixel": {"id": "gid://shopify/WebPixel/1", "settings": settings.to_string()},
+                                  "userErrors": []}})
+    } else {
+        return (StatusCode::OK, Json(json!({"errors": [{"message": "unknown query in fake Shopify"}]})))
+            .into_response();
+    };
+    Json(json!({"data": data})).into_response()
+}
