@@ -3,7 +3,9 @@
 //! compiled, instantiated, state created), next to the time `importScripts` takes
 //! to load the bundle, over many fresh workers. A measurement, not a test: run
 //!
-//! `cargo test -p lummmen-e2e --release --test pixel_bench -- --ignored --nocapture`
+//! `cargo xtask build pixel && cargo test -p lummmen-e2e --test pixel_bench -- --ignored --nocapture`
+//!
+//! (the timings are taken inside the browser, so a debug build of the test is fine)
 //!
 //! and copy the figures into BENCHMARKS.md ("Web pixel").
 
