@@ -8,7 +8,10 @@ use common::{fixture, CONSENT_NO, CONSENT_YES, PERSONAL, SETTINGS, STANDARD};
 use pixel_wasm::pixel::{Handled, Pixel, MAX_QUEUE};
 use protocol::Batch;
 
-const START: &str = r#"{"name":"lummmen:startPixel","type":"custom","customData":{"visitorId":"9f86d081884c7d65","siteId":7}}"#;
+/// The tracker's `lummmen:startPixel` as Shopify delivers a custom event.
+fn start() -> String {
+    fixture("custom_start_pixel")
+}
 
 fn consenting() -> Pixel {
     Pixel::new(SETTINGS, CONSENT_YES)
@@ -21,7 +24,7 @@ fn body(p: &mut Pixel) -> Option<Batch> {
 #[test]
 fn events_before_consent_are_discarded_not_queued() {
     let mut p = Pixel::new(SETTINGS, r#"{"customerPrivacy":{"analyticsProcessingAllowed":false}}"#);
-    assert_eq!(p.handle(START, 1), Handled::Ids);
+    assert_eq!(p.handle(&start(), 1), Handled::Ids);
     assert_eq!(p.handle(&fixture("product_viewed"), 1), Handled::NoConsent);
     assert_eq!(p.queued(), 0);
     p.consent_changed(CONSENT_YES);
@@ -52,7 +55,7 @@ fn revoking_consent_drops_the_queue_and_stops_sending() {
     assert_eq!(p.queued(), 1, "waits for a visitor id");
     p.consent_changed(CONSENT_NO);
     assert_eq!(p.queued(), 0);
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     assert_eq!(p.handle(&fixture("product_viewed"), 1), Handled::NoConsent);
     assert_eq!(body(&mut p), None);
 }
@@ -60,7 +63,7 @@ fn revoking_consent_drops_the_queue_and_stops_sending() {
 #[test]
 fn consent_is_checked_at_flush_time() {
     let mut p = consenting();
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     p.handle(&fixture("product_viewed"), 1);
     p.set_consent(false);
     assert_eq!(body(&mut p), None);
@@ -73,7 +76,7 @@ fn events_wait_for_ids_then_go_in_one_batch() {
         assert_eq!(p.handle(&fixture(name), 1), Handled::Queued, "{name}");
     }
     assert_eq!(body(&mut p), None, "settings give a site but no visitor id");
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     let b = body(&mut p).unwrap();
     assert_eq!(
         (b.site_id, b.visitor_id.as_str(), b.batch_id.as_str()),
@@ -99,7 +102,7 @@ fn cookies_supply_ids_when_no_custom_event_comes() {
 #[test]
 fn a_forged_start_event_neither_sets_nor_erases_ids() {
     let mut p = consenting();
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     let forged = r#"{"name":"lummmen:startPixel","customData":{"visitorId":"<script>","siteId":-1}}"#;
     assert_eq!(p.handle(forged, 1), Handled::Ids);
     assert_eq!(p.identity().resolved(), Some((7, "9f86d081884c7d65")));
@@ -115,7 +118,7 @@ fn the_queue_is_bounded_and_counts_what_it_drops() {
         p.handle(&fixture("product_viewed"), 1);
     }
     assert_eq!(p.queued(), MAX_QUEUE);
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     let b = body(&mut p).unwrap();
     assert_eq!((b.events.len(), b.dropped), (MAX_QUEUE, 5));
 }
@@ -140,7 +143,7 @@ fn no_personal_data_in_any_body_sent() {
         );
     }
     let mut p = Pixel::new(SETTINGS, &fixture("init"));
-    p.handle(START, 1);
+    p.handle(&start(), 1);
     for f in &fixtures {
         p.handle(f, 1);
     }
