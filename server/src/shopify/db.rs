@@ -82,6 +82,7 @@ impl AppDb {
                 resolver TEXT,
                 outcome TEXT
             );
+            CREATE INDEX IF NOT EXISTS deliveries_by_time ON webhook_deliveries(received_at);
             CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);",
         )?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
@@ -179,16 +180,47 @@ pub fn mark_uninstalled(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()
     Ok(())
 }
 
-/// Records a webhook delivery id; false when it was already recorded.
+/// How long delivery ids are remembered. Shopify retries a failed delivery for
+/// up to 48 hours; a week leaves room, and keeps the table small.
+pub const DELIVERY_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Records a webhook delivery id; false when it was already recorded. Forgets ids
+/// older than [`DELIVERY_RETENTION_MS`] on the way.
 pub fn first_delivery(
     tx: &Transaction<'_>,
     webhook_id: &str,
     topic: &str,
     shop: &str,
 ) -> rusqlite::Result<bool> {
+    let now = now_ms();
     let n = tx.execute(
         "INSERT OR IGNORE INTO webhook_deliveries (webhook_id, topic, shop, received_at) VALUES (?1, ?2, ?3, ?4)",
-        params![webhook_id, topic, shop, now_ms()],
+        params![webhook_id, topic, shop, now],
     )?;
+    if n == 1 {
+        tx.execute("DELETE FROM webhook_deliveries WHERE received_at < ?1", [now - DELIVERY_RETENTION_MS])?;
+    }
     Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_delivery_ids_and_forgets_them_after_the_retention() {
+        let dir = std::env::temp_dir().join(format!("lummmen-appdb-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = AppDb::open(&dir).expect("open");
+        let first = |id: &str| db.with_tx(|tx| first_delivery(tx, id, "shop/redact", "a.myshopify.com"));
+        assert!(first("w1").expect("insert"));
+        assert!(!first("w1").expect("duplicate"));
+        let old = now_ms() - DELIVERY_RETENTION_MS - 1;
+        db.lock()
+            .execute("UPDATE webhook_deliveries SET received_at = ?1 WHERE webhook_id = 'w1'", [old])
+            .expect("age");
+        assert!(first("w2").expect("insert"));
+        assert!(first("w1").expect("forgotten, so new again"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
