@@ -28,6 +28,11 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_ASSETS_DIR", default_value = "extensions/lummmen-theme/assets")]
     pub assets_dir: PathBuf,
 
+    /// Directory of the built web pixel bundle (`shopify app build` output), served
+    /// under `/pixel/` for the pixel harness the demo storefront runs it in.
+    #[arg(long, env = "LUMMMEN_PIXEL_DIR", default_value = "extensions/lummmen-pixel/dist")]
+    pub pixel_dir: PathBuf,
+
     /// Shopify app settings (see `crate::shopify`).
     #[command(flatten)]
     pub shopify: ShopifyOptions,
@@ -54,6 +59,13 @@ pub struct Config {
     /// no project has id 1; `scripts/run.sh` passes it so the demo storefront works.
     #[arg(long, env = "LUMMMEN_SEED_DEMO")]
     pub seed_demo: bool,
+
+    /// Development only: `GET /api/dev/session-token` mints session tokens for the
+    /// demo shop (linked to the demo project) with the configured client secret,
+    /// so the admin page works outside the Shopify admin. `scripts/run.sh` sets it;
+    /// never set it in production.
+    #[arg(long, env = "LUMMMEN_DEV_SESSION_TOKENS")]
+    pub dev_session_tokens: bool,
 
     /// Largest accepted request body on /collect, in bytes, as sent (compressed or not).
     #[arg(long, env = "LUMMMEN_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
@@ -103,12 +115,14 @@ impl Config {
             data_dir,
             www_dir: workspace_root.join("www"),
             assets_dir: workspace_root.join("extensions/lummmen-theme/assets"),
+            pixel_dir: workspace_root.join("extensions/lummmen-pixel/dist"),
             shopify: ShopifyOptions::default(),
             clickhouse_url: None,
             clickhouse_database: "lummmen".into(),
             clickhouse_user: None,
             clickhouse_password: None,
             seed_demo: true,
+            dev_session_tokens: false,
             max_body_bytes: 256 * 1024,
             max_decoded_bytes: 1024 * 1024,
             spool_max_bytes: 1 << 30,

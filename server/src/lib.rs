@@ -9,8 +9,10 @@
 //! - [`ingest`]: `/collect`: decoding, validation, rate limits, metrics.
 //! - [`store`]: the event storage trait, SQLite and ClickHouse.
 //! - [`shopify`]: the Shopify app: session tokens, OAuth install, webhooks, privacy tickets.
+//! - [`admin`]: the embedded admin page, the click heatmap, development session tokens.
 //! - [`cli`]: the `lummmen-server` command line (serve, manage projects).
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod health;

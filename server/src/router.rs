@@ -18,8 +18,10 @@ pub fn router(config: &Config, health: Health, ingest: &Ingest) -> Router {
         .route("/metrics", get(move || async move { metrics.render_metrics() }))
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .nest_service("/assets", ServeDir::new(&config.assets_dir))
+        .nest_service("/pixel", ServeDir::new(&config.pixel_dir))
         .fallback_service(ServeDir::new(&config.www_dir))
         .with_state(health)
         .merge(ingest.routes())
         .merge(crate::shopify::routes_from(config, ingest))
+        .merge(crate::admin::routes_from(config, ingest))
 }

@@ -386,4 +386,12 @@ impl EventStore for ClickHouseStore {
             self.delete_where("has(?, site_id)", site_ids, None).await
         })
     }
+
+    fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
+        Box::pin(super::heatmap_sql::clickhouse_heatmap(&self.client, query))
+    }
+
+    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
+        Box::pin(super::heatmap_sql::clickhouse_pages(&self.client, site_id))
+    }
 }

@@ -19,6 +19,8 @@
 //! `(site_id, visitor_id, event_id)` for per-visitor reads and deletes.
 
 pub mod clickhouse;
+pub mod heatmap;
+pub mod heatmap_sql;
 pub mod rows;
 pub mod sqlite;
 
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+pub use heatmap::{ClickPage, HeatCell, Heatmap, HeatmapQuery};
 pub use rows::{ClickCols, EventRow, PageContext};
 
 /// An event as stored, field for field what was posted.
@@ -112,6 +115,14 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 
     /// Deletes every event of these sites; returns how many were deleted.
     fn delete_sites<'a>(&'a self, site_ids: &'a [u32]) -> StoreFuture<'a, u64>;
+
+    /// The click heatmap of one page: distinct clicks counted per grid cell by
+    /// the database, with the page's recorded size (see [`heatmap`]).
+    fn click_heatmap<'a>(&'a self, query: &'a HeatmapQuery) -> StoreFuture<'a, Heatmap>;
+
+    /// The site's pages with the most clicks, most first (at most
+    /// [`heatmap::MAX_PAGES`]).
+    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<ClickPage>>;
 }
 
 /// Opens the store the configuration names: ClickHouse when `clickhouse_url` is

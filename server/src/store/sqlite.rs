@@ -55,6 +55,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(super::heatmap_sql::SQLITE_INDEX)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -285,5 +286,14 @@ impl EventStore for SqliteStore {
             let sql = format!("DELETE FROM events WHERE site_id IN ({})", placeholders(site_ids.len()));
             Ok(conn.execute(&sql, params_from_iter(values_of(&site_ids, &[])))? as u64)
         })
+    }
+
+    fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
+        let query = query.clone();
+        self.run(move |conn| super::heatmap_sql::sqlite_heatmap(conn, &query))
+    }
+
+    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
+        self.run(move |conn| super::heatmap_sql::sqlite_pages(conn, site_id))
     }
 }

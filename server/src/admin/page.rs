@@ -1,0 +1,74 @@
+//! Serves the embedded admin page with what its head needs. In production:
+//! App Bridge from Shopify's CDN (it must be the first script, loaded
+//! synchronously) and the app's API key in `<meta name="shopify-api-key">`, so
+//! `shopify.idToken()` works. With development tokens: a marker telling the
+//! page to ask `/api/dev/session-token` instead, and no App Bridge (outside the
+//! Shopify admin it would redirect there).
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::AdminState;
+
+/// Where the page template wants its head additions.
+pub const MARKER: &str = "<!-- lummmen:head -->";
+/// App Bridge, as Shopify documents it.
+pub const APP_BRIDGE: &str = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+
+/// Escapes a value for an HTML attribute.
+fn attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The head additions for this configuration.
+pub fn head(client_id: Option<&str>, dev_tokens: bool) -> String {
+    match (dev_tokens, client_id) {
+        (true, _) => {
+            r#"<meta name="lummmen-dev-session-tokens" content="/api/dev/session-token">"#.to_string()
+        }
+        (false, Some(id)) => {
+            format!(
+                r#"<meta name="shopify-api-key" content="{}"><script src="{APP_BRIDGE}"></script>"#,
+                attr(id)
+            )
+        }
+        (false, None) => String::new(),
+    }
+}
+
+/// `GET /admin/`.
+pub async fn serve(State(state): State<AdminState>) -> Response {
+    match tokio::fs::read_to_string(&state.page).await {
+        Ok(html) => {
+            let head = head(state.shopify.settings.client_id.as_deref(), state.dev_tokens);
+            let html = html.replacen(MARKER, &head, 1);
+            // Shopify's admin frames the page; no caching, so a new API key shows at once.
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(page = %state.page.display(), error = %e, "admin page missing");
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(serde_json::json!({"error": "not_found", "detail": "admin page missing"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_head_loads_app_bridge_with_the_escaped_api_key_and_dev_head_does_not() {
+        let prod = head(Some("abc\"<"), false);
+        assert!(prod.starts_with(r#"<meta name="shopify-api-key" content="abc&quot;&lt;">"#), "{prod}");
+        assert!(prod.contains(APP_BRIDGE));
+        let dev = head(Some("abc"), true);
+        assert!(!dev.contains(APP_BRIDGE) && dev.contains("/api/dev/session-token"));
+        assert_eq!(head(None, false), "");
+    }
+}

@@ -1,0 +1,175 @@
+// The embedded admin page: a session token from App Bridge (`shopify.idToken()`)
+// or, in local development only, from the server's development token source;
+// then the project, "Enable tracking", the click heatmap and privacy requests.
+import { draw } from "/admin/heatmap.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { heatmap: null, layout: null };
+
+/** A session token, fresh for every call (they live one minute). */
+async function sessionToken() {
+  if (window.shopify && typeof window.shopify.idToken === "function") return window.shopify.idToken();
+  const dev = document.querySelector('meta[name="lummmen-dev-session-tokens"]');
+  if (dev) {
+    const r = await fetch(dev.content);
+    if (!r.ok) throw new Error(`development token: HTTP ${r.status}`);
+    return (await r.json()).token;
+  }
+  return null;
+}
+
+class ApiError extends Error {}
+
+async function api(method, path, body) {
+  const token = await sessionToken();
+  if (!token) throw new ApiError("Open Lummmen from your Shopify admin (Apps → Lummmen).");
+  const r = await fetch(path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await r.json().catch(() => ({}));
+  if (!r.ok) throw new ApiError(json.detail || json.error || `HTTP ${r.status}`);
+  return json;
+}
+
+function say(el, text, kind) {
+  el.textContent = text;
+  el.className = kind || "";
+}
+
+async function showProject() {
+  const p = await api("POST", "/api/config", {});
+  $("project-name").textContent = p.name;
+  $("project-site").textContent = p.matomoId;
+  $("project-sample").textContent = `${p.sample}%`;
+  $("project").hidden = false;
+}
+
+async function enableTracking() {
+  const button = $("enable");
+  button.disabled = true;
+  say($("enable-result"), "Enabling…");
+  try {
+    const r = await api("POST", "/api/enable", {});
+    say($("enable-result"), `Tracking is on: site ${r.siteId} is set on your theme and the web pixel is active.`, "ok");
+  } catch (e) {
+    say($("enable-result"), `Could not enable tracking: ${e.message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function loadPages() {
+  const { pages } = await api("GET", "/api/heatmap/pages");
+  const select = $("heatmap-page");
+  const chosen = select.value;
+  select.replaceChildren(...pages.map((p) => new Option(`${p.url} (${p.clicks} clicks)`, p.url)));
+  if (pages.some((p) => p.url === chosen)) select.value = chosen;
+  $("heatmap").hidden = false;
+  if (!pages.length) say($("heatmap-summary"), "No clicks recorded yet.");
+  return pages;
+}
+
+async function showHeatmap(url) {
+  if (!url) return;
+  const map = await api("GET", `/api/heatmap?url=${encodeURIComponent(url)}`);
+  state.heatmap = map;
+  state.layout = draw($("heatmap-canvas"), map, Math.min(800, document.body.clientWidth - 40));
+  say($("heatmap-summary"), `${map.clicks} clicks on ${map.width} × ${map.height} px.`);
+  document.documentElement.dataset.heatmap = "drawn";
+}
+
+async function refreshHeatmap() {
+  const pages = await loadPages();
+  if (pages.length) await showHeatmap($("heatmap-page").value);
+}
+
+const TOPICS = {
+  "customers/data_request": "Customer asks for their data",
+  "customers/redact": "Customer asks to be deleted",
+  "shop/redact": "Shop asks to delete all its data",
+};
+const STATUSES = { open: "To do", fulfilled: "Done, awaiting review", resolved: "Closed", unfulfillable: "Nothing to do" };
+
+function outcomeText(t) {
+  const o = t.outcome;
+  if (!o) return "";
+  if (o.unfulfillable) return o.unfulfillable;
+  if (o.action === "redact") return `Deleted ${o.rows_deleted} rows of ${o.visitors} visitor(s).`;
+  if (o.action === "export") return `Exported ${o.rows} rows of ${o.visitors} visitor(s).`;
+  if (o.action === "shop_redact") return `Deleted ${o.rows_deleted} rows of the shop.`;
+  return JSON.stringify(o);
+}
+
+function download(name, value) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: "application/json" }));
+  a.download = name;
+  a.click();
+}
+
+async function ticketAction(id, action) {
+  const status = $("status");
+  try {
+    const r = await api("POST", `/api/gdpr/tickets/${id}/${action}`, {});
+    if (r.export) download(`lummmen-request-${id}.json`, r.export);
+    say(status, action === "fulfil" ? `Request ${id}: ${outcomeText(r.ticket)}` : `Request ${id} closed.`, "ok");
+  } catch (e) {
+    say(status, `Request ${id}: ${e.message}`, "error");
+  }
+  await showTickets();
+}
+
+async function showTickets() {
+  const { tickets } = await api("GET", "/api/gdpr/tickets");
+  const rows = tickets.map((t) => {
+    const tr = document.createElement("tr");
+    tr.dataset.ticket = t.id;
+    tr.dataset.status = t.status;
+    const cells = [t.id, TOPICS[t.topic] || t.topic, new Date(t.created_at).toLocaleString(),
+      STATUSES[t.status] || t.status, outcomeText(t)];
+    for (const c of cells) tr.insertCell().textContent = c;
+    const actions = tr.insertCell();
+    const open = t.status === "open" || t.status === "fulfilled";
+    if (open && TOPICS[t.topic]) {
+      const run = document.createElement("button");
+      run.className = "fulfil";
+      run.textContent = t.topic === "customers/data_request" ? "Run export" : "Run deletion";
+      run.onclick = () => ticketAction(t.id, "fulfil");
+      actions.append(run, " ");
+    }
+    if (open) {
+      const done = document.createElement("button");
+      done.className = "resolve";
+      done.textContent = "Mark done";
+      done.onclick = () => ticketAction(t.id, "resolve");
+      actions.append(done);
+    }
+    return tr;
+  });
+  $("ticket-rows").replaceChildren(...rows);
+  $("tickets-empty").hidden = rows.length > 0;
+  $("tickets").hidden = false;
+}
+
+/** Loads everything; safe to call again (e.g. once a token source appears). */
+export async function start() {
+  const status = $("status");
+  say(status, "Loading…");
+  try {
+    await showProject();
+    await Promise.all([refreshHeatmap(), showTickets()]);
+    say(status, "");
+    document.documentElement.dataset.admin = "ready";
+  } catch (e) {
+    say(status, e.message, "error");
+    document.documentElement.dataset.admin = "error";
+  }
+}
+
+$("enable").onclick = enableTracking;
+$("heatmap-page").onchange = (e) => showHeatmap(e.target.value).catch((err) => say($("status"), err.message, "error"));
+$("heatmap-refresh").onclick = () => refreshHeatmap().catch((err) => say($("status"), err.message, "error"));
+window.lummmenAdmin = { start, state, refreshHeatmap, showTickets };
+start();
