@@ -161,6 +161,10 @@ async fn invalid_state_answers_an_app_bridge_page_that_redirects_the_top_window(
         .expect("auth");
     assert_eq!(resp.status(), 200);
     assert!(resp.headers()["content-type"].to_str().expect("ctype").starts_with("text/html"));
+    assert_eq!(
+        resp.headers()["content-security-policy"],
+        format!("frame-ancestors https://{SHOP} https://admin.shopify.com;").as_str()
+    );
     let html = resp.text().await.expect("html");
     assert!(html.contains("https://cdn.shopify.com/shopifycloud/app-bridge.js"), "{html}");
     assert!(html.contains(&format!("<meta name=\"shopify-api-key\" content=\"{CLIENT_ID}\">")));

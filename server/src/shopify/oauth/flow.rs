@@ -17,7 +17,7 @@
 //! `app/uninstalled`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -169,15 +169,16 @@ pub async fn begin(
             Ok((StatusCode::FOUND, [(LOCATION, format!("/admin/?{query}"))]).into_response())
         }
         InstallState::Invalid => {
-            Ok(top_level_redirect_page(r.client_id, &format!("{}/auth?shop={shop}", r.app_url)))
+            Ok(top_level_redirect_page(r.client_id, &shop, &format!("{}/auth?shop={shop}", r.app_url)))
         }
         InstallState::NotFound => start_oauth(&state, &r, &shop),
     }
 }
 
 /// A page that, inside the admin iframe, sends the top window to `url` through
-/// App Bridge (OAuth cannot complete inside the iframe).
-fn top_level_redirect_page(client_id: &str, url: &str) -> Response {
+/// App Bridge (OAuth cannot complete inside the iframe). Only the shop's admin may
+/// frame it, as Shopify requires of embedded app pages.
+fn top_level_redirect_page(client_id: &str, shop: &str, url: &str) -> Response {
     let escape =
         |s: &str| s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
     let url_js = serde_json::Value::String(url.to_string()).to_string().replace('<', "\\u003c");
@@ -190,7 +191,13 @@ fn top_level_redirect_page(client_id: &str, url: &str) -> Response {
          <script>window.open({url_js}, \"_top\");</script></body></html>\n",
         escape(client_id)
     );
-    (StatusCode::OK, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    let csp = format!("frame-ancestors https://{shop} https://admin.shopify.com;");
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "text/html; charset=utf-8".to_string()), (CONTENT_SECURITY_POLICY, csp)],
+        html,
+    )
+        .into_response()
 }
 
 /// `GET /auth/callback`.
