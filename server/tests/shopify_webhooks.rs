@@ -166,3 +166,79 @@ async fn app_uninstalled_deletes_the_token_and_marks_the_shop_uninstalled() {
     let again = client().get(format!("{}/auth?shop={SHOP}", server.url())).send().await.expect("auth");
     assert_eq!(again.status(), 302);
 }
+
+#[tokio::test]
+async fn concurrent_redeliveries_of_one_webhook_make_one_ticket() {
+    let dir = TempDir::new("wh-concurrent");
+    let server = std::sync::Arc::new(start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await);
+    let body = data_request(Some(7), &[]);
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let (server, body) = (server.clone(), body.clone());
+        handles.push(tokio::spawn(async move {
+            deliver(&server, "customers/redact", SHOP, "same-id", &body, SECRET).await.status()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.expect("join"), 200);
+    }
+    assert_eq!(tickets(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_webhook_is_answered_before_the_team_notice_is_delivered() {
+    let dir = TempDir::new("wh-fast");
+    // A notice endpoint that does not answer until the test lets it.
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let released = Arc::new(tokio::sync::Mutex::new(Some(released)));
+    let hits = Arc::new(Mutex::new(0u32));
+    let h = hits.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move || {
+            let (released, h) = (released.clone(), h.clone());
+            async move {
+                *h.lock().expect("hits") += 1;
+                if let Some(rx) = released.lock().await.take() {
+                    let _ = rx.await;
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut config = app_config(&dir.0, "http://127.0.0.1:9");
+    config.shopify.notify_webhook_url = Some(url);
+    let server = start(config, SITE, SHOP).await;
+
+    // If the handler waited for the notice, this would never complete: the guard
+    // turns that into a failure instead of a hang.
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        deliver(
+            &server,
+            "shop/redact",
+            SHOP,
+            "wh-fast",
+            &json!({"shop_id": 1, "shop_domain": SHOP}).to_string(),
+            SECRET,
+        ),
+    )
+    .await
+    .expect("the webhook must be answered without waiting for the notice");
+    assert_eq!(answered.status(), 200);
+    assert_eq!(tickets(&server).await.len(), 1, "the ticket is stored before the answer");
+    // The notice is under way (or about to be), and completes once released.
+    for _ in 0..200 {
+        if *hits.lock().expect("hits") > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(*hits.lock().expect("hits"), 1);
+    let _ = release.send(());
+}
