@@ -8,6 +8,7 @@
 //! - [`shopify`]: where Shopify's payloads hold what: the allow-list of fields read.
 //! - [`json`]: a small JSON reader (serde_json's deserializers cost too much wasm).
 //! - [`map`]: the five standard ecommerce events to `protocol` events.
+//! - [`outbox`]: batches awaiting an answer, retried with the same batch id.
 //! - [`ids`]: where site and visitor ids come from, in which order, checked.
 //! - [`privacy`]: URL and string cleaning for what is sent.
 //! - [`settings`]: the pixel's merchant settings, checked.
@@ -17,6 +18,7 @@
 pub mod ids;
 pub mod json;
 pub mod map;
+pub mod outbox;
 pub mod pixel;
 pub mod privacy;
 pub mod settings;

@@ -13,6 +13,7 @@ use protocol::{Batch, Event};
 use crate::ids::{Identity, Ids};
 use crate::json::Value;
 use crate::map::{map_event, MapError};
+use crate::outbox::Outbox;
 use crate::settings::Settings;
 use crate::shopify::{analytics_allowed, PixelEvent};
 
@@ -43,6 +44,7 @@ pub struct Pixel {
     consent: bool,
     queue: VecDeque<Event>,
     dropped: u32,
+    outbox: Outbox,
 }
 
 impl Pixel {
@@ -51,7 +53,14 @@ impl Pixel {
     pub fn new(settings_json: &str, init_json: &str) -> Self {
         let settings = Settings::from_json(settings_json);
         let identity = Identity { settings_site: settings.site_id, ..Identity::default() };
-        let mut pixel = Self { settings, identity, consent: false, queue: VecDeque::new(), dropped: 0 };
+        let mut pixel = Self {
+            settings,
+            identity,
+            consent: false,
+            queue: VecDeque::new(),
+            dropped: 0,
+            outbox: Outbox::default(),
+        };
         pixel.consent_changed(init_json);
         pixel
     }
@@ -80,13 +89,25 @@ impl Pixel {
         allowed
     }
 
-    /// Revoking consent drops everything queued, at once.
+    /// Revoking consent drops everything queued or awaiting a retry, at once.
     pub fn set_consent(&mut self, allowed: bool) {
         self.consent = allowed;
         if !allowed {
             self.queue.clear();
             self.dropped = 0;
+            self.outbox.clear();
         }
+    }
+
+    /// The POST of this batch got an answer.
+    pub fn sent(&mut self, batch_id: &str) {
+        self.outbox.done(batch_id);
+    }
+
+    /// The POST of this batch failed on the network: the next
+    /// [`Pixel::take_batch`] sends it again, same batch id, a bounded number of times.
+    pub fn failed(&mut self, batch_id: &str) {
+        self.outbox.failed(batch_id);
     }
 
     /// Takes the tracker's cookie values (`""` when a cookie is missing).
@@ -130,10 +151,19 @@ impl Pixel {
         }
     }
 
-    /// The next batch, when one may be sent now: consent given, both ids known and
-    /// events queued. Consent is checked here, right before every POST.
+    /// The next batch, when one may be sent now: consent given, and a batch to
+    /// retry, or both ids known and events queued. Consent is checked here, right
+    /// before every POST. Call it until it answers `None`.
     pub fn take_batch(&mut self, now: u64, batch_id: u64) -> Option<Batch> {
-        if !self.consent || self.queue.is_empty() {
+        if !self.consent {
+            return None;
+        }
+        if let Some((mut batch, attempt)) = self.outbox.next_retry() {
+            batch.sent_at = now;
+            self.outbox.sending(batch.clone(), attempt + 1);
+            return Some(batch);
+        }
+        if self.queue.is_empty() {
             return None;
         }
         let (site_id, visitor_id) = self.identity.resolved()?;
@@ -148,6 +178,7 @@ impl Pixel {
             events: self.queue.drain(..).collect(),
         };
         self.dropped = 0;
+        self.outbox.sending(batch.clone(), 1);
         Some(batch)
     }
 

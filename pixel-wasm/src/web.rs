@@ -59,9 +59,21 @@ impl WebPixel {
     }
 
     /// The body of the next `POST /collect`, or `undefined` when nothing may be
-    /// sent now (no consent, ids unknown, or nothing queued). `r1`, `r2` are random
-    /// (from `crypto.getRandomValues`) and make the batch id.
+    /// sent now (no consent, ids unknown, or nothing queued); call until
+    /// `undefined`. `r1`, `r2` are random (from `crypto.getRandomValues`) and make
+    /// the batch id of a new batch.
     pub fn flush(&mut self, now_ms: f64, r1: u32, r2: u32) -> Option<String> {
         self.inner.take_body(now_ms as u64, (u64::from(r1) << 32) | u64::from(r2))
+    }
+
+    /// The POST of batch `batch_id` (its `b`) got an answer.
+    pub fn sent(&mut self, batch_id: &str) {
+        self.inner.sent(batch_id);
+    }
+
+    /// The POST of batch `batch_id` failed on the network; it is sent again by a
+    /// later `flush`.
+    pub fn failed(&mut self, batch_id: &str) {
+        self.inner.failed(batch_id);
     }
 }

@@ -153,3 +153,38 @@ fn no_personal_data_in_any_body_sent() {
         assert!(!sent.contains(&pii.to_lowercase()), "{pii} leaked: {sent}");
     }
 }
+
+#[test]
+fn a_batch_that_failed_on_the_network_is_sent_again_with_the_same_id() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    p.handle(&fixture("checkout_completed"), 1);
+    let first = p.take_batch(10, 0xabc).unwrap();
+    p.failed(&first.batch_id);
+    let again = p.take_batch(20, 0xdef).unwrap();
+    assert_eq!((again.batch_id.as_str(), again.sent_at), (first.batch_id.as_str(), 20));
+    assert_eq!(again.events, first.events);
+    p.sent(&again.batch_id);
+    assert_eq!(p.take_batch(30, 1), None, "answered: not sent again");
+}
+
+#[test]
+fn retries_are_bounded_and_dropped_on_revoke() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    p.handle(&fixture("product_viewed"), 1);
+    let id = p.take_batch(1, 7).unwrap().batch_id;
+    for attempt in 2..=pixel_wasm::outbox::MAX_ATTEMPTS {
+        p.failed(&id);
+        assert_eq!(p.take_batch(1, 8).map(|b| b.batch_id), Some(id.clone()), "attempt {attempt}");
+    }
+    p.failed(&id);
+    assert_eq!(p.take_batch(1, 9), None, "attempts used up");
+
+    p.handle(&fixture("product_viewed"), 1);
+    let id = p.take_batch(1, 10).unwrap().batch_id;
+    p.failed(&id);
+    p.set_consent(false);
+    p.set_consent(true);
+    assert_eq!(p.take_batch(1, 11), None, "revoking consent dropped the retry");
+}

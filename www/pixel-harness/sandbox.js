@@ -42,7 +42,7 @@
    * `analyticsAllowed` (init.customerPrivacy), `customer` (init.data.customer).
    * Returns a sandbox: `ready` (a promise of start-up timings), `requests` (every
    * request the pixel made), `publish(name, customData)`, `emit(standardEvent)`,
-   * `responses` (their outcomes), `setConsent(allowed)`, `errors`, `terminate()`.
+   * `responses` (their outcomes), `setConsent(allowed)`, `failNextRequests(n)`, `errors`, `terminate()`.
    */
   const start = (options = {}) => {
     const worker = new Worker(new URL("worker.js", here));
@@ -107,6 +107,8 @@
     sandbox.setConsent = (allowed) => {
       worker.postMessage({ type: "consent", payload: { customerPrivacy: privacy(allowed) } });
     };
+    /** The pixel's next `count` requests fail as a network error, unsent. */
+    sandbox.failNextRequests = (count) => worker.postMessage({ type: "fail-next", count });
     sandbox.terminate = () => worker.terminate();
 
     const init = {

@@ -6,7 +6,8 @@
 // `all_standard_events`, `all_custom_events`), `browser.cookie` (the page's
 // first-party cookies, through the page), `init`, `customerPrivacy.subscribe`,
 // `settings`. Every request the pixel makes is recorded (url, method, body
-// bytes, options) before it goes to the network unchanged.
+// bytes, options) before it goes to the network unchanged; `fail-next` makes the
+// next requests fail as a network error would, without sending them.
 "use strict";
 
 const subscribers = new Map(); // event name -> callbacks
@@ -24,8 +25,13 @@ self.shopify = {
   },
 };
 
+// Requests to fail as a network error would, without sending them (`failNext`).
+let failNext = 0;
+
 const realFetch = self.fetch.bind(self);
 self.fetch = (url, options = {}) => {
+  const fail = failNext > 0;
+  if (fail) failNext -= 1;
   report({
     type: "request",
     url: String(url),
@@ -36,7 +42,12 @@ self.fetch = (url, options = {}) => {
     credentials: options.credentials || "same-origin",
     contentType: options.headers ? JSON.stringify(options.headers) : null,
     at: Date.now(),
+    failed: fail,
   });
+  if (fail) {
+    report({ type: "response", url: String(url), status: -1, kind: "network error (harness)" });
+    return Promise.reject(new TypeError("Failed to fetch"));
+  }
   const done = (status, kind) => report({ type: "response", url: String(url), status, kind });
   return realFetch(url, options).then(
     (r) => {
@@ -117,6 +128,9 @@ self.onmessage = ({ data }) => {
     case "consent":
       for (const cb of privacySubscribers.get("visitorConsentCollected") || []) cb(data.payload);
       report({ type: "consent-delivered" });
+      break;
+    case "fail-next":
+      failNext = data.count;
       break;
     case "cookie-value": {
       const resolve = pendingCookies.get(data.id);

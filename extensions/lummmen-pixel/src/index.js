@@ -10,6 +10,8 @@ import wasmGzipBase64 from "./generated/pixel-wasm.js";
 
 // Inputs that arrive while the wasm is being inflated and compiled, in order.
 const MAX_PENDING = 64;
+// Wait before sending again a batch whose POST failed on the network.
+const RETRY_MS = 2000;
 
 // DecompressionStream: Chrome 80, Firefox 113, Safari 16.4. Where it is missing
 // the pixel does not start, so it sends nothing (fails closed).
@@ -33,13 +35,21 @@ register(({ analytics, browser, init, customerPrivacy, settings }) => {
 
   // The wasm answers a body only when it may be sent now: consent is checked
   // there, right before every POST. text/plain and no-cors make it a simple
-  // request, so no preflight from Shopify's sandbox origin.
+  // request, so no preflight from Shopify's sandbox origin. A POST that fails on
+  // the network is handed back and sent again later with the same batch id.
+  let retryTimer = 0;
   const flush = () => {
-    const r = crypto.getRandomValues(new Uint32Array(2));
-    const body = pixel.flush(Date.now(), r[0], r[1]);
-    if (body) {
-      fetch(pixel.endpoint(), { method: "POST", body, keepalive: true, mode: "no-cors", credentials: "omit" }).catch(
-        () => {},
+    for (;;) {
+      const r = crypto.getRandomValues(new Uint32Array(2));
+      const body = pixel.flush(Date.now(), r[0], r[1]);
+      if (!body) return;
+      const id = JSON.parse(body).b;
+      fetch(pixel.endpoint(), { method: "POST", body, keepalive: true, mode: "no-cors", credentials: "omit" }).then(
+        () => pixel.sent(id),
+        () => {
+          pixel.failed(id);
+          retryTimer = retryTimer || setTimeout(() => ((retryTimer = 0), flush()), RETRY_MS);
+        },
       );
     }
   };

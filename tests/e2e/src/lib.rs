@@ -5,6 +5,7 @@
 //! release tracker exactly as shoppers get it, which is what catches a broken
 //! wasm-opt.
 
+pub mod storefront;
 pub mod tracker;
 
 use std::net::TcpListener;
@@ -45,6 +46,8 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> anyhow::Result<Self> {
+        // ring and aws-lc-rs are both linked: rustls needs to be told which to use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port()?;
         let driver = Command::new(&driver_bin)

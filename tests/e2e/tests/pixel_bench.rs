@@ -15,7 +15,7 @@ mod pixel_support;
 
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::{Config, ServerHandle};
-use pixel_support::{install_crypto_provider, pixel_bundle, FileServer};
+use pixel_support::{pixel_bundle, FileServer};
 use serde_json::json;
 
 const RUNS: usize = 30;
@@ -30,7 +30,6 @@ async fn pixel_register_to_ready_in_a_worker() -> anyhow::Result<()> {
     let data = TempDir::new("bench-pixel")?;
     let server = ServerHandle::start(Config::for_tests(&root(), data.0.clone())).await?;
     let bundle = FileServer::start(&pixel_bundle(), "text/javascript").await?;
-    install_crypto_provider();
     let browser = Browser::start().await?;
     let (mut ready, mut load) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {

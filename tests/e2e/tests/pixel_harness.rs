@@ -11,7 +11,7 @@ mod pixel_support;
 
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::{Config, ServerHandle};
-use pixel_support::{install_crypto_provider, pixel_bundle, FileServer};
+use pixel_support::{pixel_bundle, FileServer};
 use serde_json::{json, Value};
 
 /// The demo project `Config::for_tests` seeds.
@@ -63,7 +63,6 @@ async fn setup(label: &str) -> anyhow::Result<Setup> {
     let data = TempDir::new(label)?;
     let server = ServerHandle::start(Config::for_tests(&root(), data.0.clone())).await?;
     let bundle = FileServer::start(&bundle_path, "text/javascript").await?;
-    install_crypto_provider();
     let browser = Browser::start().await?;
     Ok(Setup { server, browser, bundle, _data: data })
 }
@@ -258,6 +257,31 @@ async fn pixel_on_checkout_takes_ids_from_the_trackers_cookies() -> anyhow::Resu
     assert_eq!((bodies[0]["s"].clone(), bodies[0]["v"].clone()), (json!(SITE), json!(visitor)));
     let stored = s.stored(visitor).await?;
     assert_eq!(stored, vec![expected()[4].clone()]);
+
+    s.browser.close().await?;
+    s.server.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn pixel_sends_a_batch_again_after_a_network_error_and_it_is_stored_once() -> anyhow::Result<()> {
+    let s = setup("e2e-pixel-retry").await?;
+    let visitor = "feedfacecafebeef";
+    s.open(&[]).await?;
+    s.start_pixel(json!({"analyticsAllowed": true})).await?;
+    s.start_event(visitor).await?;
+    s.js("pixel.failNextRequests(1)", vec![]).await?;
+    s.emit(fixture("checkout_completed")?).await?;
+    s.browser
+        .wait_for("pixel.requests.length >= 2 && pixel.responses.length === pixel.requests.length", WAIT)
+        .await?;
+    let requests = s.js("return pixel.requests", vec![]).await?;
+    let requests = requests.as_array().context("requests")?;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!((requests[0]["failed"].clone(), requests[1]["failed"].clone()), (json!(true), json!(false)));
+    let bodies = bodies(requests)?;
+    assert_eq!(bodies[0]["b"], bodies[1]["b"], "a retry keeps its batch id, so the server can drop replays");
+    assert_eq!(s.stored(visitor).await?, vec![expected()[4].clone()]);
 
     s.browser.close().await?;
     s.server.shutdown().await?;

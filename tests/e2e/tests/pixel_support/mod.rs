@@ -7,12 +7,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use lummmen_e2e::root;
 
-/// Picks rustls' crypto provider: ring and aws-lc-rs are both linked (the server's
-/// reqwest, fantoccini), so rustls cannot choose by itself. Idempotent.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// The web pixel bundle as `shopify app build` writes it (`cargo xtask build`).
 pub fn pixel_bundle() -> PathBuf {
     root().join("extensions/lummmen-pixel/dist/lummmen-pixel.js")
