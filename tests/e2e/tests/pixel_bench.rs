@@ -15,7 +15,7 @@ mod pixel_support;
 
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::{Config, ServerHandle};
-use pixel_support::{pixel_bundle, FileServer};
+use pixel_support::pixel_bundle;
 use serde_json::json;
 
 const RUNS: usize = 30;
@@ -29,11 +29,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 async fn pixel_register_to_ready_in_a_worker() -> anyhow::Result<()> {
     let data = TempDir::new("bench-pixel")?;
     let server = ServerHandle::start(Config::for_tests(&root(), data.0.clone())).await?;
-    let bundle = FileServer::start(&pixel_bundle(), "text/javascript").await?;
     let browser = Browser::start().await?;
     let (mut ready, mut load) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let url = format!("{}/pixel-harness/?manual=1&bundle={}", server.url(), bundle.url);
+        let url = format!("{}/pixel-harness/?manual=1", server.url());
         browser.client.goto(&url).await?;
         browser.client.execute("startPixel({analyticsAllowed: true}); return null;", vec![]).await?;
         let t = browser.wait_for("window.pixel && pixel.timings", Duration::from_secs(20)).await?;

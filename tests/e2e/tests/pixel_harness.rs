@@ -11,7 +11,7 @@ mod pixel_support;
 
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::{Config, ServerHandle};
-use pixel_support::{pixel_bundle, FileServer};
+use pixel_support::pixel_bundle;
 use serde_json::{json, Value};
 
 /// The demo project `Config::for_tests` seeds.
@@ -53,7 +53,6 @@ fn fixture(name: &str) -> anyhow::Result<Value> {
 struct Setup {
     server: ServerHandle,
     browser: Browser,
-    bundle: FileServer,
     _data: TempDir,
 }
 
@@ -62,15 +61,15 @@ async fn setup(label: &str) -> anyhow::Result<Setup> {
     ensure!(bundle_path.exists(), "{} missing: run `cargo xtask build` first", bundle_path.display());
     let data = TempDir::new(label)?;
     let server = ServerHandle::start(Config::for_tests(&root(), data.0.clone())).await?;
-    let bundle = FileServer::start(&bundle_path, "text/javascript").await?;
     let browser = Browser::start().await?;
-    Ok(Setup { server, browser, bundle, _data: data })
+    Ok(Setup { server, browser, _data: data })
 }
 
 impl Setup {
     /// Opens the harness page (pixel not started yet) with these cookies set.
     async fn open(&self, cookies: &[(&str, &str)]) -> anyhow::Result<()> {
-        let url = format!("{}/pixel-harness/?manual=1&bundle={}", self.server.url(), self.bundle.url);
+        // The harness loads the bundle the server serves from the extension's dist/.
+        let url = format!("{}/pixel-harness/?manual=1", self.server.url());
         self.browser.client.goto(&url).await?;
         for (k, v) in cookies {
             self.js(&format!("document.cookie = '{k}={v}; path=/'"), vec![]).await?;
