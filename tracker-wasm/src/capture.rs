@@ -68,6 +68,13 @@ impl Moves {
         }
     }
 
+    /// Whether a move at `now` is too soon after the last kept point to be kept,
+    /// whatever its position: the edge then skips reading its coordinates at all.
+    #[inline]
+    pub fn too_soon(&self, now: u64) -> bool {
+        self.last.is_some_and(|(_, _, lt)| now.saturating_sub(lt) < MOVE_INTERVAL_MS)
+    }
+
     /// Closes the open list (at flush or when leaving), adding the last skipped
     /// point so the resting position is kept.
     pub fn close(&mut self) -> Option<MoveBatch> {
@@ -154,6 +161,15 @@ mod tests {
         m.feed(905, 5, 1_100); // far from the last kept point and 100 ms later: kept
         let batch = m.close().expect("open list");
         assert_eq!(batch.points, [[0, 0, 0], [905, 5, 100]]);
+    }
+
+    #[test]
+    fn too_soon_follows_the_last_kept_point() {
+        let mut m = Moves::default();
+        assert!(!m.too_soon(0));
+        m.feed(0, 0, 1_000);
+        assert!(m.too_soon(1_000 + MOVE_INTERVAL_MS - 1));
+        assert!(!m.too_soon(1_000 + MOVE_INTERVAL_MS));
     }
 
     #[test]

@@ -85,7 +85,9 @@ impl Writer {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.0.push_str(&s[plain..i]);
+            // `get` instead of indexing: same result (escapes are ASCII, so these
+            // are char boundaries) without the panic path's formatting code.
+            self.0.push_str(s.get(plain..i).unwrap_or_default());
             plain = i + 1;
             if esc.is_empty() {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -96,7 +98,7 @@ impl Writer {
                 self.0.push_str(esc);
             }
         }
-        self.0.push_str(&s[plain..]);
+        self.0.push_str(s.get(plain..).unwrap_or_default());
         self.0.push('"');
     }
 

@@ -100,8 +100,14 @@ pub fn selector(path: &[PathNode]) -> String {
             break;
         }
     }
-    steps.reverse();
-    steps.join(" > ")
+    let mut out = String::new();
+    for (i, step) in steps.iter().rev().enumerate() {
+        if i > 0 {
+            out.push_str(" > ");
+        }
+        out.push_str(step);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ fn clip(s: &str) -> String {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_owned()
+    s.get(..end).unwrap_or_default().to_owned()
 }
 
 impl Tracker {
@@ -211,6 +211,13 @@ impl Tracker {
             return self.buffer.len() >= FLUSH_COUNT;
         }
         false
+    }
+
+    /// Whether a move at `now` would be merged away whatever its position, so the
+    /// edge need not read its coordinates (the hot path: most moves end here).
+    #[inline]
+    pub fn move_too_soon(&self, now: u64) -> bool {
+        self.moves.too_soon(now)
     }
 
     pub fn scroll(&mut self, scroll_y: i32, viewport_h: i32, doc_h: i32) {

@@ -48,6 +48,9 @@ struct App {
 
 struct Recording {
     tracker: Tracker,
+    /// The latest move that came too soon to keep, unread: its coordinates are
+    /// read only if it turns out to be where the pointer rested (at flush).
+    pending_move: Option<(MouseEvent, u64)>,
     _listeners: Vec<Listener>,
     _timer: Option<Interval>,
 }
@@ -177,6 +180,7 @@ impl App {
         page::set_cookie(d, protocol::cookies::SITE, &site.to_string(), ID_MAX_AGE_S);
         self.recording = Some(Recording {
             tracker,
+            pending_move: None,
             _listeners: listeners(&self.window, d),
             _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, || {
                 with_app(|app| app.flush(true));
@@ -204,6 +208,7 @@ impl App {
         let Some(rec) = self.recording.as_mut() else { return };
         let now = page::now();
         if seal {
+            rec.settle_move();
             rec.tracker.seal(now);
         }
         while self.in_flight.get() < MAX_IN_FLIGHT {
@@ -229,13 +234,40 @@ impl App {
         );
     }
 
+    /// The `mousemove` hot path: one clock read, and the coordinates only when
+    /// the move may be kept.
+    fn on_move(&mut self, e: web_sys::Event, now: u64) {
+        let Some(rec) = self.recording.as_mut() else { return };
+        if rec.tracker.move_too_soon(now) {
+            rec.pending_move = Some((e.unchecked_into(), now));
+            return;
+        }
+        rec.pending_move = None;
+        let e: MouseEvent = e.unchecked_into();
+        if rec.tracker.mouse_move(e.page_x(), e.page_y(), now) {
+            self.flush(false);
+        }
+    }
+
     fn record(&mut self, f: impl FnOnce(&mut Tracker, u64) -> bool) {
         let due = match self.recording.as_mut() {
-            Some(rec) => f(&mut rec.tracker, page::now()),
+            Some(rec) => {
+                rec.settle_move();
+                f(&mut rec.tracker, page::now())
+            }
             None => false,
         };
         if due {
             self.flush(false);
+        }
+    }
+}
+
+impl Recording {
+    /// Hands the last unread move to the core, which keeps it as the resting point.
+    fn settle_move(&mut self) {
+        if let Some((e, t)) = self.pending_move.take() {
+            self.tracker.mouse_move(e.page_x(), e.page_y(), t);
         }
     }
 }
@@ -251,9 +283,8 @@ fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
             with_app(|app| app.record(|t, now| t.click(input, now)));
         }),
         Listener::new(document, "mousemove", true, true, |e| {
-            let e: &MouseEvent = e.unchecked_ref();
-            let (x, y) = (e.page_x(), e.page_y());
-            with_app(|app| app.record(|t, now| t.mouse_move(x, y, now)));
+            let now = page::now();
+            with_app(|app| app.on_move(e, now));
         }),
         Listener::new(window, "scroll", false, true, move |_| {
             let y = win.scroll_y().unwrap_or(0.0) as i32;

@@ -85,27 +85,20 @@ pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
     })
 }
 
-/// 1-based index among same-tag siblings, and whether there are any.
+/// 1-based index among same-tag siblings, and whether there are any. One query
+/// and one `indexOf` in JS instead of a string read per sibling: long product
+/// grids make the sibling walk the costliest part of a click.
 fn position(el: &Element, tag: &str) -> (u32, bool) {
-    let mut nth = 1;
-    let mut prev = el.previous_element_sibling();
-    while let Some(p) = prev {
-        if p.local_name() == tag {
-            nth += 1;
-        }
-        prev = p.previous_element_sibling();
+    let Some(parent) = el.parent_element() else { return (1, false) };
+    let mut query = String::with_capacity(tag.len() + 9);
+    query.push_str(":scope > ");
+    query.push_str(tag);
+    let Ok(same) = parent.query_selector_all(&query) else { return (1, false) };
+    if same.length() <= 1 {
+        return (1, false);
     }
-    if nth > 1 {
-        return (nth, true);
-    }
-    let mut next = el.next_element_sibling();
-    while let Some(n) = next {
-        if n.local_name() == tag {
-            return (1, true);
-        }
-        next = n.next_element_sibling();
-    }
-    (1, false)
+    let index = js_sys::Array::from(&same).index_of(el, 0);
+    (u32::try_from(index + 1).unwrap_or(1).max(1), true)
 }
 
 pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
