@@ -29,5 +29,11 @@ pub mod tracker;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
+
+/// Safe to construct; the lock costs nothing on wasm's single thread.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 #[cfg(target_arch = "wasm32")]
 pub use web::boot;
