@@ -37,9 +37,9 @@ export function draw(canvas, map, maxWidth) {
   for (const c of map.cells) {
     const cx = (c.col + 0.5) * side;
     const cy = (c.row + 0.5) * side;
-    const r = Math.max(6, side * 2);
+    const r = Math.max(14, side * 4);
     const glow = ctx.createRadialGradient(cx, cy, 0, cx, cy, r);
-    glow.addColorStop(0, "rgba(255, 120, 0, 0.35)");
+    glow.addColorStop(0, "rgba(255, 120, 0, 0.4)");
     glow.addColorStop(1, "rgba(255, 120, 0, 0)");
     ctx.fillStyle = glow;
     ctx.fillRect(cx - r, cy - r, 2 * r, 2 * r);
