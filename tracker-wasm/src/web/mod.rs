@@ -46,6 +46,17 @@ struct App {
     _consent_listener: Option<Listener>,
 }
 
+/// Why a flush happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// Enough is buffered (or the page view at start): send what is there.
+    Now,
+    /// The flush timer.
+    Timer,
+    /// The page is hidden or being left.
+    Leaving,
+}
+
 struct Recording {
     tracker: Tracker,
     /// The latest move that came too soon to keep, unread: its coordinates are
@@ -183,12 +194,12 @@ impl App {
             pending_move: None,
             _listeners: listeners(&self.window, d),
             _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, || {
-                with_app(|app| app.flush(true));
+                with_app(|app| app.flush(Flush::Timer));
             }),
         });
         set_phase(d, Phase::Tracking);
         // The page view goes out at once: a shopper who bounces is still counted.
-        self.flush(false);
+        self.flush(Flush::Now);
         Some((self.window.clone(), self.document.clone(), visitor, site))
     }
 
@@ -202,16 +213,19 @@ impl App {
         set_phase(&self.document, Phase::Waiting);
     }
 
-    /// Sends what is buffered, as far as the keepalive budget allows; `seal` also
-    /// closes the open move list and reports a deeper scroll.
-    fn flush(&mut self, seal: bool) {
+    /// Sends what is buffered. On the timer and when leaving it first closes the
+    /// open move list and reports a deeper scroll. Normally at most
+    /// [`MAX_IN_FLIGHT`] requests are out, which keeps keepalive bodies under the
+    /// browser's 64 KB budget; when the page is being left there is no later
+    /// chance, so everything is tried (the browser refuses what does not fit).
+    fn flush(&mut self, how: Flush) {
         let Some(rec) = self.recording.as_mut() else { return };
         let now = page::now();
-        if seal {
+        if how != Flush::Now {
             rec.settle_move();
             rec.tracker.seal(now);
         }
-        while self.in_flight.get() < MAX_IN_FLIGHT {
+        while how == Flush::Leaving || self.in_flight.get() < MAX_IN_FLIGHT {
             let Some(body) = rec.tracker.next_body(now) else { break };
             let init = RequestInit::new();
             init.set_method("POST");
@@ -245,7 +259,7 @@ impl App {
         rec.pending_move = None;
         let e: MouseEvent = e.unchecked_into();
         if rec.tracker.mouse_move(e.page_x(), e.page_y(), now) {
-            self.flush(false);
+            self.flush(Flush::Now);
         }
     }
 
@@ -258,7 +272,7 @@ impl App {
             None => false,
         };
         if due {
-            self.flush(false);
+            self.flush(Flush::Now);
         }
     }
 }
@@ -309,7 +323,7 @@ fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
                     false
                 });
                 if !visible {
-                    app.flush(true);
+                    app.flush(Flush::Leaving);
                 }
             });
         }),
@@ -319,7 +333,7 @@ fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
                     t.leave(now);
                     false
                 });
-                app.flush(true);
+                app.flush(Flush::Leaving);
             });
         }),
     ]
