@@ -7,8 +7,18 @@ use lummmen_server::cli::{run_projects, Cli, Command};
 use lummmen_server::serve;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // A bounded blocking pool: SQLite and file work run there, and every extra
+    // thread costs memory (stacks, malloc arenas) for no throughput on few cores.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+        .context("starting the runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();

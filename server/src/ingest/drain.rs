@@ -32,16 +32,54 @@ pub struct Drainer {
     pub storage_ok: watch::Sender<bool>,
 }
 
+/// Rows parsed from a stretch of the spool, ready to insert.
+struct Chunk {
+    rows: Vec<EventRow>,
+    end: Pos,
+    bytes: u64,
+}
+
 impl Drainer {
-    /// Runs until `stop` turns true and the spool is empty.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    /// Runs until `stop` turns true and the spool is empty. Two stages, so
+    /// parsing the next stretch of the spool overlaps inserting the last one:
+    /// a reader that parses ahead, and an inserter that owns the cursor.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(2);
+        let mut ahead = self.reader.clone();
+        let this = Arc::new(self);
+        let producer = {
+            let this = Arc::clone(&this);
+            tokio::spawn(async move { this.produce(&mut ahead, tx, stop).await })
+        };
+        let mut reader = this.reader.clone();
+        while let Some(chunk) = rx.recv().await {
+            if !chunk.rows.is_empty() {
+                this.insert_with_retry(&chunk.rows).await;
+            }
+            if let Err(e) = reader.advance(chunk.end, &this.spool) {
+                tracing::error!(error = %e, "saving the spool cursor failed");
+            }
+            this.spool.consumed(chunk.bytes);
+            this.drained.send_replace(chunk.end);
+        }
+        let _ = producer.await;
+    }
+
+    /// Reads and parses ahead of the inserter; ends (closing the channel) once
+    /// `stop` is true and everything committed has been handed over.
+    async fn produce(
+        &self,
+        ahead: &mut Reader,
+        tx: tokio::sync::mpsc::Sender<Chunk>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let mut committed = self.spool.committed();
         let mut pages = PageContexts::new(100_000);
-        // Read about this many bytes per insert: 50-event batches run ~10 KB.
-        let max_bytes = self.max_events.saturating_mul(250).max(64 * 1024);
+        // Read about this many bytes per insert: 50-event batches run ~6 KB.
+        let max_bytes = self.max_events.saturating_mul(150).max(64 * 1024);
         loop {
             let target = *committed.borrow_and_update();
-            let (records, end) = match self.read(target, max_bytes).await {
+            let (records, end) = match read_at(ahead, target, max_bytes).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the spool failed");
@@ -49,7 +87,7 @@ impl Drainer {
                     continue;
                 }
             };
-            if end == self.reader.pos {
+            if end == ahead.pos {
                 self.metrics.spool(self.spool.pending_bytes(), 0);
                 if *stop.borrow() {
                     return;
@@ -62,24 +100,13 @@ impl Drainer {
                 continue;
             }
             self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
-            let bytes = end_bytes(self.reader.pos, end, &records);
+            let bytes = end_bytes(ahead.pos, end, &records);
             let rows = self.rows(&records, &mut pages).await;
-            if !rows.is_empty() {
-                self.insert_with_retry(&rows).await;
+            ahead.pos = end;
+            if tx.send(Chunk { rows, end, bytes }).await.is_err() {
+                return;
             }
-            if let Err(e) = self.reader.advance(end, &self.spool) {
-                tracing::error!(error = %e, "saving the spool cursor failed");
-            }
-            self.spool.consumed(bytes);
-            self.drained.send_replace(end);
         }
-    }
-
-    async fn read(&self, target: Pos, max_bytes: usize) -> std::io::Result<(Vec<Record>, Pos)> {
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || reader.read(target, max_bytes))
-            .await
-            .map_err(std::io::Error::other)?
     }
 
     /// Parses the records (validated before they were spooled) and flattens
@@ -132,6 +159,14 @@ impl Drainer {
             }
         }
     }
+}
+
+/// Reads from `ahead`'s position on the blocking pool.
+async fn read_at(ahead: &Reader, target: Pos, max_bytes: usize) -> std::io::Result<(Vec<Record>, Pos)> {
+    let reader = ahead.clone();
+    tokio::task::spawn_blocking(move || reader.read(target, max_bytes))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Spool bytes between two positions (records carry their end offsets; a

@@ -22,8 +22,9 @@ pub mod ratelimit;
 pub mod relay;
 pub mod spool;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
@@ -42,6 +43,11 @@ use error::IngestError;
 use metrics::Metrics;
 use ratelimit::RateLimiter;
 use spool::{Pos, Reader, Spool};
+
+/// How long a project lookup is reused: edits (sample, shops) apply within it.
+const PROJECT_TTL: Duration = Duration::from_secs(5);
+/// How long "no such site" is reused: short, so a new project works at once.
+const UNKNOWN_TTL: Duration = Duration::from_secs(1);
 
 /// Shared state of the ingest path; cheap to clone.
 #[derive(Debug, Clone)]
@@ -62,6 +68,7 @@ struct Inner {
     full_at: std::sync::atomic::AtomicU64,
     drain_deadline: Duration,
     limiter: RateLimiter,
+    project_cache: RwLock<HashMap<u32, (Instant, Option<Project>)>>,
     metrics: Arc<Metrics>,
     health: Health,
     spool: Spool,
@@ -116,6 +123,7 @@ impl Ingest {
                 full_at: std::sync::atomic::AtomicU64::new(0),
                 drain_deadline: Duration::from_secs(config.shutdown_drain_secs),
                 limiter: RateLimiter::new(config.rate_limit),
+                project_cache: RwLock::default(),
                 metrics,
                 health: Health::default(),
                 spool,
@@ -166,14 +174,34 @@ impl Ingest {
         self.inner.max_decoded
     }
 
-    /// The project a batch names, or `UnknownSite`.
+    /// The project a batch names, or `UnknownSite`. Answers from a short-lived
+    /// cache: a database read per request would cost more than the request.
     pub async fn project(&self, site_id: u32) -> Result<Project, IngestError> {
-        let projects = self.inner.projects.clone();
-        tokio::task::spawn_blocking(move || projects.get(site_id))
-            .await
-            .map_err(|e| IngestError::Internal(e.to_string()))?
-            .map_err(|e| IngestError::Internal(e.to_string()))?
-            .ok_or(IngestError::UnknownSite(site_id))
+        let cached = self
+            .inner
+            .project_cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&site_id)
+            .cloned();
+        let found = match cached {
+            Some((at, p)) if at.elapsed() < if p.is_some() { PROJECT_TTL } else { UNKNOWN_TTL } => p,
+            _ => {
+                let projects = self.inner.projects.clone();
+                let p = tokio::task::spawn_blocking(move || projects.get(site_id))
+                    .await
+                    .map_err(|e| IngestError::Internal(e.to_string()))?
+                    .map_err(|e| IngestError::Internal(e.to_string()))?;
+                let mut cache =
+                    self.inner.project_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if cache.len() > 10_000 {
+                    cache.clear();
+                }
+                cache.insert(site_id, (Instant::now(), p.clone()));
+                p
+            }
+        };
+        found.ok_or(IngestError::UnknownSite(site_id))
     }
 
     /// Whether `origin` is `https://{shop}` for a shop of any project.

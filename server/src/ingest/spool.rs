@@ -118,10 +118,19 @@ impl Spool {
         let record = encode(received_ms, json);
         let len = record.len() as u64;
         let (done, wait) = oneshot::channel();
-        self.tx.send(Append { record, done }).map_err(|_| io::Error::other("spool writer stopped"))?;
-        wait.await.map_err(|_| io::Error::other("spool writer stopped"))??;
+        // Counted before the write, so the drainer can never subtract a record
+        // that is not counted yet; taken back if the write fails.
         self.pending.fetch_add(len, Ordering::SeqCst);
-        Ok(())
+        let sent =
+            self.tx.send(Append { record, done }).map_err(|_| io::Error::other("spool writer stopped"));
+        let result = match sent {
+            Ok(()) => wait.await.unwrap_or_else(|_| Err(io::Error::other("spool writer stopped"))),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            self.consumed(len);
+        }
+        result
     }
 
     /// The position up to which everything is fsynced; changes on every commit.

@@ -1,0 +1,315 @@
+//! Figures for the ingest path (BENCHMARKS.md, "Ingest (server)"): a load
+//! generator posting realistic 50-event batches over loopback to the real server
+//! binary, backed by ClickHouse and then by SQLite; events per second accepted
+//! and stored, p50/p99 acknowledgement latency at full and at half the maximum
+//! rate, the server's peak RSS; and, in the same run, the direct insert rate of
+//! the same rows into the same ClickHouse through the `clickhouse` crate (our
+//! ClickHouse store, without HTTP or spool), the limit on this machine.
+//!
+//! `scripts/bench-ingest.sh` builds in release mode, starts the test ClickHouse
+//! and runs this with its URL:
+//! `target/release/examples/ingest_bench http://127.0.0.1:18123 [batches]`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use lummmen_server::store::clickhouse::ClickHouseStore;
+use lummmen_server::store::rows::rows_from_batch;
+use lummmen_server::store::EventStore;
+use protocol::{Batch, Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+
+const CONCURRENCY: usize = 32;
+
+/// A tracker batch as a shopper produces it: a page view, clicks, merged mouse
+/// moves, scroll depth, the page leave.
+fn batch(n: u64) -> Batch {
+    let t = 1_763_800_000_000 + n * 997;
+    let url = format!("https://demo-shop.myshopify.com/products/item-{}", n % 200);
+    let mut events = vec![Event::PageView(PageView {
+        time: t,
+        url,
+        referrer: "https://demo-shop.myshopify.com/collections/all".into(),
+        title: "Organic cotton tee – Demo shop".into(),
+        viewport_width: 1280,
+        viewport_height: 720,
+        screen_width: 1920,
+        screen_height: 1080,
+        tz_offset_min: -60,
+        doc_width: 1280,
+        doc_height: 4200,
+    })];
+    for i in 1..49u64 {
+        let k = i as i32;
+        events.push(match i % 6 {
+            0 => Event::Click(Click {
+                time: t + i * 400,
+                x: 200 + 7 * k,
+                y: 900 + 13 * k,
+                cx: 200 + 7 * k,
+                cy: 300,
+                since_page_view_ms: i * 400,
+                button: 0,
+                tag: "button".into(),
+                element_id: Some("add-to-cart".into()),
+                classes: vec!["btn".into(), "product-form__submit".into()],
+                selector: "#product-form > button.product-form__submit".into(),
+                href: None,
+                rage: false,
+            }),
+            5 => Event::Scroll(Scroll { time: t + i * 400, depth: (i * 2) as u8, y: 720 + 60 * k }),
+            _ => Event::Moves(MoveBatch {
+                time: t + i * 400,
+                points: (0..6).map(|p| [300 + k * 3 + p * 11, 800 + k * 5 + p * 7, p * 50]).collect(),
+            }),
+        });
+    }
+    events.push(Event::PageLeave(PageLeave { time: t + 30_000, duration_ms: 30_000, scroll_depth: 96 }));
+    Batch {
+        site_id: 1,
+        visitor_id: format!("{:016x}", 0x5eed_0000_u64 + n % 1000),
+        batch_id: format!("{:016x}", 0xb000_0000_0000_u64 + n),
+        sent_at: t + 30_500,
+        session_id: Some(format!("{:016x}", 0x5e55_0000_u64 + n % 1000)),
+        page_view_id: Some(format!("{:016x}", 0x9a9e_0000_0000_u64 + n)),
+        dropped: 0,
+        events,
+    }
+}
+
+fn spawn_server(
+    bin: &Path,
+    data: &Path,
+    port: u16,
+    clickhouse: Option<(&str, &str)>,
+) -> anyhow::Result<Child> {
+    let mut cmd = Command::new(bin);
+    cmd.arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(data);
+    cmd.args(["--seed-demo", "--rate-limit", "0"]).env("RUST_LOG", "warn");
+    if let Some((url, db)) = clickhouse {
+        cmd.args(["--clickhouse-url", url, "--clickhouse-database", db]);
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().context("spawning the server")
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().to_string())
+            })
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow::Result<Duration> {
+    let t0 = Instant::now();
+    let res = client.post(url).header("content-type", "text/plain").body(body).send().await?;
+    let status = res.status();
+    let _ = res.bytes().await?;
+    if status != 200 {
+        bail!("server answered {status}");
+    }
+    Ok(t0.elapsed())
+}
+
+/// Closed loop: CONCURRENCY senders post all bodies as fast as acknowledged.
+async fn max_rate(url: &str, bodies: Arc<Vec<Vec<u8>>>) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build()?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url, bodies, next) =
+            (client.clone(), url.to_string(), Arc::clone(&bodies), Arc::clone(&next));
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                lat.push(post(&client, &url, body.clone()).await?);
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok((t0.elapsed(), all))
+}
+
+/// Open loop: one request every `interval`, whatever the answers do.
+async fn fixed_rate(
+    url: &str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    interval: Duration,
+) -> anyhow::Result<Vec<Duration>> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    for i in 0..bodies.len() {
+        tick.tick().await;
+        let (client, url, bodies) = (client.clone(), url.to_string(), Arc::clone(&bodies));
+        tasks.push(tokio::spawn(async move { post(&client, &url, bodies[i].clone()).await }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.push(t.await??);
+    }
+    Ok(all)
+}
+
+struct Figures {
+    accepted_per_s: f64,
+    stored_per_s: f64,
+    p50: f64,
+    p99: f64,
+    half_p50: f64,
+    half_p99: f64,
+    rss_mb: f64,
+}
+
+async fn run_backend(
+    bin: &Path,
+    dir: &Path,
+    clickhouse: Option<(&str, &str)>,
+    batches: &[Batch],
+) -> anyhow::Result<Figures> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut server = spawn_server(bin, dir, port, clickhouse)?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !up {
+        bail!("server did not start");
+    }
+    let events: u64 = batches.iter().map(|b| b.events.len() as u64).sum();
+    let bodies: Arc<Vec<Vec<u8>>> =
+        Arc::new(batches.iter().map(|b| serde_json::to_vec(b).expect("json")).collect());
+    let url = format!("{base}/collect");
+
+    let mut config = lummmen_server::Config::for_tests(Path::new("."), dir.to_path_buf());
+    if let Some((u, db)) = clickhouse {
+        config = config.with_clickhouse(u, db);
+    }
+    let t0 = Instant::now();
+    let (elapsed, mut lat) = max_rate(&url, Arc::clone(&bodies)).await?;
+    let store = lummmen_server::store::open(&config).await?;
+    while store.count_events(1).await.unwrap_or(0) < events {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stored_elapsed = t0.elapsed();
+    lat.sort();
+    let accepted_per_s = events as f64 / elapsed.as_secs_f64();
+
+    // Half the maximum rate, open loop, on new batch ids.
+    let half: Vec<Vec<u8>> = batches
+        .iter()
+        .map(|b| {
+            let mut b = b.clone();
+            b.batch_id =
+                format!("{:016x}", 0xc000_0000_0000_u64 + u64::from_str_radix(&b.batch_id, 16).unwrap_or(0));
+            serde_json::to_vec(&b).expect("json")
+        })
+        .collect();
+    let batches_per_s = accepted_per_s / 50.0 / 2.0;
+    let mut half_lat = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
+    half_lat.sort();
+    while store.count_events(1).await.unwrap_or(0) < 2 * events {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rss_mb = peak_rss_mb(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+    Ok(Figures {
+        accepted_per_s,
+        stored_per_s: events as f64 / stored_elapsed.as_secs_f64(),
+        p50: percentile(&lat, 0.5),
+        p99: percentile(&lat, 0.99),
+        half_p50: percentile(&half_lat, 0.5),
+        half_p99: percentile(&half_lat, 0.99),
+        rss_mb,
+    })
+}
+
+/// The same rows straight into ClickHouse through the crate, 50k rows per insert.
+async fn direct_insert(url: &str, db: &str, batches: &[Batch]) -> anyhow::Result<f64> {
+    let store = ClickHouseStore::connect(url, db, None, None).await?;
+    let rows: Vec<_> = batches.iter().flat_map(|b| rows_from_batch(b, None)).collect();
+    let t0 = Instant::now();
+    for chunk in rows.chunks(50_000) {
+        store.insert(chunk).await?;
+    }
+    Ok(rows.len() as f64 / t0.elapsed().as_secs_f64())
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lummmen-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let ch_url = args.next().context("usage: ingest_bench CLICKHOUSE_URL [batches]")?;
+    let n: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(6000);
+    let bin =
+        std::env::current_exe()?.parent().and_then(Path::parent).context("exe dir")?.join("lummmen-server");
+    let batches: Vec<Batch> = (0..n).map(batch).collect();
+    let body_kb = serde_json::to_vec(&batches[0])?.len() as f64 / 1024.0;
+    let suffix = std::process::id();
+
+    let direct = direct_insert(&ch_url, &format!("bench_direct_{suffix}"), &batches).await?;
+    let ch_dir = temp_dir("ch");
+    let ch = run_backend(&bin, &ch_dir, Some((&ch_url, &format!("bench_server_{suffix}"))), &batches).await?;
+    let lite_dir = temp_dir("sqlite");
+    let lite = run_backend(&bin, &lite_dir, None, &batches).await?;
+    for d in [ch_dir, lite_dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let cleanup = ::clickhouse::Client::default().with_url(&ch_url).with_validation(false);
+    for db in [format!("bench_direct_{suffix}"), format!("bench_server_{suffix}")] {
+        let _ = cleanup.query(&format!("DROP DATABASE IF EXISTS {db}")).execute().await;
+    }
+
+    println!(
+        "{n} batches of 50 events ({body_kb:.1} KB JSON each), {CONCURRENCY} concurrent senders, loopback\n"
+    );
+    println!("| backend | accepted ev/s | stored ev/s | p50 / p99 ack at max (ms) | p50 / p99 ack at half rate (ms) | peak RSS (MB) |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (name, f) in [("ClickHouse 18.16", &ch), ("SQLite (default)", &lite)] {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} |",
+            f.accepted_per_s, f.stored_per_s, f.p50, f.p99, f.half_p50, f.half_p99, f.rss_mb
+        );
+    }
+    println!("\ndirect `clickhouse` crate insert of the same rows: {direct:.0} rows/s");
+    println!(
+        "ClickHouse end to end (stored) / direct: {:.0}%; SQLite stored: {:.0} ev/s",
+        100.0 * ch.stored_per_s / direct,
+        lite.stored_per_s
+    );
+    Ok(())
+}
