@@ -23,6 +23,8 @@ pub const FLUSH_COUNT: usize = 40;
 pub const MAX_EVENTS: usize = 100;
 pub const MAX_BODY: usize = 16_000;
 pub const MAX_IN_FLIGHT: usize = 3;
+/// Most bodies kept for a retry after a network failure (16 KB each at most).
+pub const MAX_RETRY: usize = 4;
 /// Longest string kept (URL, title, referrer, href), below the protocol's limit so
 /// a long URL never gets a whole batch refused.
 const MAX_STR: usize = 1_024;
@@ -289,6 +291,17 @@ impl Tracker {
             }
             let back = batch.events.split_off(batch.events.len() / 2);
             self.buffer.put_back(back);
+        }
+    }
+
+    /// A body whose request failed on the network (offline, DNS, connection
+    /// refused) goes out first at the next flush, unchanged: its batch id lets the
+    /// server drop it if the first attempt did arrive. With [`MAX_RETRY`] bodies
+    /// already waiting, it is dropped: memory stays bounded however long the
+    /// shopper is offline.
+    pub fn requeue(&mut self, body: String) {
+        if self.ready.len() < MAX_RETRY {
+            self.ready.push_front(body);
         }
     }
 

@@ -225,3 +225,18 @@ fn drops_are_reported_in_the_next_batch() {
     assert_eq!(batches[0].dropped, 26, "25 clicks over capacity plus the page view slot");
     assert!(batches[1..].iter().all(|b| b.dropped == 0));
 }
+
+#[test]
+fn a_failed_body_is_sent_again_first_and_retries_are_bounded() {
+    let mut t = tracker(0);
+    let first = t.next_body(10).expect("page view body");
+    t.click(click_at(1, 1), 20);
+    t.requeue(first.clone());
+    assert_eq!(t.next_body(30).as_deref(), Some(first.as_str()), "the failed body goes first, unchanged");
+    assert!(t.next_body(30).is_some_and(|b| b.contains("\"k\":\"c\"")));
+    for i in 0..10 {
+        t.requeue(format!("body {i}"));
+    }
+    let waiting: Vec<String> = std::iter::from_fn(|| t.next_body(40)).collect();
+    assert_eq!(waiting.len(), MAX_RETRY);
+}

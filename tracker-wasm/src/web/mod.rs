@@ -43,6 +43,9 @@ struct App {
     in_flight: Rc<Cell<usize>>,
     /// Shared by every request's settle: counts it out of flight.
     settle: Closure<dyn FnMut(JsValue)>,
+    /// Called with `(body, error)` when a request fails on the network (bound to
+    /// its body in JS, so nothing is kept on our side per request): requeues it.
+    retry: Closure<dyn FnMut(JsValue, JsValue)>,
     _consent_listener: Option<Listener>,
 }
 
@@ -105,6 +108,17 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     let in_flight = Rc::new(Cell::new(0usize));
     let counter = in_flight.clone();
     let settle = Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get().saturating_sub(1)));
+    let counter = in_flight.clone();
+    let retry = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |body: JsValue, _error: JsValue| {
+        counter.set(counter.get().saturating_sub(1));
+        if let Some(body) = body.as_string() {
+            with_app(|app| {
+                if let Some(rec) = app.recording.as_mut() {
+                    rec.tracker.requeue(body);
+                }
+            });
+        }
+    });
     let site = config.site_id;
     APP.with(|a| {
         *a.borrow_mut() = Some(App {
@@ -115,6 +129,7 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
             recording: None,
             in_flight,
             settle,
+            retry,
             _consent_listener: consent_listener,
         })
     });
@@ -229,7 +244,8 @@ impl App {
             let Some(body) = rec.tracker.next_body(now) else { break };
             let init = RequestInit::new();
             init.set_method("POST");
-            init.set_body(&JsValue::from_str(&body));
+            let body = JsValue::from_str(&body);
+            init.set_body(&body);
             // Survives the page unloading; `no-cors` with a text body is a simple
             // request, so a collector on another origin needs no preflight.
             // (web-sys has no setter for `keepalive`.)
@@ -238,7 +254,13 @@ impl App {
             init.set_credentials(RequestCredentials::Omit);
             let request = self.window.fetch_with_str_and_init(&self.config.endpoint, &init);
             self.in_flight.set(self.in_flight.get() + 1);
-            let _ = request.then2(&self.settle, &self.settle);
+            let on_error = bind(self.retry.as_ref(), &body);
+            let then = js_sys::Reflect::get(&request, &"then".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            if let (Some(then), Some(on_error)) = (then, on_error) {
+                let _ = then.call2(&request, self.settle.as_ref(), &on_error);
+            }
         }
         page::set_cookie(
             &self.document,
@@ -275,6 +297,12 @@ impl App {
             self.flush(Flush::Now);
         }
     }
+}
+
+/// `f.bind(null, arg)`: a JS function that calls `f(arg, ...)`, owned by JS.
+fn bind(f: &JsValue, arg: &JsValue) -> Option<JsValue> {
+    let bind: js_sys::Function = js_sys::Reflect::get(f, &"bind".into()).ok()?.dyn_into().ok()?;
+    bind.call2(f, &JsValue::NULL, arg).ok()
 }
 
 impl Recording {
