@@ -163,7 +163,7 @@ async fn invalid_state_answers_an_app_bridge_page_that_redirects_the_top_window(
     assert!(resp.headers()["content-type"].to_str().expect("ctype").starts_with("text/html"));
     assert_eq!(
         resp.headers()["content-security-policy"],
-        format!("frame-ancestors https://{SHOP} https://admin.shopify.com;").as_str()
+        format!("frame-ancestors 'self' https://{SHOP} https://admin.shopify.com;").as_str()
     );
     let html = resp.text().await.expect("html");
     assert!(html.contains("https://cdn.shopify.com/shopifycloud/app-bridge.js"), "{html}");

@@ -164,13 +164,21 @@ impl ShopifyState {
 }
 
 /// Re-seals tokens sealed under a previous key with the current one, so the old
-/// key can be dropped from the configuration after one start.
+/// key can be dropped from the configuration after one start. A token no
+/// configured key opens is left as it is: that shop is re-authorized when it next
+/// opens the app, and the other shops keep working.
 fn reseal_old_tokens(db: &AppDb, keys: &KeyRing) -> Result<(), SetupError> {
     for row in db.shops()? {
         let Some(sealed) = row.sealed_token.filter(|s| keys.needs_rewrap(s)) else { continue };
-        let token = keys.open(&row.shop, &sealed)?;
-        db.reseal(&row.shop, &keys.seal(&row.shop, &token)?)?;
-        tracing::info!(shop = %row.shop, key_id = keys.current_id(), "re-sealed offline token under the current key");
+        match keys.open(&row.shop, &sealed) {
+            Ok(token) => {
+                db.reseal(&row.shop, &keys.seal(&row.shop, &token)?)?;
+                tracing::info!(shop = %row.shop, key_id = keys.current_id(), "re-sealed offline token under the current key");
+            }
+            Err(e) => {
+                tracing::error!(shop = %row.shop, error = %e, "stored token cannot be opened; the shop will be re-authorized")
+            }
+        }
     }
     Ok(())
 }

@@ -191,7 +191,7 @@ fn top_level_redirect_page(client_id: &str, shop: &str, url: &str) -> Response {
          <script>window.open({url_js}, \"_top\");</script></body></html>\n",
         escape(client_id)
     );
-    let csp = format!("frame-ancestors https://{shop} https://admin.shopify.com;");
+    let csp = format!("frame-ancestors 'self' https://{shop} https://admin.shopify.com;");
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "text/html; charset=utf-8".to_string()), (CONTENT_SECURITY_POLICY, csp)],
