@@ -11,7 +11,8 @@
 //! - [`webhooks`]: `POST /webhooks/shopify`; [`tickets`]: the audit trail;
 //!   [`notify`]: team notices; [`fulfilment`]: export and deletion from a ticket;
 //!   [`gdpr`]: the ticket endpoints; [`api`]: `/api/config` and `/api/enable`.
-//! - [`db`]: the app's own SQLite tables; [`errors`]: the error type.
+//! - [`db`]: the app's own SQLite tables; [`errors`]: the error type; [`shop`]: shop
+//!   host validation.
 
 pub mod admin_api;
 pub mod api;
