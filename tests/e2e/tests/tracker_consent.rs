@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::Locator;
 use lummmen_e2e::tracker::{clicks, count_kind, TrackerRig, FLUSH_WAIT};
 use protocol::Event;
 
@@ -110,5 +112,36 @@ async fn revoking_consent_stops_capture_drops_the_buffer_and_deletes_cookies() -
     assert_eq!(c[0].selector, "#rage");
     assert_eq!(rig.cookie_names().await?, Vec::<String>::new());
     assert_eq!(rig.state().await?, "waiting");
+    rig.close().await
+}
+
+#[tokio::test]
+async fn rapid_clicks_in_one_spot_are_flagged_as_rage() -> anyhow::Result<()> {
+    let rig = TrackerRig::start("e2e-tracker-rage").await?;
+    assert_eq!(rig.open("/test/tracker.html?standin=consent=granted").await?, "tracking");
+    let visitor = rig.visitor_id().await?;
+    // One slow click elsewhere, then four fast ones on a button that does nothing.
+    rig.click(".grid .card:nth-of-type(1) button").await?;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let button = rig.browser.client.find(Locator::Css("#rage")).await?;
+    let mut mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element: button,
+        duration: None,
+        x: 0.0,
+        y: 0.0,
+    });
+    for _ in 0..4 {
+        mouse = mouse
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::Pause { duration: Duration::from_millis(80) });
+    }
+    rig.browser.client.perform_actions(mouse).await?;
+    rig.browser.client.release_actions().await?;
+    let events = rig.wait_stored(1, &visitor, "five clicks", |e| clicks(e).len() >= 5).await?;
+    let c = clicks(&events);
+    let rage: Vec<bool> = c.iter().map(|c| c.rage).collect();
+    assert_eq!(rage, [false, false, false, true, true]);
+    assert!(c[1..].iter().all(|c| c.selector == "#rage" && c.x > 0 && c.y > 0), "{c:?}");
     rig.close().await
 }
