@@ -95,6 +95,30 @@ impl fmt::Debug for Tracker {
     }
 }
 
+/// A URL as sent: without its fragment, and with the value of any query
+/// parameter that holds an email address emptied (`?email=a%40b.c` from a
+/// newsletter link); the key stays, so reports still see the page's shape.
+pub fn redact_url(url: &str) -> String {
+    let base = url.split_once('#').map_or(url, |(b, _)| b);
+    let Some((path, query)) = base.split_once('?') else { return clip(base) };
+    let mut out = String::with_capacity(base.len());
+    out.push_str(path);
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, value)) if value.contains('@') || value.to_ascii_lowercase().contains("%40") => {
+                out.push_str(key);
+                out.push('=');
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    clip(&out)
+}
+
 fn clip(s: &str) -> String {
     if s.len() <= MAX_STR {
         return s.to_owned();
@@ -148,8 +172,8 @@ impl Tracker {
         let p = &self.page;
         self.buffer.push(Event::PageView(PageView {
             time: now,
-            url: clip(&p.url),
-            referrer: clip(&p.referrer),
+            url: redact_url(&p.url),
+            referrer: redact_url(&p.referrer),
             title: clip(&p.title),
             viewport_width: p.viewport.0,
             viewport_height: p.viewport.1,
@@ -198,7 +222,7 @@ impl Tracker {
             element_id: el.and_then(|n| n.id.clone()).filter(|id| !selector::looks_generated(id)),
             classes: selector::stable_classes(c.classes.iter().map(String::as_str)),
             selector: clip(&selector::selector(&c.path)),
-            href: c.href.as_deref().map(clip),
+            href: c.href.as_deref().map(redact_url),
             rage,
         }));
         self.buffer.len() >= FLUSH_COUNT

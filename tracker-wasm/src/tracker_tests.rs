@@ -240,3 +240,24 @@ fn a_failed_body_is_sent_again_first_and_retries_are_bounded() {
     let waiting: Vec<String> = std::iter::from_fn(|| t.next_body(40)).collect();
     assert_eq!(waiting.len(), MAX_RETRY);
 }
+
+#[test]
+fn email_addresses_in_query_strings_and_fragments_are_not_sent() {
+    assert_eq!(
+        redact_url("https://shop.example/pages/thanks?email=jo%40example.com&utm_source=nl#t=jo@example.com"),
+        "https://shop.example/pages/thanks?email=&utm_source=nl"
+    );
+    assert_eq!(redact_url("/search?q=a@b.c"), "/search?q=");
+    assert_eq!(redact_url("/products/tee?variant=40001234567"), "/products/tee?variant=40001234567");
+    assert_eq!(redact_url("mailto:shop@example.com"), "mailto:shop@example.com");
+    let mut p = page();
+    p.url = "https://shop.example/?e=x%40y.z".into();
+    p.referrer = "https://mail.example/?to=x@y.z".into();
+    let who = Identity { site_id: 7, visitor_id: "9f86d081884c7d65".into() };
+    let mut t = Tracker::start(who, None, p, 0, ids());
+    let mut c = click_at(1, 1);
+    c.href = Some("/account?login=x@y.z".into());
+    t.click(c, 5);
+    let body: String = std::iter::from_fn(|| t.next_body(10)).collect();
+    assert!(!body.contains("x@y.z") && !body.contains("x%40y.z"), "{body}");
+}
