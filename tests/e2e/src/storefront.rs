@@ -111,6 +111,16 @@ pub async fn clickhouse_rows(url: &str, database: &str, sql: &str) -> anyhow::Re
     text.lines().map(|l| serde_json::from_str(l).context("ClickHouse row")).collect()
 }
 
+/// Drops a test's database once the test is done with it.
+pub async fn drop_database(url: &str, database: &str) -> anyhow::Result<()> {
+    let resp =
+        reqwest::Client::new().post(url).body(format!("DROP DATABASE IF EXISTS {database}")).send().await?;
+    if !resp.status().is_success() {
+        bail!("dropping {database}: HTTP {}", resp.status());
+    }
+    Ok(())
+}
+
 /// An RGBA screenshot, decoded.
 #[derive(Debug)]
 pub struct Screenshot {

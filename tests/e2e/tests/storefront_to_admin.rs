@@ -221,6 +221,7 @@ async fn storefront_clicks_and_orders_reach_clickhouse_the_heatmap_and_privacy_f
 
     rig.browser.close().await?;
     rig.server.shutdown().await?;
+    lummmen_e2e::storefront::drop_database(&rig.ch, &rig.db).await?;
     Ok(())
 }
 
