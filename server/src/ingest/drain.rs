@@ -44,7 +44,9 @@ impl Drainer {
     /// parsing the next stretch of the spool overlaps inserting the last one:
     /// a reader that parses ahead, and an inserter that owns the cursor.
     pub async fn run(self, stop: watch::Receiver<bool>) {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(2);
+        // One chunk in hand while another is inserted: overlap without holding
+        // several chunks' rows in memory.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(1);
         let mut ahead = self.reader.clone();
         let this = Arc::new(self);
         let producer = {

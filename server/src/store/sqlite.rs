@@ -15,7 +15,7 @@ pub const EVENTS_DB_FILE: &str = "events.db";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
     site_id INTEGER NOT NULL,
     visitor_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS events (
     x INTEGER, y INTEGER, cx INTEGER, cy INTEGER,
     selector TEXT, rage INTEGER, viewport_width INTEGER, doc_width INTEGER,
     json TEXT NOT NULL
-) WITHOUT ROWID;
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_visitor ON events(site_id, visitor_id, time);
 CREATE INDEX IF NOT EXISTS clicks_by_page ON events(site_id, url, time) WHERE kind = 'c';
 CREATE INDEX IF NOT EXISTS checkouts ON events(site_id, customer_id, order_id) WHERE kind = 'chk';
@@ -54,6 +55,9 @@ impl SqliteStore {
         // the spool forgets it afterwards. One fsync per large insert is cheap.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // 16 MB of page cache keeps the indexes' hot pages in memory during
+        // large inserts without growing the process much.
+        conn.pragma_update(None, "cache_size", -16_384)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(super::heatmap_sql::SQLITE_INDEX)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
