@@ -5,6 +5,7 @@
 //! release tracker exactly as shoppers get it, which is what catches a broken
 //! wasm-opt.
 
+pub mod fake_admin;
 pub mod storefront;
 pub mod tracker;
 

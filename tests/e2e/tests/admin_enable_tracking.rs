@@ -1,0 +1,93 @@
+//! The admin page's "Enable tracking" button in real headless Chromium: with the
+//! shop installed (its offline token sealed at rest), one click makes the server
+//! write the site id into the app-owned metafield (`metafieldsSet`) and activate
+//! the web pixel (`webPixelCreate` with `{siteId, endpoint}`) on a fake Admin
+//! API, and the page says so; without a valid install it explains what to do.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use lummmen_e2e::fake_admin::{FakeAdmin, INSTALLATION};
+use lummmen_e2e::storefront::{session_token, CLIENT_ID, CLIENT_SECRET, DEMO_SHOP};
+use lummmen_e2e::{root, Browser, TempDir};
+use lummmen_server::shopify::crypto::KeyRing;
+use lummmen_server::shopify::db::AppDb;
+use lummmen_server::{Config, ServerHandle};
+use serde_json::Value;
+
+const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+const OFFLINE_TOKEN: &str = "shpat_e2e_offline_token";
+const APP_URL: &str = "https://app.lummmen.test";
+
+async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Result<String> {
+    browser.client.goto(&format!("{}/admin/", server.url())).await?;
+    browser
+        .wait_for("document.readyState === 'complete' && window.lummmenAdmin", Duration::from_secs(15))
+        .await?;
+    let token = session_token(DEMO_SHOP);
+    browser
+        .client
+        .execute(
+            &format!("window.shopify = {{ idToken: async () => {token:?} }}; lummmenAdmin.start(); return 1"),
+            vec![],
+        )
+        .await?;
+    browser.wait_for("document.documentElement.dataset.admin === 'ready'", Duration::from_secs(15)).await?;
+    browser.client.find(Locator::Css("#enable")).await?.click().await?;
+    let text = browser
+        .wait_for(
+            "document.getElementById('enable-result').className && document.getElementById('enable-result').textContent",
+            Duration::from_secs(15),
+        )
+        .await?;
+    Ok(text.as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() -> anyhow::Result<()> {
+    let data = TempDir::new("e2e-enable")?;
+    let fake = FakeAdmin::start(OFFLINE_TOKEN).await?;
+    let mut config = Config::for_tests(&root(), data.0.clone());
+    config.shopify.shopify_client_id = Some(CLIENT_ID.into());
+    config.shopify.shopify_client_secret = Some(CLIENT_SECRET.into());
+    config.shopify.app_url = Some(APP_URL.into());
+    config.shopify.token_key = Some(TOKEN_KEY.into());
+    config.shopify.token_key_id = Some("k1".into());
+    config.shopify.shopify_base_url = Some(fake.url.clone());
+    let server = ServerHandle::start(config).await?;
+    let browser = Browser::start().await?;
+
+    // Not installed yet: the page tells the merchant what to do; Shopify is not called.
+    let text = click_enable(&browser, &server).await?;
+    assert!(text.contains("Could not enable tracking") && text.contains("re-authorize"), "{text}");
+    assert!(fake.calls().is_empty());
+
+    // Installed, as the OAuth callback leaves it: the offline token sealed at rest.
+    let keys = KeyRing::new("k1", TOKEN_KEY, "")?;
+    AppDb::open(&data.0)?.save_install(
+        DEMO_SHOP,
+        &keys.seal(DEMO_SHOP, OFFLINE_TOKEN)?,
+        "write_pixels,read_customer_events",
+    )?;
+    let text = click_enable(&browser, &server).await?;
+    assert!(text.starts_with("Tracking is on: site 1"), "{text}");
+
+    let calls = fake.calls();
+    let metafields = calls.iter().find(|(q, _)| q.contains("metafieldsSet")).map(|(_, v)| v.clone());
+    let metafield = &metafields.unwrap_or(Value::Null)["metafields"][0];
+    assert_eq!(metafield["ownerId"], INSTALLATION, "{metafield}");
+    assert_eq!(
+        (metafield["namespace"].as_str(), metafield["key"].as_str()),
+        (Some("lummmen"), Some("lummmen_site_id"))
+    );
+    assert_eq!(metafield["value"], "1", "{metafield}");
+    let pixel =
+        calls.iter().find(|(q, _)| q.contains("webPixelCreate")).map(|(_, v)| v.clone()).unwrap_or_default();
+    let settings: Value = serde_json::from_str(pixel["webPixel"]["settings"].as_str().unwrap_or("null"))?;
+    assert_eq!(settings["siteId"], "1", "{settings}");
+    assert_eq!(settings["endpoint"], format!("{APP_URL}/collect"), "{settings}");
+
+    browser.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
