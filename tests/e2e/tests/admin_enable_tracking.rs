@@ -91,3 +91,31 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
     server.shutdown().await?;
     Ok(())
 }
+
+/// Locally (`scripts/run.sh`), the page gets its session tokens from the server's
+/// development token source and shows the demo project with no App Bridge.
+#[tokio::test]
+async fn admin_page_uses_development_session_tokens_when_enabled() -> anyhow::Result<()> {
+    let data = TempDir::new("e2e-dev-tokens")?;
+    let mut config = Config::for_tests(&root(), data.0.clone());
+    config.shopify.shopify_client_id = Some("lummmen-development".into());
+    config.shopify.shopify_client_secret = Some("a-secret-made-up-for-this-run".into());
+    config.dev_session_tokens = true;
+    let server = ServerHandle::start(config).await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/admin/", server.url())).await?;
+    browser.wait_for("document.documentElement.dataset.admin === 'ready'", Duration::from_secs(15)).await?;
+    let shown = browser
+        .client
+        .execute(
+            "return [document.getElementById('project-name').textContent, \
+             document.getElementById('project-site').textContent, !!window.shopify, \
+             document.querySelectorAll('script[src*=\"cdn.shopify.com\"]').length]",
+            vec![],
+        )
+        .await?;
+    assert_eq!(shown, serde_json::json!(["Demo shop", "1", false, 0]));
+    browser.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
