@@ -139,3 +139,28 @@ async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_e
     assert_eq!(server.store().count_events(1).await.expect("count"), total);
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_accepting_drains_the_spool_then_exits() {
+    let dir = TempDir::new("sigterm");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // A slow store would leave work in the spool; SQLite under load does too.
+    let mut server = spawn_server(&dir.0, port, None);
+    wait_healthy(&base).await;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn(load_until(base.clone(), 1, 4, stop));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill -TERM");
+    assert!(term.success());
+    let status = server.wait().expect("server exits");
+    stop_tx.send_replace(true);
+    let acked = load.await.expect("load");
+    assert!(status.success(), "graceful exit, got {status:?}");
+    assert!(acked.len() > 20, "too little load acknowledged: {}", acked.len());
+    // Nothing is left for the next start: the drain cursor is at the end.
+    let reader = lummmen_server::ingest::spool::Reader::open(&dir.0.join("spool"), "drain").expect("cursor");
+    assert_eq!(reader.unread_bytes().expect("unread"), 0, "the spool was drained before exit");
+    let store = lummmen_server::store::open(&Config::for_tests(root(), dir.0.clone())).await.expect("store");
+    assert_stored_exactly_once(store.as_ref(), 1, &acked).await;
+}
