@@ -4,7 +4,7 @@
 //!
 //! Every event gets a stable id, `"{batch_id}-{index}"`, and both stores are
 //! idempotent on it, so a replay of the spool after a crash never duplicates rows:
-//! SQLite has it as `PRIMARY KEY` and inserts with `INSERT OR IGNORE`; ClickHouse
+//! SQLite has a `UNIQUE` index on it and inserts with `INSERT OR IGNORE`; ClickHouse
 //! uses `ReplacingMergeTree` with the id at the end of the sorting key, so merges
 //! collapse replays, and every read deduplicates before merges happen (`FINAL` and
 //! `LIMIT 1 BY event_id`, counts with `uniqExact(event_id)`).

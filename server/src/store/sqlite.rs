@@ -1,5 +1,6 @@
 //! The embedded default store: `<data_dir>/events.db`, WAL mode, one `events`
-//! table keyed on the event id (so `INSERT OR IGNORE` makes replays harmless).
+//! table with a unique index on the event id (so `INSERT OR IGNORE` makes
+//! replays harmless).
 //!
 //! rusqlite is blocking: every call runs on tokio's blocking pool.
 
