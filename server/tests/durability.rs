@@ -108,8 +108,9 @@ async fn sigkill_during_load_loses_and_duplicates_nothing_with_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_load_loses_and_duplicates_nothing_with_clickhouse() {
     let dir = TempDir::new("kill-ch");
-    let url = clickhouse_url();
-    kill_during_load(&dir.0, Some((&url, &unique_database("kill")))).await;
+    let (url, db) = (clickhouse_url(), unique_database("kill"));
+    kill_during_load(&dir.0, Some((&url, &db))).await;
+    drop_database(&url, &db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -73,7 +73,7 @@ async fn sqlite_gives_back_posted_batches_field_for_field_and_deletes_visitors()
 #[tokio::test]
 async fn clickhouse_gives_back_posted_batches_field_for_field_and_deletes_visitors() {
     let dir = TempDir::new("roundtrip-ch");
-    let config =
-        Config::for_tests(root(), dir.0.clone()).with_clickhouse(&clickhouse_url(), &unique_database("rt"));
-    roundtrip_and_privacy(config).await;
+    let (url, db) = (clickhouse_url(), unique_database("rt"));
+    roundtrip_and_privacy(Config::for_tests(root(), dir.0.clone()).with_clickhouse(&url, &db)).await;
+    drop_database(&url, &db).await;
 }

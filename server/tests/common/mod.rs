@@ -327,3 +327,9 @@ pub async fn assert_stored_exactly_once(
         }
     }
 }
+
+/// Drops a test's ClickHouse database, so the shared instance does not grow.
+pub async fn drop_database(url: &str, database: &str) {
+    let client = ::clickhouse::Client::default().with_url(url).with_validation(false);
+    let _ = client.query(&format!("DROP DATABASE IF EXISTS {database}")).execute().await;
+}
