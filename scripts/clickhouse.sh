@@ -16,6 +16,12 @@ start() {
   if [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
     echo "http://127.0.0.1:$port"; return 0
   fi
+  if curl -fsS "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then
+    # Someone else's server on our port: tests must not write into it, and ours
+    # could not bind. Say so instead of silently using it.
+    echo "port $port already answers as ClickHouse but is not ours; set LUMMMEN_CH_PORT" >&2
+    return 1
+  fi
   rm -rf "$state"; mkdir -p "$state/data/tmp" "$state/log" "$state/user_files"
   cat > "$state/config.xml" <<XML
 <?xml version="1.0"?>
