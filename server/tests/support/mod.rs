@@ -7,9 +7,8 @@
 pub mod fake_shopify;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine as _;
@@ -26,45 +25,12 @@ pub const TOKEN_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub const SHOP: &str = "a-shop.myshopify.com";
 pub const SITE: u32 = 7;
 
-pub fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh directory, removed on drop.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("lummmen-shopify-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn clickhouse_url() -> String {
-    std::env::var("LUMMMEN_TEST_CLICKHOUSE_URL").expect(
-        "LUMMMEN_TEST_CLICKHOUSE_URL is not set: start ClickHouse with `scripts/clickhouse.sh start` \
-         and export the URL it prints (scripts/test.sh does both)",
-    )
-}
-
-pub fn unique_database(name: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("lummmen_shopify_{name}_{}_{n}_{}", std::process::id(), nanos % 1_000_000_000)
-}
+// Paths, temporary directories and the test ClickHouse are the same for every
+// integration test of the server.
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{clickhouse_url, root, unique_database, TempDir};
 
 /// HMAC-SHA256 of `msg` under `key`, computed by `openssl dgst`.
 pub fn openssl_hmac(key: &str, msg: &[u8]) -> Vec<u8> {
