@@ -51,8 +51,12 @@ start() {
     <mlock_executable>false</mlock_executable>
 </yandex>
 XML
-  (cd "$state" && nohup clickhouse-server --config-file="$state/config.xml" >"$state/log/stdout.log" 2>&1 &
-   echo $! > "$state/pid")
+  # A simple command in the background, so `$!` is the server itself and no shell
+  # lingers holding the caller's stdout (which `$(...)` waits on).
+  cd "$state"
+  nohup clickhouse-server --config-file="$state/config.xml" </dev/null >"$state/log/stdout.log" 2>&1 &
+  echo $! > "$state/pid"
+  cd "$root"
   for _ in $(seq 1 150); do
     if curl -fsS "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then
       echo "http://127.0.0.1:$port"; return 0
