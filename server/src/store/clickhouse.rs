@@ -283,14 +283,7 @@ impl EventStore for ClickHouseStore {
                 .bind(page_view_id)
                 .fetch_optional()
                 .await?;
-            Ok(json.and_then(|j| match serde_json::from_str(&j) {
-                Ok(protocol::Event::PageView(pv)) => Some(PageContext {
-                    url: pv.url,
-                    viewport_width: pv.viewport_width,
-                    doc_width: pv.doc_width,
-                }),
-                _ => None,
-            }))
+            Ok(json.and_then(|j| PageContext::from_page_view_json(&j)))
         })
     }
 

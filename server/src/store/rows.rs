@@ -14,6 +14,19 @@ pub struct PageContext {
     pub doc_width: u32,
 }
 
+impl PageContext {
+    /// The context of a stored page view, from its JSON column; `None` for any
+    /// other event or unreadable JSON.
+    pub fn from_page_view_json(json: &str) -> Option<Self> {
+        match serde_json::from_str(json) {
+            Ok(Event::PageView(pv)) => {
+                Some(Self { url: pv.url, viewport_width: pv.viewport_width, doc_width: pv.doc_width })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Click columns, queryable for heatmaps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClickCols {

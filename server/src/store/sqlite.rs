@@ -182,14 +182,7 @@ impl EventStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            Ok(json.and_then(|j| match serde_json::from_str(&j) {
-                Ok(protocol::Event::PageView(pv)) => Some(PageContext {
-                    url: pv.url,
-                    viewport_width: pv.viewport_width,
-                    doc_width: pv.doc_width,
-                }),
-                _ => None,
-            }))
+            Ok(json.and_then(|j| PageContext::from_page_view_json(&j)))
         })
     }
 

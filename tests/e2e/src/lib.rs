@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -81,6 +81,12 @@ impl Browser {
             }
         };
         Ok(Self { client, driver, _profile: profile })
+    }
+
+    /// A real click (WebDriver) on the first element matching `css`.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await.with_context(|| format!("click {css}"))?;
+        Ok(())
     }
 
     /// Polls a JS expression until it is truthy; returns its value.

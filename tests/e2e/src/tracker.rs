@@ -83,14 +83,7 @@ impl TrackerRig {
 
     /// A real click (WebDriver) on the first element matching `css`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.browser
-            .client
-            .find(Locator::Css(css))
-            .await?
-            .click()
-            .await
-            .with_context(|| format!("click {css}"))?;
-        Ok(())
+        self.browser.click(css).await
     }
 
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use fantoccini::actions::InputSource as _;
-use fantoccini::Locator;
 use lummmen_e2e::storefront::{
     app_config, clickhouse_rows, clickhouse_url, deliver_webhook, fresh_database, is_background, is_hot,
     session_token, Screenshot, DEMO_SHOP,
@@ -38,14 +37,7 @@ impl Rig {
     }
 
     async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.browser
-            .client
-            .find(Locator::Css(css))
-            .await?
-            .click()
-            .await
-            .with_context(|| format!("click {css}"))?;
-        Ok(())
+        self.browser.click(css).await
     }
 
     async fn rows(&self, sql: &str) -> anyhow::Result<Vec<Value>> {
