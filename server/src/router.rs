@@ -12,6 +12,7 @@ use crate::ingest::Ingest;
 /// Builds the application router.
 pub fn router(config: &Config, health: Health, ingest: &Ingest) -> Router {
     let metrics = ingest.clone();
+    let shopify = crate::shopify::open_from(config, ingest);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -22,6 +23,6 @@ pub fn router(config: &Config, health: Health, ingest: &Ingest) -> Router {
         .fallback_service(ServeDir::new(&config.www_dir))
         .with_state(health)
         .merge(ingest.routes())
-        .merge(crate::shopify::routes_from(config, ingest))
-        .merge(crate::admin::routes_from(config, ingest))
+        .merge(crate::shopify::routes_from(&shopify))
+        .merge(crate::admin::routes_from(config, &shopify))
 }

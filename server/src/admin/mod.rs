@@ -18,8 +18,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::config::Config;
-use crate::ingest::Ingest;
-use crate::shopify::{self, ShopifyState};
+use crate::shopify::{self, SetupError, ShopifyState};
 
 /// What the admin handlers need besides the Shopify state.
 #[derive(Debug, Clone)]
@@ -31,15 +30,14 @@ pub struct AdminState {
     pub dev_tokens: bool,
 }
 
-/// The admin routes, over a Shopify state of their own (the same settings and
-/// databases as the Shopify routes, which `shopify::routes_from` serves). When
-/// the Shopify settings are unusable the admin API answers 503, as the Shopify
-/// routes do.
-pub fn routes_from(config: &Config, ingest: &Ingest) -> Router {
+/// The admin routes, over the same Shopify state as the Shopify routes. When the
+/// Shopify settings are unusable the admin API answers 503, as the Shopify routes
+/// do.
+pub fn routes_from(config: &Config, opened: &Result<ShopifyState, SetupError>) -> Router {
     let page = config.www_dir.join("admin/index.html");
-    match ShopifyState::open(&config.shopify, &config.data_dir, ingest.projects().clone(), ingest.store()) {
+    match opened {
         Ok(state) => {
-            let admin = AdminState { shopify: state, page, dev_tokens: config.dev_session_tokens };
+            let admin = AdminState { shopify: state.clone(), page, dev_tokens: config.dev_session_tokens };
             if admin.dev_tokens {
                 tracing::warn!("development session tokens are enabled: never do this in production");
             }

@@ -184,13 +184,20 @@ fn reseal_old_tokens(db: &AppDb, keys: &KeyRing) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// The Shopify routes for the server's configuration, sharing the ingest path's
-/// projects and event store. When the Shopify settings are unusable (a malformed
-/// token key, an unopenable database) the error is logged and every Shopify route
-/// answers 503 with it, while the rest of the server runs.
-pub fn routes_from(config: &crate::Config, ingest: &crate::ingest::Ingest) -> Router {
-    match ShopifyState::open(&config.shopify, &config.data_dir, ingest.projects().clone(), ingest.store()) {
-        Ok(state) => routes(state),
+/// Opens the Shopify state for the server's configuration, sharing the ingest
+/// path's projects and event store. Done once at start-up: the Shopify and the
+/// admin routes share the result.
+pub fn open_from(config: &crate::Config, ingest: &crate::ingest::Ingest) -> Result<ShopifyState, SetupError> {
+    ShopifyState::open(&config.shopify, &config.data_dir, ingest.projects().clone(), ingest.store())
+}
+
+/// The Shopify routes over the state [`open_from`] gave. When the Shopify
+/// settings are unusable (a malformed token key, an unopenable database) the
+/// error is logged and every Shopify route answers 503 with it, while the rest of
+/// the server runs.
+pub fn routes_from(opened: &Result<ShopifyState, SetupError>) -> Router {
+    match opened {
+        Ok(state) => routes(state.clone()),
         Err(e) => {
             tracing::error!(error = %e, "Shopify app endpoints disabled");
             let detail = e.to_string();
