@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::batch::{Checker, ValidationError};
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
 
-/// One event in a batch, tagged by `k`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One event in a batch, tagged by `k`. Deserialized by hand (see
+/// `event_de.rs`): the derived reader of tagged enums buffers every event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "k")]
 pub enum Event {
     /// `{"k":"pv", ...}`: see [`PageView`].

@@ -27,6 +27,7 @@ pub mod batch;
 pub mod commerce;
 pub mod cookies;
 pub mod event;
+mod event_de;
 
 pub use batch::{Batch, Limits, ValidationError};
 pub use commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
