@@ -6,7 +6,8 @@
 //! are built on, go last. An event with nothing below it to evict is dropped
 //! itself. Every drop is counted and reported in the next batch (`d`).
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 
 use protocol::Event;
 
@@ -81,7 +82,7 @@ impl Buffer {
 
     /// The number of drops since the last call, for the next batch's `d`.
     pub fn take_dropped(&mut self) -> u32 {
-        std::mem::take(&mut self.dropped)
+        core::mem::take(&mut self.dropped)
     }
 }
 

@@ -11,6 +11,9 @@
 //! [`MOVE_POINTS`] points, each `[x, y, ms after the first]`: about 14 bytes a point
 //! on the wire, instead of a whole event per move.
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 use protocol::MoveBatch;
 
 pub const MOVE_INTERVAL_MS: u64 = 50;

@@ -1,6 +1,9 @@
 //! The tracker's configuration, as rendered by the theme app embed into data
 //! attributes and checked before the tracker does anything.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 /// What the app embed hands to the tracker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {

@@ -1,6 +1,8 @@
 //! Identity and sampling: the visitor id derived from Shopify's consent id, random
 //! ids for sessions, page views and batches, and the sampling decision.
 
+use alloc::string::String;
+
 use sha2::{Digest, Sha256};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

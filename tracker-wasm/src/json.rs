@@ -7,6 +7,8 @@
 //! `protocol` values, so the two cannot drift; `protocol` stays the definition of
 //! the format.
 
+use alloc::string::String;
+
 use protocol::{Batch, Click, Event, MoveBatch, PageLeave, PageView, Scroll};
 
 /// Serializes a batch of tracker events. Ecommerce events (sent by the pixel, never

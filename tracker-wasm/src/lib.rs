@@ -16,6 +16,15 @@
 //!
 //! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
 //! configuration from data attributes and calls `boot(siteId, endpoint, sample)`.
+//!
+//! The crate uses only `core` and `alloc`, and is `no_std` on wasm32. The shipped
+//! build (`cargo xtask build`) turns off the default `std` feature, so std is not
+//! linked at all: its panic handler, which formats messages with `core::fmt`,
+//! gives way to the one below, which stops the module with a trap. Tests and plain
+//! builds keep `std` (wasm-bindgen-test needs it).
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
+
+extern crate alloc;
 
 pub mod buffer;
 pub mod capture;
@@ -37,3 +46,12 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 #[cfg(target_arch = "wasm32")]
 pub use web::boot;
+
+/// A panic in the shipped tracker traps: no message is formatted, so none of the
+/// formatting code is linked. The core avoids panicking paths; a trap surfaces in
+/// the page as a `RuntimeError: unreachable` thrown from the call into the tracker.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -7,6 +7,10 @@
 //! position (`:nth-of-type`), which a heatmap can rely on as long as the markup is
 //! the same.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Most classes kept per click.
 pub const MAX_CLASSES: usize = 4;
 /// Longest id or class kept; longer ones are almost always generated.

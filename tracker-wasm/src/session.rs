@@ -2,6 +2,9 @@
 //! activity (Matomo's and Google Analytics' visit rule), kept across page loads in
 //! a first-party cookie, and the visible time spent on the page.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 /// Idle time after which the next event starts a new session.
 pub const IDLE_MS: u64 = 30 * 60 * 1_000;
 

@@ -8,8 +8,12 @@
 //! `fetch(..., {keepalive: true})` may have in flight ([`MAX_IN_FLIGHT`]) stay under
 //! the browser's 64 KB keepalive budget.
 
-use std::collections::VecDeque;
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 use protocol::{Batch, Click, Event, PageLeave, PageView, Scroll};
 

@@ -29,23 +29,20 @@ pub fn all() -> anyhow::Result<()> {
     pixel()
 }
 
-/// `cargo build` of one wasm crate in the size-tuned profile.
-fn cargo_wasm(package: &str) -> anyhow::Result<()> {
+/// `cargo build` of one wasm crate in the size-tuned profile, with `extra` flags.
+fn cargo_wasm(package: &str, extra: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(cargo).current_dir(root()).args([
-        "build",
-        "--profile",
-        PROFILE,
-        "--target",
-        TARGET,
-        "-p",
-        package,
-    ]))
+    run(Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "--profile", PROFILE, "--target", TARGET, "-p", package])
+        .args(extra))
 }
 
 /// The tracker: release wasm, glue and loader into the theme extension's assets.
 pub fn tracker() -> anyhow::Result<()> {
-    cargo_wasm("tracker-wasm")?;
+    // Without std: panics trap instead of formatting a message (tracker-wasm's
+    // `std` feature).
+    cargo_wasm("tracker-wasm", &["--no-default-features"])?;
     let out = target_dir().join("wasm");
     let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out)?;
     let assets = theme_assets();
@@ -59,7 +56,7 @@ pub fn tracker() -> anyhow::Result<()> {
 /// The web pixel: release wasm inlined as generated modules, then Shopify's own
 /// `shopify app build` for the bundle.
 pub fn pixel() -> anyhow::Result<()> {
-    cargo_wasm("pixel-wasm")?;
+    cargo_wasm("pixel-wasm", &[])?;
     let out = target_dir().join("wasm");
     let pixel = bindgen("pixel_wasm", "pixel", &out)?;
     let generated = pixel_ext().join("src/generated");

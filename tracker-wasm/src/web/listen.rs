@@ -13,8 +13,8 @@ pub struct Listener {
     callback: Closure<dyn FnMut(Event)>,
 }
 
-impl std::fmt::Debug for Listener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Listener").field("name", &self.name).finish_non_exhaustive()
     }
 }
@@ -61,8 +61,8 @@ pub struct Interval {
     _callback: Closure<dyn FnMut()>,
 }
 
-impl std::fmt::Debug for Interval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Interval {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Interval").field("id", &self.id).finish_non_exhaustive()
     }
 }

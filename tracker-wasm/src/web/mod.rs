@@ -1,16 +1,22 @@
 //! The wasm edge: boot, consent wiring, the recording listeners, cookies and
 //! `fetch`. Everything it decides is delegated to the pure core.
 //!
-//! State lives in one thread-local `App`. Handlers borrow it briefly and never
-//! call page scripts while holding it: the pixel hand-off runs after the borrow
-//! ends, since a page listener may react by changing consent, which re-enters.
+//! State lives in one `App`, created by the first good `boot` and kept for the
+//! page's life; the callbacks the page calls reach it through a [`Shared`]
+//! handle. Handlers borrow it briefly and never call page scripts while holding
+//! it: the pixel hand-off runs after the borrow ends, since a page listener may
+//! react by changing consent, which re-enters.
 
 mod listen;
 mod page;
 mod shopify;
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -30,11 +36,26 @@ const RANDOM_ID_COOKIE: &str = "_lummmen_rid";
 /// 13 months, the usual ceiling for analytics cookies in the EU.
 const ID_MAX_AGE_S: u32 = 395 * 24 * 3600;
 
-thread_local! {
-    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+/// Set by the first `boot` that starts a tracker (wasm is single-threaded).
+static BOOTED: AtomicBool = AtomicBool::new(false);
+
+/// The way back to the [`App`] from callbacks. Weak: the app is kept alive on
+/// purpose (it lives as long as the page), not by the callbacks it owns.
+#[derive(Clone)]
+struct Shared(Weak<RefCell<App>>);
+
+impl Shared {
+    /// Runs `f` on the app, unless it is already borrowed (a re-entrant call from
+    /// a page script), which is then skipped.
+    fn with<R>(&self, f: impl FnOnce(&mut App) -> R) -> Option<R> {
+        let app = self.0.upgrade()?;
+        let mut app = app.try_borrow_mut().ok()?;
+        Some(f(&mut app))
+    }
 }
 
 struct App {
+    me: Shared,
     config: Config,
     window: Window,
     document: Document,
@@ -69,10 +90,6 @@ struct Recording {
     _timer: Option<Interval>,
 }
 
-fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
-    APP.with(|cell| cell.try_borrow_mut().ok()?.as_mut().map(f))
-}
-
 fn set_phase(document: &Document, phase: Phase) {
     if let Some(root) = document.document_element() {
         let _ = root.set_attribute("data-lummmen-state", phase.as_str());
@@ -95,33 +112,39 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
             return Ok(());
         }
     };
-    if APP.with(|a| a.borrow().is_some()) {
+    if BOOTED.load(Ordering::Relaxed) {
         return Ok(()); // the embed rendered twice: one tracker is enough
     }
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let consent_listener = Listener::new(&document, "visitorConsentCollected", false, true, |e| {
-        if let Some(allowed) = shopify::allowed_in_detail(&e) {
-            on_consent(allowed);
-        }
-    });
-    let in_flight = Rc::new(Cell::new(0usize));
-    let counter = in_flight.clone();
-    let settle = Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get().saturating_sub(1)));
-    let counter = in_flight.clone();
-    let retry = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |body: JsValue, _error: JsValue| {
-        counter.set(counter.get().saturating_sub(1));
-        if let Some(body) = body.as_string() {
-            with_app(|app| {
-                if let Some(rec) = app.recording.as_mut() {
-                    rec.tracker.requeue(body);
-                }
-            });
-        }
-    });
+    BOOTED.store(true, Ordering::Relaxed);
     let site = config.site_id;
-    APP.with(|a| {
-        *a.borrow_mut() = Some(App {
+    let app = Rc::new_cyclic(|me: &Weak<RefCell<App>>| {
+        let me = Shared(me.clone());
+        let shared = me.clone();
+        let consent_listener = Listener::new(&document, "visitorConsentCollected", false, true, move |e| {
+            if let Some(allowed) = shopify::allowed_in_detail(&e) {
+                on_consent(&shared, allowed);
+            }
+        });
+        let in_flight = Rc::new(Cell::new(0usize));
+        let counter = in_flight.clone();
+        let settle =
+            Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get().saturating_sub(1)));
+        let counter = in_flight.clone();
+        let shared = me.clone();
+        let retry = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |body: JsValue, _error: JsValue| {
+            counter.set(counter.get().saturating_sub(1));
+            if let Some(body) = body.as_string() {
+                shared.with(|app| {
+                    if let Some(rec) = app.recording.as_mut() {
+                        rec.tracker.requeue(body);
+                    }
+                });
+            }
+        });
+        RefCell::new(App {
+            me,
             config,
             window: window.clone(),
             document: document.clone(),
@@ -133,6 +156,9 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
             _consent_listener: consent_listener,
         })
     });
+    let shared = Shared(Rc::downgrade(&app));
+    // The tracker lives as long as the page.
+    core::mem::forget(app);
     set_phase(&document, Phase::Waiting);
     if let Some(root) = document.document_element() {
         root.set_attribute("data-lummmen", "ready")?;
@@ -143,14 +169,14 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     document.dispatch_event(&ready)?;
 
     match shopify::customer_privacy(&window) {
-        Some(privacy) => on_consent(shopify::analytics_allowed(&privacy)),
+        Some(privacy) => on_consent(&shared, shopify::analytics_allowed(&privacy)),
         None => {
             // The theme did not load the consent API: ask Shopify for it. Without
             // `loadFeatures` either, only a `visitorConsentCollected` event can start us.
             let w = window.clone();
             shopify::load_consent_api(&window, move || {
                 if let Some(privacy) = shopify::customer_privacy(&w) {
-                    on_consent(shopify::analytics_allowed(&privacy));
+                    on_consent(&shared, shopify::analytics_allowed(&privacy));
                 }
             });
         }
@@ -158,15 +184,15 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     Ok(())
 }
 
-fn on_consent(allowed: bool) {
-    match with_app(|app| app.consent.update(allowed)) {
+fn on_consent(app: &Shared, allowed: bool) {
+    match app.with(|app| app.consent.update(allowed)) {
         Some(Step::Start) => {
-            if let Some(Some((window, document, visitor, site))) = with_app(App::start) {
+            if let Some(Some((window, document, visitor, site))) = app.with(App::start) {
                 shopify::announce(&window, &document, &visitor, site);
             }
         }
         Some(Step::Stop) => {
-            with_app(App::stop);
+            app.with(App::stop);
         }
         _ => {}
     }
@@ -195,6 +221,7 @@ impl App {
         }
         let site = self.config.site_id;
         let w = self.window.clone();
+        let me = self.me.clone();
         let tracker = Tracker::start(
             Identity { site_id: site, visitor_id: visitor.clone() },
             page::get_cookie(d, SESSION_COOKIE).as_deref(),
@@ -203,13 +230,15 @@ impl App {
             Box::new(move || page::random_id(&w)),
         );
         page::set_cookie(d, protocol::cookies::VISITOR, &visitor, ID_MAX_AGE_S);
-        page::set_cookie(d, protocol::cookies::SITE, &site.to_string(), ID_MAX_AGE_S);
+        let mut site_text = String::new();
+        crate::json::push_uint(&mut site_text, u64::from(site));
+        page::set_cookie(d, protocol::cookies::SITE, &site_text, ID_MAX_AGE_S);
         self.recording = Some(Recording {
             tracker,
             pending_move: None,
-            _listeners: listeners(&self.window, d),
-            _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, || {
-                with_app(|app| app.flush(Flush::Timer));
+            _listeners: listeners(&self.me, &self.window, d),
+            _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, move || {
+                me.with(|app| app.flush(Flush::Timer));
             }),
         });
         set_phase(d, Phase::Tracking);
@@ -315,24 +344,25 @@ impl Recording {
 }
 
 /// The recording listeners, attached only once consent is given.
-fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
+fn listeners(app: &Shared, window: &Window, document: &Document) -> Vec<Listener> {
     let doc = document.clone();
     let win = window.clone();
     let hide_doc = document.clone();
+    let [on_click, on_move, on_scroll, on_hide, on_leave] = [0; 5].map(|_| app.clone());
     [
-        Listener::new(document, "click", true, true, |e| {
+        Listener::new(document, "click", true, true, move |e| {
             let Some(input) = e.dyn_ref::<MouseEvent>().and_then(page::click_input) else { return };
-            with_app(|app| app.record(|t, now| t.click(input, now)));
+            on_click.with(|app| app.record(|t, now| t.click(input, now)));
         }),
-        Listener::new(document, "mousemove", true, true, |e| {
+        Listener::new(document, "mousemove", true, true, move |e| {
             let now = page::now();
-            with_app(|app| app.on_move(e, now));
+            on_move.with(|app| app.on_move(e, now));
         }),
         Listener::new(window, "scroll", false, true, move |_| {
             let y = win.scroll_y().unwrap_or(0.0) as i32;
             let vh = win.inner_height().ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i32;
             let dh = doc.document_element().map_or(0, |e| e.scroll_height());
-            with_app(|app| {
+            on_scroll.with(|app| {
                 app.record(|t, _| {
                     t.scroll(y, vh, dh);
                     false
@@ -341,7 +371,7 @@ fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
         }),
         Listener::new(document, "visibilitychange", false, true, move |_| {
             let visible = page::is_visible(&hide_doc);
-            with_app(|app| {
+            on_hide.with(|app| {
                 app.record(|t, now| {
                     if visible {
                         t.visible(now)
@@ -355,8 +385,8 @@ fn listeners(window: &Window, document: &Document) -> Vec<Listener> {
                 }
             });
         }),
-        Listener::new(window, "pagehide", false, true, |_| {
-            with_app(|app| {
+        Listener::new(window, "pagehide", false, true, move |_| {
+            on_leave.with(|app| {
                 app.record(|t, now| {
                     t.leave(now);
                     false

@@ -1,6 +1,10 @@
 //! Reading the page: page info for a page view, the clicked element, cookies and
 //! random bytes. Never reads values, text content or keys.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::Date;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlDocument, MouseEvent, Window};

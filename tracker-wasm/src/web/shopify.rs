@@ -2,6 +2,8 @@
 //! `Shopify.loadFeatures` when the theme has not loaded it), and the hand-off to the
 //! web pixel through `Shopify.analytics.publish` and a document event.
 
+use alloc::string::String;
+
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
