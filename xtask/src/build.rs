@@ -8,6 +8,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use base64::Engine;
 
+use crate::names;
 use crate::paths::{npm_bin, pixel_ext, root, run, target_dir, theme_assets};
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -44,7 +45,7 @@ pub fn tracker() -> anyhow::Result<()> {
     // `std` feature).
     cargo_wasm("tracker-wasm", &["--no-default-features"])?;
     let out = target_dir().join("wasm");
-    let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out)?;
+    let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out, true)?;
     let assets = theme_assets();
     fs::create_dir_all(&assets)?;
     fs::copy(root().join("tracker-wasm/js/loader.js"), assets.join("lummmen-loader.js"))?;
@@ -58,7 +59,7 @@ pub fn tracker() -> anyhow::Result<()> {
 pub fn pixel() -> anyhow::Result<()> {
     cargo_wasm("pixel-wasm", &[])?;
     let out = target_dir().join("wasm");
-    let pixel = bindgen("pixel_wasm", "pixel", &out)?;
+    let pixel = bindgen("pixel_wasm", "pixel", &out, false)?;
     let generated = pixel_ext().join("src/generated");
     fs::create_dir_all(&generated)?;
     // The glue's fallback wasm URL uses `import.meta`, which the pixel's iife
@@ -79,8 +80,10 @@ pub fn pixel() -> anyhow::Result<()> {
     shopify_app_build()
 }
 
-/// Runs wasm-bindgen (web target) and wasm-opt; returns the output directory.
-fn bindgen(crate_name: &str, out_name: &str, out: &Path) -> anyhow::Result<PathBuf> {
+/// Runs wasm-bindgen (web target), then, when `short_names`, shortens the names
+/// the module and its glue share ([`names`]), then wasm-opt; returns the output
+/// directory.
+fn bindgen(crate_name: &str, out_name: &str, out: &Path, short_names: bool) -> anyhow::Result<PathBuf> {
     let input = target_dir().join(format!("{TARGET}/{PROFILE}/{crate_name}.wasm"));
     let dir = out.join(out_name);
     run(Command::new("wasm-bindgen")
@@ -88,6 +91,14 @@ fn bindgen(crate_name: &str, out_name: &str, out: &Path) -> anyhow::Result<PathB
         .arg(&dir)
         .arg(&input))?;
     let wasm = dir.join(format!("{out_name}_bg.wasm"));
+    if short_names {
+        let glue = dir.join(format!("{out_name}.js"));
+        let (module, js) =
+            names::shorten(&fs::read(&wasm)?, &fs::read_to_string(&glue)?, &format!("./{out_name}_bg.js"))
+                .with_context(|| format!("shortening the names shared by {}", wasm.display()))?;
+        fs::write(&wasm, module)?;
+        fs::write(&glue, js)?;
+    }
     run(Command::new(wasm_opt()?).arg("-Oz").args(WASM_FEATURES).arg(&wasm).arg("-o").arg(&wasm))?;
     Ok(dir)
 }

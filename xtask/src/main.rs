@@ -10,6 +10,7 @@
 //!   wire in headless Chromium (the ignored `tracker_bench` end-to-end test).
 
 mod build;
+mod names;
 mod paths;
 mod size;
 
