@@ -45,7 +45,7 @@ pub fn tracker() -> anyhow::Result<()> {
     // `std` feature).
     cargo_wasm("tracker-wasm", &["--no-default-features"])?;
     let out = target_dir().join("wasm");
-    let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out, true)?;
+    let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out, &TRACKER_TUNING)?;
     let assets = theme_assets();
     fs::create_dir_all(&assets)?;
     fs::copy(root().join("tracker-wasm/js/loader.js"), assets.join("lummmen-loader.js"))?;
@@ -59,7 +59,7 @@ pub fn tracker() -> anyhow::Result<()> {
 pub fn pixel() -> anyhow::Result<()> {
     cargo_wasm("pixel-wasm", &[])?;
     let out = target_dir().join("wasm");
-    let pixel = bindgen("pixel_wasm", "pixel", &out, false)?;
+    let pixel = bindgen("pixel_wasm", "pixel", &out, &PIXEL_TUNING)?;
     let generated = pixel_ext().join("src/generated");
     fs::create_dir_all(&generated)?;
     // The glue's fallback wasm URL uses `import.meta`, which the pixel's iife
@@ -80,10 +80,26 @@ pub fn pixel() -> anyhow::Result<()> {
     shopify_app_build()
 }
 
-/// Runs wasm-bindgen (web target), then, when `short_names`, shortens the names
-/// the module and its glue share ([`names`]), then wasm-opt; returns the output
-/// directory.
-fn bindgen(crate_name: &str, out_name: &str, out: &Path, short_names: bool) -> anyhow::Result<PathBuf> {
+/// How far wasm-opt goes for one bundle.
+struct Tuning {
+    /// Shorten the names the module and its glue share ([`names`]).
+    short_names: bool,
+    /// wasm-opt flags after `-Oz`.
+    wasm_opt: &'static [&'static str],
+}
+
+/// The tracker, fetched by every storefront page view: everything that makes it
+/// smaller without changing what it does. `--converge` repeats `-Oz` until it stops
+/// gaining; the stripped sections (toolchain names, target features) are read by
+/// tools only, never by browsers.
+const TRACKER_TUNING: Tuning =
+    Tuning { short_names: true, wasm_opt: &["--converge", "--strip-producers", "--strip-target-features"] };
+
+const PIXEL_TUNING: Tuning = Tuning { short_names: false, wasm_opt: &[] };
+
+/// Runs wasm-bindgen (web target), then, as `tuning` says, shortens the names the
+/// module and its glue share, then wasm-opt; returns the output directory.
+fn bindgen(crate_name: &str, out_name: &str, out: &Path, tuning: &Tuning) -> anyhow::Result<PathBuf> {
     let input = target_dir().join(format!("{TARGET}/{PROFILE}/{crate_name}.wasm"));
     let dir = out.join(out_name);
     run(Command::new("wasm-bindgen")
@@ -91,7 +107,7 @@ fn bindgen(crate_name: &str, out_name: &str, out: &Path, short_names: bool) -> a
         .arg(&dir)
         .arg(&input))?;
     let wasm = dir.join(format!("{out_name}_bg.wasm"));
-    if short_names {
+    if tuning.short_names {
         let glue = dir.join(format!("{out_name}.js"));
         let (module, js) =
             names::shorten(&fs::read(&wasm)?, &fs::read_to_string(&glue)?, &format!("./{out_name}_bg.js"))
@@ -99,7 +115,13 @@ fn bindgen(crate_name: &str, out_name: &str, out: &Path, short_names: bool) -> a
         fs::write(&wasm, module)?;
         fs::write(&glue, js)?;
     }
-    run(Command::new(wasm_opt()?).arg("-Oz").args(WASM_FEATURES).arg(&wasm).arg("-o").arg(&wasm))?;
+    run(Command::new(wasm_opt()?)
+        .arg("-Oz")
+        .args(tuning.wasm_opt)
+        .args(WASM_FEATURES)
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
     Ok(dir)
 }
 
@@ -119,10 +141,15 @@ fn wasm_opt() -> anyhow::Result<PathBuf> {
 }
 
 /// Minifies the wasm-bindgen glue with esbuild (from npm); shoppers download it.
+/// Bundled from an entry that re-exports only what the loader calls (`default`,
+/// the async init, and `boot`), so the rest of the glue (`initSync`) is left out.
 fn minify(input: &Path, output: &Path) -> anyhow::Result<()> {
+    let file = input.file_name().and_then(|f| f.to_str()).context("glue file name")?;
+    let entry = input.with_file_name("entry.js");
+    fs::write(&entry, format!("export {{ default, boot }} from \"./{file}\";\n"))?;
     run(Command::new(npm_bin("esbuild"))
-        .arg(input)
-        .args(["--minify", "--format=esm", "--log-level=warning"])
+        .arg(&entry)
+        .args(["--bundle", "--minify", "--format=esm", "--log-level=warning"])
         .arg(format!("--outfile={}", output.display())))
 }
 
