@@ -36,6 +36,15 @@ const RANDOM_ID_COOKIE: &str = "_lummmen_rid";
 /// 13 months, the usual ceiling for analytics cookies in the EU.
 const ID_MAX_AGE_S: u32 = 395 * 24 * 3600;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window`, read once. (`web_sys::window()` tries `self`,
+    /// `window`, `globalThis` and `global` in turn and checks the result is a
+    /// `Window`: four imports and their glue where a storefront page needs one.)
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<Window>;
+}
+
 /// Set by the first `boot` that starts a tracker (wasm is single-threaded).
 static BOOTED: AtomicBool = AtomicBool::new(false);
 
@@ -115,7 +124,7 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     if BOOTED.load(Ordering::Relaxed) {
         return Ok(()); // the embed rendered twice: one tracker is enough
     }
-    let window = web_sys::window().ok_or("no window")?;
+    let window = WINDOW.with(Option::clone).ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
     BOOTED.store(true, Ordering::Relaxed);
     let site = config.site_id;

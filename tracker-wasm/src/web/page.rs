@@ -105,8 +105,14 @@ fn position(el: &Element, tag: &str) -> (u32, bool) {
     (u32::try_from(index + 1).unwrap_or(1).max(1), true)
 }
 
+/// `document.cookie`. web-sys puts it on `HtmlDocument`; browsers define it on
+/// every `Document`, so no type check (an import) is needed.
+fn cookies(document: &Document) -> &HtmlDocument {
+    document.unchecked_ref::<HtmlDocument>()
+}
+
 pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
-    let all = document.dyn_ref::<HtmlDocument>()?.cookie().ok()?;
+    let all = cookies(document).cookie().ok()?;
     all.split(';')
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
@@ -123,9 +129,7 @@ pub fn set_cookie(document: &Document, name: &str, value: &str, max_age_s: u32) 
     }
     crate::json::push_uint(&mut cookie, u64::from(max_age_s));
     cookie.push_str(if secure { "; SameSite=Lax; Secure" } else { "; SameSite=Lax" });
-    if let Some(d) = document.dyn_ref::<HtmlDocument>() {
-        let _ = d.set_cookie(&cookie);
-    }
+    let _ = cookies(document).set_cookie(&cookie);
 }
 
 pub fn delete_cookie(document: &Document, name: &str) {
