@@ -145,6 +145,13 @@ async fn each_bad_input_class_answers_its_4xx_with_a_json_error() {
     assert!(metrics.contains("lummmen_accepted_events_total 20"), "{metrics}");
     assert!(metrics.contains("lummmen_rejected_batches_total{reason=\"unknown_site\"} 1"), "{metrics}");
     assert!(metrics.contains("lummmen_rejected_batches_total{reason=\"malformed_json\"} 1"), "{metrics}");
+    // Each accepted batch waited for a spool group commit (one may cover both).
+    let commits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("lummmen_spool_commit_seconds_count "))
+        .and_then(|v| v.parse().ok())
+        .expect("spool commit histogram");
+    assert!((1..=2).contains(&commits), "{metrics}");
 }
 
 #[tokio::test]

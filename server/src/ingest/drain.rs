@@ -34,7 +34,7 @@ pub struct Drainer {
 
 /// Rows parsed from a stretch of the spool, ready to insert.
 struct Chunk {
-    rows: Vec<EventRow>,
+    rows: Arc<Vec<EventRow>>,
     end: Pos,
     bytes: u64,
 }
@@ -56,7 +56,7 @@ impl Drainer {
         let mut reader = this.reader.clone();
         while let Some(chunk) = rx.recv().await {
             if !chunk.rows.is_empty() {
-                this.insert_with_retry(&chunk.rows).await;
+                this.insert_with_retry(chunk.rows).await;
             }
             if let Err(e) = reader.advance(chunk.end, &this.spool) {
                 tracing::error!(error = %e, "saving the spool cursor failed");
@@ -80,6 +80,9 @@ impl Drainer {
         // Read about this many bytes per insert: 50-event batches run ~6 KB.
         let max_bytes = self.max_events.saturating_mul(150).max(64 * 1024);
         loop {
+            // Wait for room before reading: at most two chunks' rows are in
+            // memory, the one being inserted and the next one.
+            let Ok(permit) = tx.reserve().await else { return };
             let target = *committed.borrow_and_update();
             let (records, end) = match read_at(ahead, target, max_bytes).await {
                 Ok(r) => r,
@@ -103,49 +106,52 @@ impl Drainer {
             }
             self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
             let bytes = end_bytes(ahead.pos, end, &records);
-            let rows = self.rows(&records, &mut pages).await;
+            let rows = self.rows(records, &mut pages).await;
             ahead.pos = end;
-            if tx.send(Chunk { rows, end, bytes }).await.is_err() {
-                return;
-            }
+            permit.send(Chunk { rows, end, bytes });
         }
     }
 
     /// Parses the records (validated before they were spooled) and flattens
-    /// them into rows, resolving each click's page.
-    async fn rows(&self, records: &[Record], pages: &mut PageContexts) -> Vec<EventRow> {
-        let mut rows = Vec::new();
-        for r in records {
-            let batch: protocol::Batch = match serde_json::from_slice(&r.json) {
-                Ok(b) => b,
-                Err(e) => {
-                    // Cannot happen for records this server wrote; logged, not fatal.
-                    tracing::error!(error = %e, "skipping an unreadable spool record");
-                    continue;
-                }
-            };
+    /// them into rows, resolving each click's page. Parsing and flattening are
+    /// most of the drainer's CPU: they run on the blocking pool, so a large
+    /// chunk never holds up an async worker that has acknowledgements to send.
+    async fn rows(&self, records: Vec<Record>, pages: &mut PageContexts) -> Arc<Vec<EventRow>> {
+        let batches =
+            blocking(move || records.iter().filter_map(|r| parse(&r.json)).collect::<Vec<_>>()).await;
+        let mut contexts = Vec::with_capacity(batches.len());
+        for batch in &batches {
+            let own = page_context_of(batch);
             let mut page = batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned());
-            if page.is_none() && page_context_of(&batch).is_none() {
+            if page.is_none() && own.is_none() {
                 if let Some(pv) = &batch.page_view_id {
                     page = self.store.page_context(batch.site_id, &batch.visitor_id, pv).await.ok().flatten();
                 }
             }
-            rows.extend(rows_from_batch(&batch, page));
-            if let (Some(ctx), Some(pv)) = (page_context_of(&batch), batch.page_view_id) {
-                pages.insert(pv, ctx);
+            if let (Some(ctx), Some(pv)) = (own, &batch.page_view_id) {
+                pages.insert(pv.clone(), ctx);
             }
+            contexts.push(page);
         }
-        rows
+        blocking(move || {
+            let mut rows = Vec::with_capacity(batches.iter().map(|b| b.events.len()).sum());
+            // Each batch is freed as soon as its rows are made.
+            for (batch, page) in batches.into_iter().zip(contexts) {
+                rows.extend(rows_from_batch(&batch, page));
+            }
+            Arc::new(rows)
+        })
+        .await
     }
 
     /// Inserts until it works: storage being down only delays storing, since
     /// the spool holds everything meanwhile. Shutdown bounds this from outside
     /// (the task is dropped after the drain deadline; the cursor has not moved).
-    async fn insert_with_retry(&self, rows: &[EventRow]) {
+    async fn insert_with_retry(&self, rows: Arc<Vec<EventRow>>) {
         let mut backoff = MIN_BACKOFF;
         loop {
             let started = Instant::now();
-            match self.store.insert(rows).await {
+            match self.store.insert(Arc::clone(&rows)).await {
                 Ok(()) => {
                     self.metrics.inserted(rows.len(), started.elapsed().as_secs_f64());
                     self.storage_ok.send_replace(true);
@@ -160,6 +166,30 @@ impl Drainer {
                 }
             }
         }
+    }
+}
+
+/// A spool record as a batch.
+fn parse(json: &[u8]) -> Option<protocol::Batch> {
+    serde_json::from_slice(json)
+        .map_err(|e| {
+            // Cannot happen for records this server wrote; logged, not fatal.
+            tracing::error!(error = %e, "skipping an unreadable spool record");
+        })
+        .ok()
+}
+
+/// Runs CPU-bound work on the blocking pool. The work cannot panic on spool
+/// data; if it did anyway, the panic is carried on, as it would be inline. A
+/// task cancelled by the runtime shutting down never resolves: the drainer is
+/// being dropped with it, its cursor unmoved.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => std::future::pending().await,
+        },
     }
 }
 

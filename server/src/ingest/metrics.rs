@@ -8,6 +8,8 @@ use std::sync::Mutex;
 
 const SIZE_BUCKETS: [f64; 8] = [10.0, 100.0, 500.0, 1000.0, 5000.0, 10000.0, 50000.0, 100000.0];
 const LATENCY_BUCKETS: [f64; 9] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+/// Spool commits take a fraction of a millisecond when the disk is idle.
+const COMMIT_BUCKETS: [f64; 10] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
 
 #[derive(Debug)]
 struct Histogram {
@@ -63,6 +65,7 @@ pub struct Metrics {
     relay_errors: AtomicU64,
     insert_rows: Histogram,
     insert_seconds: Histogram,
+    spool_commit_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -79,6 +82,7 @@ impl Default for Metrics {
             relay_errors: AtomicU64::new(0),
             insert_rows: Histogram::new(&SIZE_BUCKETS),
             insert_seconds: Histogram::new(&LATENCY_BUCKETS),
+            spool_commit_seconds: Histogram::new(&COMMIT_BUCKETS),
         }
     }
 }
@@ -102,6 +106,11 @@ impl Metrics {
         self.stored_events.fetch_add(rows as u64, Relaxed);
         self.insert_rows.observe(rows as f64);
         self.insert_seconds.observe(seconds);
+    }
+
+    /// One spool group commit (write and fdatasync) took `seconds`.
+    pub fn spool_committed(&self, seconds: f64) {
+        self.spool_commit_seconds.observe(seconds);
     }
 
     pub fn storage_error(&self) {
@@ -185,6 +194,11 @@ impl Metrics {
         );
         self.insert_rows.render(&mut out, "lummmen_insert_rows", "Rows per storage insert.");
         self.insert_seconds.render(&mut out, "lummmen_insert_seconds", "Storage insert latency.");
+        self.spool_commit_seconds.render(
+            &mut out,
+            "lummmen_spool_commit_seconds",
+            "Spool group commit (write and fdatasync) latency; every acknowledgement waits for one.",
+        );
         out
     }
 }

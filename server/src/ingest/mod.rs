@@ -15,6 +15,7 @@
 
 pub mod collect;
 pub mod decode;
+mod dedicated;
 pub mod drain;
 pub mod error;
 pub mod metrics;
@@ -90,9 +91,14 @@ impl Ingest {
         let dir = config.data_dir.join("spool");
         std::fs::create_dir_all(&dir)?;
         let reader = Reader::open(&dir, "drain")?;
-        let spool = Spool::open(&dir, reader.unread_bytes()?)?;
-        spool.register(&reader);
         let metrics = Arc::new(Metrics::default());
+        let observer = Arc::clone(&metrics);
+        let spool = Spool::open_observed(
+            &dir,
+            reader.unread_bytes()?,
+            Box::new(move |s| observer.spool_committed(s)),
+        )?;
+        spool.register(&reader);
         let (drained_tx, drained) = watch::channel(reader.pos);
         let (storage_tx, storage_ok) = watch::channel(true);
         let (stop, stop_rx) = watch::channel(false);
@@ -105,7 +111,7 @@ impl Ingest {
             drained: drained_tx,
             storage_ok: storage_tx,
         };
-        let drainer = tokio::spawn(drainer.run(stop_rx.clone()));
+        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx.clone()))?;
         let relay = match &config.matomo_url {
             Some(url) => {
                 Some(relay::start(url, config.matomo_token.clone(), &spool, Arc::clone(&metrics), stop_rx)?)

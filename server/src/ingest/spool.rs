@@ -91,14 +91,25 @@ impl Spool {
     /// Opens the spool directory and starts the writer thread on a new segment.
     /// `unread` is what earlier runs left for the drainer, in bytes.
     pub fn open(dir: &Path, unread: u64) -> io::Result<Self> {
+        Self::open_observed(dir, unread, Box::new(|_| {}))
+    }
+
+    /// [`Spool::open`], calling `on_commit` with the seconds each group commit
+    /// (write and fdatasync) took: what every acknowledgement waits for.
+    pub fn open_observed(dir: &Path, unread: u64, on_commit: OnCommit) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
         let seq = segments(dir)?.last().map_or(1, |s| s + 1);
         let file = OpenOptions::new().create_new(true).append(true).open(segment_path(dir, seq))?;
         sync_dir(dir)?;
         let (committed_tx, committed) = watch::channel(Pos { seg: seq, off: 0 });
         let (tx, rx) = mpsc::channel::<Append>();
-        let writer =
-            Writer { dir: dir.to_path_buf(), file, pos: Pos { seg: seq, off: 0 }, committed: committed_tx };
+        let writer = Writer {
+            dir: dir.to_path_buf(),
+            file,
+            pos: Pos { seg: seq, off: 0 },
+            committed: committed_tx,
+            on_commit,
+        };
         std::thread::Builder::new().name("spool-writer".into()).spawn(move || writer.run(rx))?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -158,11 +169,15 @@ impl Spool {
     }
 }
 
+/// Told how long each group commit took, in seconds.
+pub type OnCommit = Box<dyn Fn(f64) + Send>;
+
 struct Writer {
     dir: PathBuf,
     file: File,
     pos: Pos,
     committed: watch::Sender<Pos>,
+    on_commit: OnCommit,
 }
 
 impl Writer {
@@ -183,7 +198,9 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let started = std::time::Instant::now();
             let result = self.commit(&buf);
+            (self.on_commit)(started.elapsed().as_secs_f64());
             for done in waiting.drain(..) {
                 let _ = done
                     .send(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));

@@ -214,11 +214,11 @@ impl EventStore for ClickHouseStore {
         })
     }
 
-    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()> {
+    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.ensure_schema().await?;
             let mut insert = self.client.insert::<EventOut<'static>>("events").await?;
-            for r in rows {
+            for r in rows.iter() {
                 insert
                     .write(&EventOut {
                         event_id: &r.event_id,
@@ -238,7 +238,7 @@ impl EventStore for ClickHouseStore {
             insert.end().await?;
             if rows.iter().any(|r| r.click.is_some()) {
                 let mut insert = self.client.insert::<ClickOut<'static>>("clicks").await?;
-                for r in rows {
+                for r in rows.iter() {
                     let Some(c) = &r.click else { continue };
                     insert
                         .write(&ClickOut {

@@ -72,8 +72,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Whether the store answers; drives `/readyz`.
     fn ping(&self) -> StoreFuture<'_, ()>;
 
-    /// Inserts rows; rows whose `event_id` is already stored are ignored.
-    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()>;
+    /// Inserts rows; rows whose `event_id` is already stored are ignored. Shared,
+    /// so a blocking store can hand them to a worker thread without copying, and
+    /// a retry reuses them.
+    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()>;
 
     /// The page view's context (url, widths) for clicks that arrive in a later
     /// batch than their page view.

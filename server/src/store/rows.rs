@@ -110,61 +110,77 @@ fn own_url(event: &Event) -> Option<&str> {
 
 /// Flattens a validated batch. `page` is the context of the batch's page view
 /// when it was seen before (a page view inside this batch takes precedence).
+///
+/// This runs for every stored event, so it copies each string once: the page
+/// context is borrowed, not cloned per event.
 pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow> {
-    let mut page = page;
-    let session_id = batch.session_id.clone().unwrap_or_default();
-    let page_view_id = batch.page_view_id.clone().unwrap_or_default();
-    batch
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, event)| {
-            if let Event::PageView(pv) = event {
-                page = Some(PageContext {
-                    url: pv.url.clone(),
-                    viewport_width: pv.viewport_width,
-                    doc_width: pv.doc_width,
-                });
+    let mut page = page.unwrap_or_default();
+    let session_id = batch.session_id.as_deref().unwrap_or_default();
+    let page_view_id = batch.page_view_id.as_deref().unwrap_or_default();
+    let mut rows = Vec::with_capacity(batch.events.len());
+    for (i, event) in batch.events.iter().enumerate() {
+        if let Event::PageView(pv) = event {
+            page.url.clone_from(&pv.url);
+            page.viewport_width = pv.viewport_width;
+            page.doc_width = pv.doc_width;
+        }
+        let (order_id, customer_id) = match event {
+            Event::CheckoutCompleted(c) => {
+                (c.order_id.clone().unwrap_or_default(), c.customer_id.clone().unwrap_or_default())
             }
-            let ctx = page.clone().unwrap_or_default();
-            let url = own_url(event).map_or_else(|| ctx.url.clone(), str::to_string);
-            let (order_id, customer_id) = match event {
-                Event::CheckoutCompleted(c) => {
-                    (c.order_id.clone().unwrap_or_default(), c.customer_id.clone().unwrap_or_default())
-                }
-                _ => (String::new(), String::new()),
-            };
-            let click = match event {
-                Event::Click(c) => Some(ClickCols {
-                    x: c.x,
-                    y: c.y,
-                    cx: c.cx,
-                    cy: c.cy,
-                    selector: c.selector.clone(),
-                    rage: c.rage,
-                    viewport_width: ctx.viewport_width,
-                    doc_width: ctx.doc_width,
-                }),
-                _ => None,
-            };
-            EventRow {
-                event_id: format!("{}-{}", batch.batch_id, i),
-                site_id: batch.site_id,
-                visitor_id: batch.visitor_id.clone(),
-                session_id: session_id.clone(),
-                page_view_id: page_view_id.clone(),
-                kind: event.kind(),
-                time: event.time(),
-                url,
-                order_id,
-                customer_id,
-                click,
-                // Serializing a value that came from JSON cannot fail: every
-                // field is a plain string, number, bool or list of them.
-                json: serde_json::to_string(event).unwrap_or_default(),
-            }
-        })
-        .collect()
+            _ => (String::new(), String::new()),
+        };
+        let click = match event {
+            Event::Click(c) => Some(ClickCols {
+                x: c.x,
+                y: c.y,
+                cx: c.cx,
+                cy: c.cy,
+                selector: c.selector.clone(),
+                rage: c.rage,
+                viewport_width: page.viewport_width,
+                doc_width: page.doc_width,
+            }),
+            _ => None,
+        };
+        rows.push(EventRow {
+            event_id: event_id(&batch.batch_id, i),
+            site_id: batch.site_id,
+            visitor_id: batch.visitor_id.clone(),
+            session_id: session_id.to_string(),
+            page_view_id: page_view_id.to_string(),
+            kind: event.kind(),
+            time: event.time(),
+            url: own_url(event).unwrap_or(&page.url).to_string(),
+            order_id,
+            customer_id,
+            click,
+            // Serializing a value that came from JSON cannot fail: every
+            // field is a plain string, number, bool or list of them.
+            json: serde_json::to_string(event).unwrap_or_default(),
+        });
+    }
+    rows
+}
+
+/// `{batch_id}-{index}`: the event's stable id (see [`crate::store`]).
+fn event_id(batch_id: &str, index: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = index;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(batch_id.len() + 1 + digits.len() - at);
+    id.push_str(batch_id);
+    id.push('-');
+    id.extend(digits[at..].iter().map(|&d| char::from(d)));
+    id
 }
 
 /// The context a batch's page view leaves behind, to remember for later batches.
@@ -177,4 +193,16 @@ pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
         }),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_batch_id_dash_index() {
+        for i in [0, 7, 10, 49, 123_456, usize::MAX] {
+            assert_eq!(event_id("00ab", i), format!("00ab-{i}"));
+        }
+    }
 }

@@ -125,8 +125,7 @@ impl EventStore for SqliteStore {
         self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
-    fn insert<'a>(&'a self, rows: &'a [EventRow]) -> StoreFuture<'a, ()> {
-        let rows = rows.to_vec();
+    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
             let tx = conn.transaction()?;
             {
@@ -135,7 +134,7 @@ impl EventStore for SqliteStore {
                      time, url, order_id, customer_id, x, y, cx, cy, selector, rage, viewport_width, doc_width, json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )?;
-                for r in &rows {
+                for r in rows.iter() {
                     let c = r.click.as_ref();
                     stmt.execute(params![
                         r.event_id,
