@@ -7,10 +7,23 @@
 #   scripts/clickhouse.sh stop
 #
 # LUMMMEN_CH_PORT (default 18123) is the HTTP port; the native port is +1.
+#
+# The data directory is in memory (/dev/shm) when there is one, or
+# LUMMMEN_CH_DATA. In production ClickHouse has its own machine; here it shares
+# one disk with the server's spool, and its part writes would sit in the same
+# device flushes as the spool's fdatasync, so every acknowledgement the tests and
+# the ingest benchmark time would also time ClickHouse's writes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="$root/.tmp/clickhouse"
 port=${LUMMMEN_CH_PORT:-18123}
+if [ -n "${LUMMMEN_CH_DATA:-}" ]; then
+  data=$LUMMMEN_CH_DATA
+elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  data=/dev/shm/lummmen-clickhouse-$port
+else
+  data=$state/data
+fi
 
 start() {
   if [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
@@ -22,7 +35,7 @@ start() {
     echo "port $port already answers as ClickHouse but is not ours; set LUMMMEN_CH_PORT" >&2
     return 1
   fi
-  rm -rf "$state"; mkdir -p "$state/data/tmp" "$state/log" "$state/user_files"
+  rm -rf "$state" "$data"; mkdir -p "$data/tmp" "$state/log" "$state/user_files"
   cat > "$state/config.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
@@ -41,8 +54,8 @@ start() {
     <max_concurrent_queries>64</max_concurrent_queries>
     <uncompressed_cache_size>67108864</uncompressed_cache_size>
     <mark_cache_size>67108864</mark_cache_size>
-    <path>$state/data/</path>
-    <tmp_path>$state/data/tmp/</tmp_path>
+    <path>$data/</path>
+    <tmp_path>$data/tmp/</tmp_path>
     <user_files_path>$state/user_files/</user_files_path>
     <users_config>/etc/clickhouse-server/users.xml</users_config>
     <default_profile>default</default_profile>
@@ -75,7 +88,7 @@ stop() {
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$state"
+  rm -rf "$state" "$data"
 }
 
 case "${1:-}" in

@@ -106,6 +106,58 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user and system) a process has used so far.
+fn cpu_s(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // Fields after the command name (which may hold spaces): utime and stime are
+    // the 12th and 13th, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12].iter().filter_map(|&i| f.get(i)?.parse::<f64>().ok()).sum();
+    ticks / 100.0
+}
+
+/// CPU seconds used so far by every ClickHouse server process on the machine.
+fn clickhouse_cpu_s() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    dir.flatten()
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("clickhouse")))
+        .map(|e| cpu_s(&e.file_name().to_string_lossy()))
+        .sum()
+}
+
+/// CPU used by the server, ClickHouse and this load generator between two samples.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    server: f64,
+    clickhouse: f64,
+    bench: f64,
+}
+
+impl Cpu {
+    fn sample(server: Option<u32>) -> Self {
+        Self {
+            server: server.map_or(0.0, |p| cpu_s(&p.to_string())),
+            clickhouse: clickhouse_cpu_s(),
+            bench: cpu_s("self"),
+        }
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            server: self.server - before.server,
+            clickhouse: self.clickhouse - before.clickhouse,
+            bench: self.bench - before.bench,
+        }
+    }
+
+    /// Microseconds per event, as "server / ClickHouse / load generator".
+    fn per_event(self, events: u64) -> String {
+        let us = |s: f64| s * 1e6 / events as f64;
+        format!("{:.1} / {:.1} / {:.1}", us(self.server), us(self.clickhouse), us(self.bench))
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -182,6 +234,32 @@ async fn stored_total(client: &reqwest::Client, base: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The server's spool commit histogram: (upper bound, cumulative count) pairs.
+async fn commit_buckets(client: &reqwest::Client, base: &str) -> Vec<(f64, u64)> {
+    let Ok(res) = client.get(format!("{base}/metrics")).send().await else { return Vec::new() };
+    let text = res.text().await.unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("lummmen_spool_commit_seconds_bucket{le=\""))
+        .filter_map(|l| {
+            let (le, n) = l.split_once("\"} ")?;
+            Some((le.parse().unwrap_or(f64::INFINITY), n.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The bucket bound (ms) under which a share `p` of the commits between two
+/// histogram samples fell.
+fn commit_quantile_ms(before: &[(f64, u64)], after: &[(f64, u64)], p: f64) -> f64 {
+    let counts: Vec<(f64, u64)> = after
+        .iter()
+        .zip(before.iter().chain(std::iter::repeat(&(0.0, 0))))
+        .map(|(a, b)| (a.0, a.1 - b.1))
+        .collect();
+    let total = counts.last().map_or(0, |c| c.1);
+    let want = (total as f64 * p).ceil() as u64;
+    counts.iter().find(|c| c.1 >= want).map_or(f64::NAN, |c| c.0 * 1000.0)
+}
+
 struct Figures {
     accepted_per_s: f64,
     stored_per_s: f64,
@@ -190,6 +268,10 @@ struct Figures {
     half_p50: f64,
     half_p99: f64,
     rss_mb: f64,
+    /// From the first request until everything is stored, at the maximum rate.
+    cpu: Cpu,
+    /// Spool group commits during the half-rate run: p50 and p99 bucket bounds.
+    half_commit_ms: (f64, f64),
 }
 
 async fn run_backend(
@@ -222,6 +304,7 @@ async fn run_backend(
     if let Some((u, db)) = clickhouse {
         config = config.with_clickhouse(u, db);
     }
+    let cpu0 = Cpu::sample(Some(server.id()));
     let t0 = Instant::now();
     let (elapsed, mut lat) = max_rate(&url, Arc::clone(&bodies)).await?;
     // The server's own counter: cheap to poll, unlike a COUNT over the table.
@@ -229,6 +312,7 @@ async fn run_backend(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let stored_elapsed = t0.elapsed();
+    let cpu = Cpu::sample(Some(server.id())).since(cpu0);
     lat.sort();
     let accepted_per_s = events as f64 / elapsed.as_secs_f64();
 
@@ -246,8 +330,12 @@ async fn run_backend(
     // it the spool only grows.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
     let batches_per_s = stored_per_s / 50.0 / 2.0;
+    let commits0 = commit_buckets(&client, &base).await;
     let mut half_lat = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
     half_lat.sort();
+    let commits = commit_buckets(&client, &base).await;
+    let half_commit_ms =
+        (commit_quantile_ms(&commits0, &commits, 0.5), commit_quantile_ms(&commits0, &commits, 0.99));
     while stored_total(&client, &base).await < 2 * events {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -267,18 +355,24 @@ async fn run_backend(
         half_p50: percentile(&half_lat, 0.5),
         half_p99: percentile(&half_lat, 0.99),
         rss_mb,
+        cpu,
+        half_commit_ms,
     })
 }
 
 /// The same rows straight into ClickHouse through the crate, 50k rows per insert.
-async fn direct_insert(url: &str, db: &str, batches: &[Batch]) -> anyhow::Result<f64> {
+async fn direct_insert(url: &str, db: &str, batches: &[Batch]) -> anyhow::Result<(f64, Cpu)> {
     let store = ClickHouseStore::connect(url, db, None, None).await?;
     let rows: Vec<_> = batches.iter().flat_map(|b| rows_from_batch(b, None)).collect();
+    let count = rows.len();
+    let chunks: Vec<_> = rows.chunks(50_000).map(|c| Arc::new(c.to_vec())).collect();
+    let cpu0 = Cpu::sample(None);
     let t0 = Instant::now();
-    for chunk in rows.chunks(50_000) {
+    for chunk in chunks {
         store.insert(chunk).await?;
     }
-    Ok(rows.len() as f64 / t0.elapsed().as_secs_f64())
+    let rate = count as f64 / t0.elapsed().as_secs_f64();
+    Ok((rate, Cpu::sample(None).since(cpu0)))
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -298,7 +392,7 @@ async fn main() -> anyhow::Result<()> {
     let body_kb = serde_json::to_vec(&batches[0])?.len() as f64 / 1024.0;
     let suffix = std::process::id();
 
-    let direct = direct_insert(&ch_url, &format!("bench_direct_{suffix}"), &batches).await?;
+    let (direct, direct_cpu) = direct_insert(&ch_url, &format!("bench_direct_{suffix}"), &batches).await?;
     let ch_dir = temp_dir("ch");
     let ch = run_backend(&bin, &ch_dir, Some((&ch_url, &format!("bench_server_{suffix}"))), &batches).await?;
     let lite_dir = temp_dir("sqlite");
@@ -323,6 +417,18 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("\ndirect `clickhouse` crate insert of the same rows: {direct:.0} rows/s");
+    let events = n * 50;
+    println!(
+        "spool group commits at half rate, p50 / p99 at most (ms): ClickHouse backend {} / {}, SQLite backend {} / {}",
+        ch.half_commit_ms.0, ch.half_commit_ms.1, lite.half_commit_ms.0, lite.half_commit_ms.1
+    );
+    println!(
+        "CPU per event (us), server / ClickHouse / load generator, first request to all stored: \
+         ClickHouse backend {}, SQLite backend {}; direct insert {}",
+        ch.cpu.per_event(events),
+        lite.cpu.per_event(events),
+        direct_cpu.per_event(events)
+    );
     println!(
         "ClickHouse end to end (stored) / direct: {:.0}%; SQLite stored: {:.0} ev/s",
         100.0 * ch.stored_per_s / direct,
