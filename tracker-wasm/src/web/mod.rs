@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, MouseEvent, RequestCredentials, RequestInit, RequestMode, Window};
+use web_sys::{Document, MouseEvent, RequestInit, Window};
 
 use crate::config::Config;
 use crate::consent::{Consent, Phase, Step};
@@ -286,10 +286,11 @@ impl App {
             init.set_body(&body);
             // Survives the page unloading; `no-cors` with a text body is a simple
             // request, so a collector on another origin needs no preflight.
-            // (web-sys has no setter for `keepalive`.)
+            // (Set as properties: web-sys has no setter for `keepalive`, and its
+            // enum setters bring their value tables into the glue.)
             let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-            init.set_mode(RequestMode::NoCors);
-            init.set_credentials(RequestCredentials::Omit);
+            let _ = js_sys::Reflect::set(&init, &"mode".into(), &"no-cors".into());
+            let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"omit".into());
             let request = self.window.fetch_with_str_and_init(&self.config.endpoint, &init);
             self.in_flight.set(self.in_flight.get() + 1);
             let on_error = bind(self.retry.as_ref(), &body);

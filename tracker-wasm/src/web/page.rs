@@ -25,8 +25,8 @@ fn px(v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>) -> u32 {
 }
 
 pub fn page_info(window: &Window, document: &Document) -> PageInfo {
-    let location = window.location();
-    let mut url = location.href().unwrap_or_default();
+    // `document.URL`, the same as `location.href`: one import instead of two.
+    let mut url = document.url().unwrap_or_default();
     if let Some(i) = url.find('#') {
         url.truncate(i);
     }
@@ -49,7 +49,7 @@ pub fn page_info(window: &Window, document: &Document) -> PageInfo {
 }
 
 pub fn is_visible(document: &Document) -> bool {
-    document.visibility_state() == web_sys::VisibilityState::Visible
+    !document.hidden()
 }
 
 /// The click as the core needs it: coordinates, button, and the element's tag,
@@ -122,7 +122,7 @@ pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
 /// A first-party cookie for the whole shop (path `/`), Lax so it comes along on
 /// the shopper's own navigation, Secure on https.
 pub fn set_cookie(document: &Document, name: &str, value: &str, max_age_s: u32) {
-    let secure = document.location().and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
+    let secure = document.url().is_ok_and(|u| u.starts_with("https:"));
     let mut cookie = String::with_capacity(80);
     for part in [name, "=", value, "; path=/; max-age="] {
         cookie.push_str(part);
