@@ -235,11 +235,11 @@ async fn stored_total(client: &reqwest::Client, base: &str) -> u64 {
 }
 
 /// The server's spool commit histogram: (upper bound, cumulative count) pairs.
-async fn commit_buckets(client: &reqwest::Client, base: &str) -> Vec<(f64, u64)> {
+async fn commit_buckets(client: &reqwest::Client, base: &str, name: &str) -> Vec<(f64, u64)> {
     let Ok(res) = client.get(format!("{base}/metrics")).send().await else { return Vec::new() };
     let text = res.text().await.unwrap_or_default();
     text.lines()
-        .filter_map(|l| l.strip_prefix("lummmen_spool_commit_seconds_bucket{le=\""))
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix("_bucket{le=\""))
         .filter_map(|l| {
             let (le, n) = l.split_once("\"} ")?;
             Some((le.parse().unwrap_or(f64::INFINITY), n.trim().parse().ok()?))
@@ -272,6 +272,8 @@ struct Figures {
     cpu: Cpu,
     /// Spool group commits during the half-rate run: p50 and p99 bucket bounds.
     half_commit_ms: (f64, f64),
+    /// The same for acknowledgements as the server times them.
+    half_server_ack_ms: (f64, f64),
 }
 
 async fn run_backend(
@@ -330,12 +332,16 @@ async fn run_backend(
     // it the spool only grows.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
     let batches_per_s = stored_per_s / 50.0 / 2.0;
-    let commits0 = commit_buckets(&client, &base).await;
+    let commits0 = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
+    let acks0 = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
     let mut half_lat = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
     half_lat.sort();
-    let commits = commit_buckets(&client, &base).await;
+    let commits = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
     let half_commit_ms =
         (commit_quantile_ms(&commits0, &commits, 0.5), commit_quantile_ms(&commits0, &commits, 0.99));
+    let acks = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
+    let half_server_ack_ms =
+        (commit_quantile_ms(&acks0, &acks, 0.5), commit_quantile_ms(&acks0, &acks, 0.99));
     while stored_total(&client, &base).await < 2 * events {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -357,6 +363,7 @@ async fn run_backend(
         rss_mb,
         cpu,
         half_commit_ms,
+        half_server_ack_ms,
     })
 }
 
@@ -419,8 +426,16 @@ async fn main() -> anyhow::Result<()> {
     println!("\ndirect `clickhouse` crate insert of the same rows: {direct:.0} rows/s");
     let events = n * 50;
     println!(
-        "spool group commits at half rate, p50 / p99 at most (ms): ClickHouse backend {} / {}, SQLite backend {} / {}",
-        ch.half_commit_ms.0, ch.half_commit_ms.1, lite.half_commit_ms.0, lite.half_commit_ms.1
+        "at half rate, p50 / p99 at most (ms), of spool group commits: ClickHouse backend {} / {}, SQLite backend {} / {}; \
+         of acknowledgements as the server times them: ClickHouse backend {} / {}, SQLite backend {} / {}",
+        ch.half_commit_ms.0,
+        ch.half_commit_ms.1,
+        lite.half_commit_ms.0,
+        lite.half_commit_ms.1,
+        ch.half_server_ack_ms.0,
+        ch.half_server_ack_ms.1,
+        lite.half_server_ack_ms.0,
+        lite.half_server_ack_ms.1
     );
     println!(
         "CPU per event (us), server / ClickHouse / load generator, first request to all stored: \

@@ -152,6 +152,8 @@ async fn each_bad_input_class_answers_its_4xx_with_a_json_error() {
         .and_then(|v| v.parse().ok())
         .expect("spool commit histogram");
     assert!((1..=2).contains(&commits), "{metrics}");
+    // Both acknowledgements were timed; refused batches are not.
+    assert!(metrics.contains("lummmen_ack_seconds_count 2"), "{metrics}");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use crate::projects::Project;
 /// `POST /collect`: a [`protocol::Batch`] as JSON. Answers 200
 /// `{"ok":true,"events":N}` once the batch is durable in the spool.
 pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
+    let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -34,6 +35,7 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
     let mut res = match result {
         Ok(events) => {
             ingest.metrics().accepted(events);
+            ingest.metrics().acknowledged(started.elapsed().as_secs_f64());
             (StatusCode::OK, Json(serde_json::json!({ "ok": true, "events": events }))).into_response()
         }
         Err(e) => {

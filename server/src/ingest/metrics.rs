@@ -66,6 +66,7 @@ pub struct Metrics {
     insert_rows: Histogram,
     insert_seconds: Histogram,
     spool_commit_seconds: Histogram,
+    ack_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -83,6 +84,7 @@ impl Default for Metrics {
             insert_rows: Histogram::new(&SIZE_BUCKETS),
             insert_seconds: Histogram::new(&LATENCY_BUCKETS),
             spool_commit_seconds: Histogram::new(&COMMIT_BUCKETS),
+            ack_seconds: Histogram::new(&COMMIT_BUCKETS),
         }
     }
 }
@@ -106,6 +108,12 @@ impl Metrics {
         self.stored_events.fetch_add(rows as u64, Relaxed);
         self.insert_rows.observe(rows as f64);
         self.insert_seconds.observe(seconds);
+    }
+
+    /// A batch was acknowledged `seconds` after its request was handed to the
+    /// collection handler (body read, decoded, validated, spooled).
+    pub fn acknowledged(&self, seconds: f64) {
+        self.ack_seconds.observe(seconds);
     }
 
     /// One spool group commit (write and fdatasync) took `seconds`.
@@ -194,6 +202,11 @@ impl Metrics {
         );
         self.insert_rows.render(&mut out, "lummmen_insert_rows", "Rows per storage insert.");
         self.insert_seconds.render(&mut out, "lummmen_insert_seconds", "Storage insert latency.");
+        self.ack_seconds.render(
+            &mut out,
+            "lummmen_ack_seconds",
+            "Time from a batch's request reaching the collection handler to its acknowledgement.",
+        );
         self.spool_commit_seconds.render(
             &mut out,
             "lummmen_spool_commit_seconds",
