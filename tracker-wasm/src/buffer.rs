@@ -6,7 +6,6 @@
 //! are built on, go last. An event with nothing below it to evict is dropped
 //! itself. Every drop is counted and reported in the next batch (`d`).
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use protocol::Event;
@@ -25,7 +24,9 @@ fn priority(e: &Event) -> u8 {
 
 #[derive(Debug)]
 pub struct Buffer {
-    events: VecDeque<Event>,
+    /// Oldest first. A `Vec`, not a `VecDeque`: events leave from the front a
+    /// batch at a time, every few seconds, and the deque's code is 2 KB of wasm.
+    events: Vec<Event>,
     capacity: usize,
     dropped: u32,
 }
@@ -38,7 +39,7 @@ impl Default for Buffer {
 
 impl Buffer {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { events: VecDeque::new(), capacity: capacity.max(1), dropped: 0 }
+        Self { events: Vec::new(), capacity: capacity.max(1), dropped: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -64,20 +65,20 @@ impl Buffer {
             }
             self.dropped = self.dropped.saturating_add(1);
         }
-        self.events.push_back(event);
+        self.events.push(event);
     }
 
     /// Takes up to `n` of the oldest events.
     pub fn take(&mut self, n: usize) -> Vec<Event> {
         let n = n.min(self.events.len());
-        self.events.drain(..n).collect()
+        let rest = self.events.split_off(n);
+        core::mem::replace(&mut self.events, rest)
     }
 
     /// Puts events back at the front, in order (a batch that came out too large).
     pub fn put_back(&mut self, events: Vec<Event>) {
-        for e in events.into_iter().rev() {
-            self.events.push_front(e);
-        }
+        let mut rest = core::mem::replace(&mut self.events, events);
+        self.events.append(&mut rest);
     }
 
     /// The number of drops since the last call, for the next batch's `d`.

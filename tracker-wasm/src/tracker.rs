@@ -10,7 +10,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -82,7 +81,7 @@ pub struct Tracker {
     rage: Rage,
     scroll: ScrollDepth,
     /// Bodies built early (a session that rolled mid-page), sent first.
-    ready: VecDeque<String>,
+    ready: Vec<String>,
     /// A page leave is in the buffer since the page was last visible.
     left: bool,
     ids: Box<dyn FnMut() -> String>,
@@ -160,7 +159,7 @@ impl Tracker {
             moves: Moves::default(),
             rage: Rage::default(),
             scroll: ScrollDepth::default(),
-            ready: VecDeque::new(),
+            ready: Vec::new(),
             left: false,
             ids,
         };
@@ -200,7 +199,7 @@ impl Tracker {
         if self.session.expired(now) {
             self.seal(now);
             while let Some(body) = self.build(now) {
-                self.ready.push_back(body);
+                self.ready.push(body);
             }
             let id = (self.ids)();
             self.session.roll(now, id);
@@ -298,7 +297,11 @@ impl Tracker {
     /// The next request body to send, if anything waits. Call [`Tracker::seal`]
     /// first when flushing on the timer or on leaving.
     pub fn next_body(&mut self, now: u64) -> Option<String> {
-        self.ready.pop_front().or_else(|| self.build(now))
+        if self.ready.is_empty() {
+            self.build(now)
+        } else {
+            Some(self.ready.remove(0))
+        }
     }
 
     fn build(&mut self, now: u64) -> Option<String> {
@@ -333,7 +336,7 @@ impl Tracker {
     /// shopper is offline.
     pub fn requeue(&mut self, body: String) {
         if self.ready.len() < MAX_RETRY {
-            self.ready.push_front(body);
+            self.ready.insert(0, body);
         }
     }
 
