@@ -26,7 +26,7 @@ pub fn id_from(bytes: [u8; 8]) -> String {
 /// visitor id format. `None` when the consent id is empty, so the caller falls back
 /// to a random id kept in a first-party cookie.
 pub fn visitor_id(consent_id: &str) -> Option<String> {
-    let consent_id = consent_id.trim();
+    let consent_id = consent_id.trim_ascii();
     if consent_id.is_empty() {
         return None;
     }

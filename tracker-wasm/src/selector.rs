@@ -50,19 +50,18 @@ pub fn looks_generated(token: &str) -> bool {
             return true;
         }
     }
-    token.split(['-', '_']).any(segment_looks_random)
+    token.as_bytes().split(|&b| b == b'-' || b == b'_').any(segment_looks_random)
 }
 
 /// A hash-like piece: letters and digits mixed (`a1b2c`), or short with case
 /// flipping inside it (`bdVaJa`), which camelCase words rarely do twice when short.
-fn segment_looks_random(seg: &str) -> bool {
-    let digits = seg.bytes().filter(u8::is_ascii_digit).count();
-    let letters = seg.bytes().filter(u8::is_ascii_alphabetic).count();
+fn segment_looks_random(seg: &[u8]) -> bool {
+    let digits = seg.iter().filter(|b| b.is_ascii_digit()).count();
+    let letters = seg.iter().filter(|b| b.is_ascii_alphabetic()).count();
     if seg.len() >= 5 && digits >= 2 && letters >= 1 {
         return true;
     }
-    let flips =
-        seg.as_bytes().windows(2).filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()).count();
+    let flips = seg.windows(2).filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()).count();
     seg.len() <= 10 && flips >= 2
 }
 

@@ -20,6 +20,7 @@ use crate::buffer::Buffer;
 use crate::capture::{Moves, Rage, ScrollDepth};
 use crate::selector::{self, PathNode};
 use crate::session::{PageClock, Session};
+use crate::text;
 
 pub const FLUSH_INTERVAL_MS: u64 = 5_000;
 pub const FLUSH_COUNT: usize = 40;
@@ -102,16 +103,16 @@ impl fmt::Debug for Tracker {
 /// parameter that holds an email address emptied (`?email=a%40b.c` from a
 /// newsletter link); the key stays, so reports still see the page's shape.
 pub fn redact_url(url: &str) -> String {
-    let base = url.split_once('#').map_or(url, |(b, _)| b);
-    let Some((path, query)) = base.split_once('?') else { return clip(base) };
+    let base = text::before(url, b'#');
+    let Some((path, query)) = text::split_once(base, b'?') else { return clip(base) };
     let mut out = String::with_capacity(base.len());
     out.push_str(path);
     out.push('?');
-    for (i, pair) in query.split('&').enumerate() {
+    for (i, pair) in text::split(query, b'&').enumerate() {
         if i > 0 {
             out.push('&');
         }
-        match pair.split_once('=') {
+        match text::split_once(pair, b'=') {
             // Bytes, not `str::contains("%40")`: the substring searcher alone
             // would add kilobytes to the wasm.
             Some((key, value))

@@ -27,9 +27,8 @@ fn px(v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>) -> u32 {
 pub fn page_info(window: &Window, document: &Document) -> PageInfo {
     // `document.URL`, the same as `location.href`: one import instead of two.
     let mut url = document.url().unwrap_or_default();
-    if let Some(i) = url.find('#') {
-        url.truncate(i);
-    }
+    let end = crate::text::before(&url, b'#').len();
+    url.truncate(end);
     let (sw, sh) = window
         .screen()
         .map_or((0, 0), |s| (s.width().unwrap_or(0).max(0) as u32, s.height().unwrap_or(0).max(0) as u32));
@@ -113,10 +112,11 @@ fn cookies(document: &Document) -> &HtmlDocument {
 
 pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
     let all = cookies(document).cookie().ok()?;
-    all.split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
+    let value = crate::text::split(&all, b';')
+        .filter_map(|kv| crate::text::split_once(kv.trim_ascii(), b'='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .map(|(_, v)| v.to_owned());
+    value
 }
 
 /// A first-party cookie for the whole shop (path `/`), Lax so it comes along on
