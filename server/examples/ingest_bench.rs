@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use lummmen_server::store::clickhouse::ClickHouseStore;
 use lummmen_server::store::rows::rows_from_batch;
-use lummmen_server::store::EventStore;
+use lummmen_server::store::{EventStore, RowSource};
 use protocol::{Batch, Click, Event, MoveBatch, PageLeave, PageView, Scroll};
 
 const CONCURRENCY: usize = 32;
@@ -372,7 +372,8 @@ async fn direct_insert(url: &str, db: &str, batches: &[Batch]) -> anyhow::Result
     let store = ClickHouseStore::connect(url, db, None, None).await?;
     let rows: Vec<_> = batches.iter().flat_map(|b| rows_from_batch(b, None)).collect();
     let count = rows.len();
-    let chunks: Vec<_> = rows.chunks(50_000).map(|c| Arc::new(c.to_vec())).collect();
+    let chunks: Vec<Arc<dyn RowSource>> =
+        rows.chunks(50_000).map(|c| Arc::new(c.to_vec()) as Arc<dyn RowSource>).collect();
     let cpu0 = Cpu::sample(None);
     let t0 = Instant::now();
     for chunk in chunks {

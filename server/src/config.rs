@@ -81,8 +81,10 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_SPOOL_MAX_BYTES", default_value_t = 1 << 30)]
     pub spool_max_bytes: u64,
 
-    /// Most events per storage insert; the drainer groups spooled batches up to it.
-    #[arg(long, env = "LUMMMEN_INSERT_MAX_EVENTS", default_value_t = 20_000)]
+    /// Most events per storage insert; the drainer groups spooled batches up to
+    /// it. ClickHouse wants few large inserts (each makes parts to merge); rows
+    /// are made while they are written, so a large insert costs little memory.
+    #[arg(long, env = "LUMMMEN_INSERT_MAX_EVENTS", default_value_t = 50_000)]
     pub insert_max_events: usize,
 
     /// Requests per second allowed per site and client address (0 disables the
@@ -126,7 +128,7 @@ impl Config {
             max_body_bytes: 256 * 1024,
             max_decoded_bytes: 1024 * 1024,
             spool_max_bytes: 1 << 30,
-            insert_max_events: 20_000,
+            insert_max_events: 50_000,
             rate_limit: 0,
             matomo_url: None,
             matomo_token: None,

@@ -11,8 +11,8 @@ use tokio::sync::watch;
 
 use super::metrics::Metrics;
 use super::spool::{Pos, Reader, Record, Spool};
-use crate::store::rows::{page_context_of, rows_from_batch, PageContexts};
-use crate::store::{EventRow, EventStore};
+use crate::store::rows::{page_context_of, PageContexts};
+use crate::store::{Batches, EventStore, RowSource};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -34,7 +34,7 @@ pub struct Drainer {
 
 /// Rows parsed from a stretch of the spool, ready to insert.
 struct Chunk {
-    rows: Arc<Vec<EventRow>>,
+    rows: Arc<Batches>,
     end: Pos,
     bytes: u64,
 }
@@ -106,22 +106,22 @@ impl Drainer {
             }
             self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
             let bytes = end_bytes(ahead.pos, end, &records);
-            let rows = self.rows(records, &mut pages).await;
+            let rows = Arc::new(self.batches(records, &mut pages).await);
             ahead.pos = end;
             permit.send(Chunk { rows, end, bytes });
         }
     }
 
-    /// Parses the records (validated before they were spooled) and flattens
-    /// them into rows, resolving each click's page. Parsing and flattening are
-    /// most of the drainer's CPU: they run on the blocking pool, so a large
-    /// chunk never holds up an async worker that has acknowledgements to send.
-    async fn rows(&self, records: Vec<Record>, pages: &mut PageContexts) -> Arc<Vec<EventRow>> {
-        let batches =
+    /// Parses the records (validated before they were spooled) and resolves
+    /// the page each batch's clicks belong to. Parsing is CPU work: it runs on
+    /// a blocking thread, next to the insert of the previous chunk. The rows
+    /// themselves are made by the insert, as it writes them.
+    async fn batches(&self, records: Vec<Record>, pages: &mut PageContexts) -> Batches {
+        let parsed =
             blocking(move || records.iter().filter_map(|r| parse(&r.json)).collect::<Vec<_>>()).await;
-        let mut contexts = Vec::with_capacity(batches.len());
-        for batch in &batches {
-            let own = page_context_of(batch);
+        let mut batches = Batches::default();
+        for batch in parsed {
+            let own = page_context_of(&batch);
             let mut page = batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned());
             if page.is_none() && own.is_none() {
                 if let Some(pv) = &batch.page_view_id {
@@ -131,27 +131,19 @@ impl Drainer {
             if let (Some(ctx), Some(pv)) = (own, &batch.page_view_id) {
                 pages.insert(pv.clone(), ctx);
             }
-            contexts.push(page);
+            batches.push(batch, page);
         }
-        blocking(move || {
-            let mut rows = Vec::with_capacity(batches.iter().map(|b| b.events.len()).sum());
-            // Each batch is freed as soon as its rows are made.
-            for (batch, page) in batches.into_iter().zip(contexts) {
-                rows.extend(rows_from_batch(&batch, page));
-            }
-            Arc::new(rows)
-        })
-        .await
+        batches
     }
 
     /// Inserts until it works: storage being down only delays storing, since
     /// the spool holds everything meanwhile. Shutdown bounds this from outside
     /// (the task is dropped after the drain deadline; the cursor has not moved).
-    async fn insert_with_retry(&self, rows: Arc<Vec<EventRow>>) {
+    async fn insert_with_retry(&self, rows: Arc<Batches>) {
         let mut backoff = MIN_BACKOFF;
         loop {
             let started = Instant::now();
-            match self.store.insert(Arc::clone(&rows)).await {
+            match self.store.insert(Arc::clone(&rows) as Arc<dyn RowSource>).await {
                 Ok(()) => {
                     self.metrics.inserted(rows.len(), started.elapsed().as_secs_f64());
                     self.storage_ok.send_replace(true);

@@ -16,7 +16,7 @@ use std::time::Duration;
 use ::clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{stored_event, EventRow, EventStore, PageContext, StoreError, StoreFuture, StoredEvent};
+use super::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
     event_id String, site_id UInt32, visitor_id String, session_id String, page_view_id String,
@@ -214,12 +214,16 @@ impl EventStore for ClickHouseStore {
         })
     }
 
-    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()> {
+    fn insert(&self, rows: Arc<dyn RowSource>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.ensure_schema().await?;
-            let mut insert = self.client.insert::<EventOut<'static>>("events").await?;
-            for r in rows.iter() {
-                insert
+            // One pass over the rows, streaming into both tables at once: the
+            // rows are made as they are written, never all held together. The
+            // clicks insert starts with the first click.
+            let mut events = self.client.insert::<EventOut<'static>>("events").await?;
+            let mut clicks = None;
+            for r in rows.rows() {
+                events
                     .write(&EventOut {
                         event_id: &r.event_id,
                         site_id: r.site_id,
@@ -234,32 +238,33 @@ impl EventStore for ClickHouseStore {
                         json: &r.json,
                     })
                     .await?;
+                let Some(c) = &r.click else { continue };
+                let clicks = match &mut clicks {
+                    Some(insert) => insert,
+                    None => clicks.insert(self.client.insert::<ClickOut<'static>>("clicks").await?),
+                };
+                clicks
+                    .write(&ClickOut {
+                        event_id: &r.event_id,
+                        site_id: r.site_id,
+                        visitor_id: &r.visitor_id,
+                        page_view_id: &r.page_view_id,
+                        url: &r.url,
+                        time: r.time,
+                        x: c.x,
+                        y: c.y,
+                        cx: c.cx,
+                        cy: c.cy,
+                        selector: &c.selector,
+                        rage: u8::from(c.rage),
+                        viewport_width: c.viewport_width,
+                        doc_width: c.doc_width,
+                    })
+                    .await?;
             }
-            insert.end().await?;
-            if rows.iter().any(|r| r.click.is_some()) {
-                let mut insert = self.client.insert::<ClickOut<'static>>("clicks").await?;
-                for r in rows.iter() {
-                    let Some(c) = &r.click else { continue };
-                    insert
-                        .write(&ClickOut {
-                            event_id: &r.event_id,
-                            site_id: r.site_id,
-                            visitor_id: &r.visitor_id,
-                            page_view_id: &r.page_view_id,
-                            url: &r.url,
-                            time: r.time,
-                            x: c.x,
-                            y: c.y,
-                            cx: c.cx,
-                            cy: c.cy,
-                            selector: &c.selector,
-                            rage: u8::from(c.rage),
-                            viewport_width: c.viewport_width,
-                            doc_width: c.doc_width,
-                        })
-                        .await?;
-                }
-                insert.end().await?;
+            events.end().await?;
+            if let Some(clicks) = clicks {
+                clicks.end().await?;
             }
             Ok(())
         })

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 pub use heatmap::{ClickPage, HeatCell, Heatmap, HeatmapQuery};
-pub use rows::{ClickCols, EventRow, PageContext};
+pub use rows::{Batches, ClickCols, EventRow, PageContext, RowSource};
 
 /// An event as stored, field for field what was posted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Inserts rows; rows whose `event_id` is already stored are ignored. Shared,
     /// so a blocking store can hand them to a worker thread without copying, and
     /// a retry reuses them.
-    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()>;
+    fn insert(&self, rows: Arc<dyn RowSource>) -> StoreFuture<'_, ()>;
 
     /// The page view's context (url, widths) for clicks that arrive in a later
     /// batch than their page view.

@@ -1,6 +1,7 @@
 //! Flattening a batch into storage rows: one per event, with the columns that
 //! queries filter on pulled out of the event and the whole event kept as JSON.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 
@@ -183,6 +184,61 @@ fn event_id(batch_id: &str, index: usize) -> String {
     id
 }
 
+/// What a store inserts: rows, handed out one at a time so an insert can make
+/// them while it writes instead of holding all of them at once.
+pub trait RowSource: Send + Sync + std::fmt::Debug {
+    /// How many rows [`RowSource::rows`] yields.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows, in order; may be called again (a retried insert).
+    fn rows(&self) -> Box<dyn Iterator<Item = Cow<'_, EventRow>> + Send + '_>;
+}
+
+impl RowSource for Vec<EventRow> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn rows(&self) -> Box<dyn Iterator<Item = Cow<'_, EventRow>> + Send + '_> {
+        Box::new(self.iter().map(Cow::Borrowed))
+    }
+}
+
+/// Parsed batches with the page context of each, as the drainer reads them
+/// from the spool. A row takes about three times the memory of the parsed event
+/// it comes from, so the rows of a large insert are made as it goes.
+#[derive(Debug, Default)]
+pub struct Batches {
+    batches: Vec<(Batch, Option<PageContext>)>,
+    events: usize,
+}
+
+impl Batches {
+    pub fn push(&mut self, batch: Batch, page: Option<PageContext>) {
+        self.events += batch.events.len();
+        self.batches.push((batch, page));
+    }
+}
+
+impl RowSource for Batches {
+    fn len(&self) -> usize {
+        self.events
+    }
+
+    fn rows(&self) -> Box<dyn Iterator<Item = Cow<'_, EventRow>> + Send + '_> {
+        Box::new(
+            self.batches
+                .iter()
+                .flat_map(|(batch, page)| rows_from_batch(batch, page.clone()))
+                .map(Cow::Owned),
+        )
+    }
+}
+
 /// The context a batch's page view leaves behind, to remember for later batches.
 pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
     batch.events.iter().rev().find_map(|e| match e {
@@ -198,6 +254,32 @@ pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture() -> Batch {
+        serde_json::from_str(include_str!("../../../tests/fixtures/protocol/tracker_batch.json"))
+            .expect("fixture")
+    }
+
+    #[test]
+    fn batches_yield_the_rows_of_each_batch_with_its_page() {
+        let first = fixture();
+        let mut second = fixture();
+        second.batch_id = "00000000000000ff".into();
+        second.events.retain(|e| !matches!(e, Event::PageView(_)));
+        let page = PageContext { url: "https://shop.example/p".into(), viewport_width: 390, doc_width: 390 };
+        let mut batches = Batches::default();
+        batches.push(first.clone(), None);
+        batches.push(second.clone(), Some(page.clone()));
+        let mut expected = rows_from_batch(&first, None);
+        expected.extend(rows_from_batch(&second, Some(page)));
+        assert!(second.events.iter().any(|e| matches!(e, Event::Click(_))), "the fixture has clicks");
+        assert_eq!(batches.len(), expected.len());
+        // Twice: a retried insert asks again.
+        for _ in 0..2 {
+            let rows: Vec<EventRow> = batches.rows().map(Cow::into_owned).collect();
+            assert_eq!(rows, expected);
+        }
+    }
 
     #[test]
     fn event_ids_are_batch_id_dash_index() {

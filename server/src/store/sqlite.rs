@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::{stored_event, EventRow, EventStore, PageContext, StoreError, StoreFuture, StoredEvent};
+use super::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 /// File name of the events database under the data directory.
 pub const EVENTS_DB_FILE: &str = "events.db";
@@ -125,7 +125,7 @@ impl EventStore for SqliteStore {
         self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
-    fn insert(&self, rows: Arc<Vec<EventRow>>) -> StoreFuture<'_, ()> {
+    fn insert(&self, rows: Arc<dyn RowSource>) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
             let tx = conn.transaction()?;
             {
@@ -134,7 +134,7 @@ impl EventStore for SqliteStore {
                      time, url, order_id, customer_id, x, y, cx, cy, selector, rage, viewport_width, doc_width, json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )?;
-                for r in rows.iter() {
+                for r in rows.rows() {
                     let c = r.click.as_ref();
                     stmt.execute(params![
                         r.event_id,
