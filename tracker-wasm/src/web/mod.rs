@@ -14,7 +14,6 @@ mod shopify;
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -95,7 +94,7 @@ struct Recording {
     /// The latest move that came too soon to keep, unread: its coordinates are
     /// read only if it turns out to be where the pointer rested (at flush).
     pending_move: Option<(MouseEvent, u64)>,
-    _listeners: Vec<Listener>,
+    _listeners: [Option<Listener>; 5],
     _timer: Option<Interval>,
 }
 
@@ -354,7 +353,7 @@ impl Recording {
 }
 
 /// The recording listeners, attached only once consent is given.
-fn listeners(app: &Shared, window: &Window, document: &Document) -> Vec<Listener> {
+fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<Listener>; 5] {
     let doc = document.clone();
     let win = window.clone();
     let hide_doc = document.clone();
@@ -405,7 +404,4 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> Vec<Listener
             });
         }),
     ]
-    .into_iter()
-    .flatten()
-    .collect()
 }
