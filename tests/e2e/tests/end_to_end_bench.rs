@@ -165,7 +165,7 @@ async fn time_heatmap(label: &str, config: Config) -> anyhow::Result<(f64, f64)>
     let rows = synthetic_rows(MILLION);
     let started = Instant::now();
     for chunk in rows.chunks(50_000) {
-        store.insert(chunk).await?;
+        store.insert(std::sync::Arc::new(chunk.to_vec())).await?;
     }
     println!("{label}: inserted {MILLION} clicks in {:.1} s", started.elapsed().as_secs_f64());
     drop(rows);
