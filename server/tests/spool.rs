@@ -54,3 +54,61 @@ async fn reads_back_acknowledged_records_across_restarts_and_skips_a_torn_tail()
     assert_eq!(again.pos, committed);
     assert!(again.read(committed, 1 << 20).expect("read").0.is_empty());
 }
+
+const WARM: &[u8] = b"{\"warm\":true}";
+
+/// Appends until the writer has moved to a prepared (zero-filled) segment;
+/// answers that segment's number and the receive time of the record that went
+/// first into it.
+async fn until_prepared(spool: &Spool) -> (u64, u64) {
+    let first = spool.committed().borrow().seg;
+    for i in 0..600u64 {
+        spool.append(i, WARM).await.expect("append");
+        let seg = spool.committed().borrow().seg;
+        if seg != first {
+            return (seg, i);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no prepared segment within 30 s");
+}
+
+#[tokio::test]
+async fn prepared_segments_are_written_in_place_and_read_up_to_their_zeros() {
+    let dir = TempDir::new("spool-prepared");
+    let spool_dir = dir.0.join("spool");
+    let spool = Spool::open(&spool_dir, 0).expect("open");
+    let (seg, warm) = until_prepared(&spool).await;
+    let path = spool_dir.join(format!("{seg:020}.log"));
+    let size = std::fs::metadata(&path).expect("prepared segment").len();
+    assert!(size >= 16 * 1024 * 1024, "a prepared segment is made at full size ({size} bytes)");
+    let mut written = lummmen_server::ingest::spool::encode(warm, WARM).len() as u64;
+    for i in 0..3u64 {
+        let json = format!("{{\"n\":{i}}}");
+        spool.append(5000 + i, json.as_bytes()).await.expect("append");
+        written += lummmen_server::ingest::spool::encode(5000 + i, json.as_bytes()).len() as u64;
+    }
+    let end = *spool.committed().borrow();
+    assert_eq!((end.seg, std::fs::metadata(&path).expect("segment").len()), (seg, size), "written in place");
+    drop(spool);
+
+    // A crash in the middle of the next write: half a record over the zeros.
+    let torn = lummmen_server::ingest::spool::encode(9999, b"{\"n\":\"torn\"}");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).expect("segment");
+    std::os::unix::fs::FileExt::write_all_at(&file, &torn[..torn.len() / 2], end.off).expect("tear");
+
+    let mut reader = Reader::open(&spool_dir, "drain").expect("reader");
+    reader.pos = lummmen_server::ingest::spool::Pos { seg, off: 0 };
+    assert_eq!(reader.unread_bytes().expect("unread"), written, "records only, not the zeros");
+    let spool = Spool::open(&spool_dir, 0).expect("reopen");
+    spool.append(6000, b"{\"n\":3}").await.expect("append after restart");
+    spool.register(&reader);
+    let committed = *spool.committed().borrow();
+    let mut got = Vec::new();
+    while reader.pos < committed {
+        let (records, end) = reader.read(committed, 1 << 20).expect("read");
+        got.extend(records.into_iter().map(|r| r.received_ms));
+        reader.advance(end, &spool).expect("advance");
+    }
+    assert_eq!(got, vec![warm, 5000, 5001, 5002, 6000]);
+}

@@ -8,21 +8,36 @@
 //! request.
 //!
 //! Format: `spool/{seq:020}.log` segments of records `[len u32 LE][crc32 u32 LE]
-//! [received_ms u64 LE][batch JSON]`. A new process always starts a new segment,
-//! so a torn record at the end of an old segment (a crash mid-write, never
-//! acknowledged) is simply where reading that segment stops.
+//! [received_ms u64 LE][batch JSON]`, followed by zeros. A new process always
+//! starts a new segment, so a torn record at the end of an old segment (a crash
+//! mid-write, never acknowledged) or the zeros after the last record are simply
+//! where reading that segment stops.
+//!
+//! Segments are files of zeros made ahead of time by a helper thread, written in
+//! place (as PostgreSQL prepares its WAL segments). Overwriting blocks that are
+//! already allocated and written changes no file metadata, so `fdatasync` only
+//! flushes the data: on ext4 it then never waits for a journal commit, which
+//! carries every other file's metadata changes and was the long tail of the
+//! acknowledgement latency. Until the first prepared segment is ready, a process
+//! appends to a plain file.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::{oneshot, watch};
 
-/// A segment starts fresh past this size.
-const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// The size of a prepared segment; a new one starts when a group would not fit.
+const SEGMENT_BYTES: u64 = 32 * 1024 * 1024;
+/// Prepared segments are zero-filled this much per write.
+const FILL_CHUNK: usize = 1024 * 1024;
+/// A prepared segment waiting to be used: it has no `.log` name yet, so a
+/// reader never sees it.
+const SPARE_SUFFIX: &str = ".spare";
 /// One group commit writes at most this much before it fsyncs.
 const GROUP_BYTES: usize = 8 * 1024 * 1024;
 const HEADER: usize = 16;
@@ -87,6 +102,89 @@ pub fn encode(received_ms: u64, json: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The next prepared segment, handed from the preparing thread to the writer.
+#[derive(Default)]
+struct Spare {
+    ready: Mutex<Option<(PathBuf, File)>>,
+    taken: std::sync::Condvar,
+}
+
+impl Spare {
+    /// Takes the prepared segment, if one is ready, and asks for the next.
+    fn take(&self) -> Option<(PathBuf, File)> {
+        let spare = self.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        self.taken.notify_one();
+        spare
+    }
+}
+
+/// Keeps one zero-filled, fsynced segment ready in `dir` while `writer_alive`
+/// holds (the writer thread owns the other end). Errors are logged and retried
+/// later: without a prepared segment the writer appends to a plain file.
+fn prepare_spares(dir: PathBuf, spare: Arc<Spare>, writer: std::sync::Weak<()>) {
+    // Unique names: a spool reopened in the same process may still have the
+    // previous one's preparer finishing.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let zeros = vec![0u8; FILL_CHUNK];
+    loop {
+        {
+            let mut ready = spare.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            while ready.is_some() {
+                if writer.strong_count() == 0 {
+                    if let Some((path, _)) = ready.take() {
+                        let _ = fs::remove_file(path);
+                    }
+                    return;
+                }
+                ready = spare
+                    .taken
+                    .wait_timeout(ready, std::time::Duration::from_secs(1))
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+        }
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!("{}-{n}{SPARE_SUFFIX}", std::process::id()));
+        let made = (|| {
+            let file = OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path)?;
+            let mut at = 0u64;
+            while at < SEGMENT_BYTES {
+                if writer.strong_count() == 0 {
+                    return Ok(None);
+                }
+                file.write_all_at(&zeros, at)?;
+                at += FILL_CHUNK as u64;
+            }
+            file.sync_all()?;
+            Ok::<_, io::Error>(Some(file))
+        })();
+        match made {
+            Ok(Some(file)) => {
+                *spare.ready.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((path, file));
+            }
+            Ok(None) => {
+                let _ = fs::remove_file(&path);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "preparing a spool segment failed; appending meanwhile");
+                let _ = fs::remove_file(&path);
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Removes prepared segments an earlier process left unused.
+fn remove_spares(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)?.flatten() {
+        if entry.file_name().to_str().is_some_and(|n| n.ends_with(SPARE_SUFFIX)) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 impl Spool {
     /// Opens the spool directory and starts the writer thread on a new segment.
     /// `unread` is what earlier runs left for the drainer, in bytes.
@@ -98,17 +196,29 @@ impl Spool {
     /// (write and fdatasync) took: what every acknowledgement waits for.
     pub fn open_observed(dir: &Path, unread: u64, on_commit: OnCommit) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
+        remove_spares(dir)?;
         let seq = segments(dir)?.last().map_or(1, |s| s + 1);
-        let file = OpenOptions::new().create_new(true).append(true).open(segment_path(dir, seq))?;
+        let file = OpenOptions::new().create_new(true).write(true).open(segment_path(dir, seq))?;
         sync_dir(dir)?;
+        let spare = Arc::new(Spare::default());
+        let alive = Arc::new(());
+        {
+            let (dir, spare, writer) = (dir.to_path_buf(), Arc::clone(&spare), Arc::downgrade(&alive));
+            std::thread::Builder::new()
+                .name("spool-prepare".into())
+                .spawn(move || prepare_spares(dir, spare, writer))?;
+        }
         let (committed_tx, committed) = watch::channel(Pos { seg: seq, off: 0 });
         let (tx, rx) = mpsc::channel::<Append>();
         let writer = Writer {
             dir: dir.to_path_buf(),
             file,
+            prepared: false,
             pos: Pos { seg: seq, off: 0 },
             committed: committed_tx,
             on_commit,
+            spare,
+            _alive: alive,
         };
         std::thread::Builder::new().name("spool-writer".into()).spawn(move || writer.run(rx))?;
         Ok(Self {
@@ -175,9 +285,14 @@ pub type OnCommit = Box<dyn Fn(f64) + Send>;
 struct Writer {
     dir: PathBuf,
     file: File,
+    /// Whether `file` is a prepared (zero-filled) segment.
+    prepared: bool,
     pos: Pos,
     committed: watch::Sender<Pos>,
     on_commit: OnCommit,
+    spare: Arc<Spare>,
+    /// The preparing thread stops once this is dropped with the writer.
+    _alive: Arc<()>,
 }
 
 impl Writer {
@@ -209,28 +324,41 @@ impl Writer {
     }
 
     fn commit(&mut self, buf: &[u8]) -> io::Result<()> {
-        if self.pos.off > 0 && self.pos.off + buf.len() as u64 > SEGMENT_BYTES {
-            let seg = self.pos.seg + 1;
-            self.file =
-                OpenOptions::new().create_new(true).append(true).open(segment_path(&self.dir, seg))?;
-            sync_dir(&self.dir)?;
-            self.pos = Pos { seg, off: 0 };
+        let full = self.pos.off > 0 && self.pos.off + buf.len() as u64 > SEGMENT_BYTES;
+        if full || !self.prepared {
+            self.next_segment(full)?;
         }
-        if let Err(e) = self.file.write_all(buf).and_then(|()| self.file.sync_data()) {
+        if let Err(e) = self.file.write_all_at(buf, self.pos.off).and_then(|()| self.file.sync_data()) {
             // A half-written group was never acknowledged; continue in a fresh
             // segment so readers stop at the torn tail of this one.
             tracing::error!(error = %e, "spool write failed");
-            let seg = self.pos.seg + 1;
-            if let Ok(f) = OpenOptions::new().create_new(true).append(true).open(segment_path(&self.dir, seg))
-            {
-                self.file = f;
-                self.pos = Pos { seg, off: 0 };
+            if self.next_segment(true).is_ok() {
                 self.committed.send_replace(self.pos);
             }
             return Err(e);
         }
         self.pos.off += buf.len() as u64;
         self.committed.send_replace(self.pos);
+        Ok(())
+    }
+
+    /// Moves to the next segment: the prepared one if it is ready, otherwise
+    /// (only when `must`) a plain new file.
+    fn next_segment(&mut self, must: bool) -> io::Result<()> {
+        let seg = self.pos.seg + 1;
+        let path = segment_path(&self.dir, seg);
+        if let Some((spare, file)) = self.spare.take() {
+            fs::rename(&spare, &path)?;
+            sync_dir(&self.dir)?;
+            (self.file, self.prepared) = (file, true);
+        } else if must {
+            self.file = OpenOptions::new().create_new(true).write(true).open(&path)?;
+            sync_dir(&self.dir)?;
+            self.prepared = false;
+        } else {
+            return Ok(());
+        }
+        self.pos = Pos { seg, off: 0 };
         Ok(())
     }
 }
@@ -263,12 +391,14 @@ impl Reader {
         Ok(Self { dir: dir.to_path_buf(), name: name.to_string(), pos })
     }
 
-    /// Bytes from this cursor to the end of every segment on disk.
+    /// Record bytes from this cursor to the end of every segment on disk: what
+    /// reading will return, so neither the zeros of prepared segments nor a torn
+    /// tail are counted.
     pub fn unread_bytes(&self) -> io::Result<u64> {
         let mut total = 0;
         for seq in segments(&self.dir)?.into_iter().filter(|s| *s >= self.pos.seg) {
-            let len = fs::metadata(segment_path(&self.dir, seq))?.len();
-            total += if seq == self.pos.seg { len.saturating_sub(self.pos.off) } else { len };
+            let from = if seq == self.pos.seg { self.pos.off } else { 0 };
+            total += record_bytes(&segment_path(&self.dir, seq), from)?;
         }
         Ok(total)
     }
@@ -317,6 +447,33 @@ impl Reader {
         }
         Ok(())
     }
+}
+
+/// Bytes of whole, intact records in a segment from `from` on.
+fn record_bytes(path: &Path, from: u64) -> io::Result<u64> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    let mut at = from;
+    let mut header = [0u8; 8];
+    let mut body = Vec::new();
+    while at + HEADER as u64 <= len {
+        file.read_exact_at(&mut header, at)?;
+        let size = u64::from(u32::from_le_bytes([header[0], header[1], header[2], header[3]]));
+        if size < 8 || at + 8 + size > len {
+            break;
+        }
+        body.resize(usize::try_from(size).unwrap_or(usize::MAX), 0);
+        file.read_exact_at(&mut body, at + 8)?;
+        if crc32fast::hash(&body) != u32::from_le_bytes([header[4], header[5], header[6], header[7]]) {
+            break;
+        }
+        at += 8 + size;
+    }
+    Ok(at - from)
 }
 
 /// Reads whole records of one segment from `from` up to `limit` bytes into the
