@@ -152,7 +152,11 @@ fn prepare_spares(dir: PathBuf, spare: Arc<Spare>, writer: std::sync::Weak<()>) 
                 if writer.strong_count() == 0 {
                     return Ok(None);
                 }
+                // A chunk at a time, each flushed before the next: the disk
+                // never holds a long queue of zeros that the writer's
+                // fdatasync would wait behind.
                 file.write_all_at(&zeros, at)?;
+                file.sync_data()?;
                 at += FILL_CHUNK as u64;
             }
             file.sync_all()?;
