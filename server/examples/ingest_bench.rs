@@ -117,6 +117,18 @@ fn cpu_s(pid: &str) -> f64 {
     ticks / 100.0
 }
 
+/// Milliseconds the hypervisor has kept this machine's CPUs from running so
+/// far (steal time, summed over CPUs): a pause of the whole virtual machine
+/// delays every acknowledgement at once, whatever the server does.
+fn steal_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return 0.0 };
+    stat.lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(8))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0.0, |ticks| ticks * 10.0)
+}
+
 /// CPU seconds used so far by every ClickHouse server process on the machine.
 fn clickhouse_cpu_s() -> f64 {
     let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
@@ -274,6 +286,8 @@ struct Figures {
     half_commit_ms: (f64, f64),
     /// The same for acknowledgements as the server times them.
     half_server_ack_ms: (f64, f64),
+    /// CPU time stolen by the hypervisor during the half-rate run.
+    half_steal_ms: f64,
 }
 
 async fn run_backend(
@@ -332,10 +346,12 @@ async fn run_backend(
     // it the spool only grows.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
     let batches_per_s = stored_per_s / 50.0 / 2.0;
+    let steal0 = steal_ms();
     let commits0 = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
     let acks0 = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
     let mut half_lat = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
     half_lat.sort();
+    let half_steal_ms = steal_ms() - steal0;
     let commits = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
     let half_commit_ms =
         (commit_quantile_ms(&commits0, &commits, 0.5), commit_quantile_ms(&commits0, &commits, 0.99));
@@ -364,6 +380,7 @@ async fn run_backend(
         cpu,
         half_commit_ms,
         half_server_ack_ms,
+        half_steal_ms,
     })
 }
 
@@ -437,6 +454,10 @@ async fn main() -> anyhow::Result<()> {
         ch.half_server_ack_ms.1,
         lite.half_server_ack_ms.0,
         lite.half_server_ack_ms.1
+    );
+    println!(
+        "CPU time stolen by the hypervisor during the half-rate run (ms, both CPUs): ClickHouse backend {:.0}, SQLite backend {:.0}",
+        ch.half_steal_ms, lite.half_steal_ms
     );
     println!(
         "CPU per event (us), server / ClickHouse / load generator, first request to all stored: \
