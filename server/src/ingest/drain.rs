@@ -32,9 +32,10 @@ pub struct Drainer {
     pub storage_ok: watch::Sender<bool>,
 }
 
-/// Rows parsed from a stretch of the spool, ready to insert.
+/// Batches parsed from a stretch of the spool, with their page contexts, ready
+/// to insert (the insert makes their rows).
 struct Chunk {
-    rows: Arc<Batches>,
+    batches: Arc<Batches>,
     end: Pos,
     bytes: u64,
 }
@@ -45,7 +46,7 @@ impl Drainer {
     /// a reader that parses ahead, and an inserter that owns the cursor.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         // One chunk in hand while another is inserted: overlap without holding
-        // several chunks' rows in memory.
+        // several chunks in memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(1);
         let mut ahead = self.reader.clone();
         let this = Arc::new(self);
@@ -55,8 +56,8 @@ impl Drainer {
         };
         let mut reader = this.reader.clone();
         while let Some(chunk) = rx.recv().await {
-            if !chunk.rows.is_empty() {
-                this.insert_with_retry(chunk.rows).await;
+            if !chunk.batches.is_empty() {
+                this.insert_with_retry(chunk.batches).await;
             }
             if let Err(e) = reader.advance(chunk.end, &this.spool) {
                 tracing::error!(error = %e, "saving the spool cursor failed");
@@ -80,7 +81,7 @@ impl Drainer {
         // Read about this many bytes per insert: 50-event batches run ~6 KB.
         let max_bytes = self.max_events.saturating_mul(150).max(64 * 1024);
         loop {
-            // Wait for room before reading: at most two chunks' rows are in
+            // Wait for room before reading: at most two chunks are in
             // memory, the one being inserted and the next one.
             let Ok(permit) = tx.reserve().await else { return };
             let target = *committed.borrow_and_update();
@@ -106,9 +107,9 @@ impl Drainer {
             }
             self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
             let bytes = end_bytes(ahead.pos, end, &records);
-            let rows = Arc::new(self.batches(records, &mut pages).await);
+            let batches = Arc::new(self.batches(records, &mut pages).await);
             ahead.pos = end;
-            permit.send(Chunk { rows, end, bytes });
+            permit.send(Chunk { batches, end, bytes });
         }
     }
 
