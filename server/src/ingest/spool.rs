@@ -397,7 +397,7 @@ impl Reader {
 
     /// Record bytes from this cursor to the end of every segment on disk: what
     /// reading will return, so neither the zeros of prepared segments nor a torn
-    /// tail are counted.
+    /// last record are counted.
     pub fn unread_bytes(&self) -> io::Result<u64> {
         let mut total = 0;
         for seq in segments(&self.dir)?.into_iter().filter(|s| *s >= self.pos.seg) {
@@ -453,7 +453,16 @@ impl Reader {
     }
 }
 
-/// Bytes of whole, intact records in a segment from `from` on.
+/// A record header: the body's length (receive time and JSON) and checksum.
+fn header(bytes: &[u8]) -> (usize, u32) {
+    let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    (word(0) as usize, word(4))
+}
+
+/// Bytes of whole records in a segment from `from` on, found by following the
+/// headers without reading the bodies, so start-up stays quick with a large
+/// backlog. Only the last record can be torn (a crash mid-write leaves it
+/// over zeros or past the end of the file): its checksum alone is checked.
 fn record_bytes(path: &Path, from: u64) -> io::Result<u64> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -462,20 +471,24 @@ fn record_bytes(path: &Path, from: u64) -> io::Result<u64> {
     };
     let len = file.metadata()?.len();
     let mut at = from;
-    let mut header = [0u8; 8];
-    let mut body = Vec::new();
+    let mut last = None;
+    let mut head = [0u8; 8];
     while at + HEADER as u64 <= len {
-        file.read_exact_at(&mut header, at)?;
-        let size = u64::from(u32::from_le_bytes([header[0], header[1], header[2], header[3]]));
-        if size < 8 || at + 8 + size > len {
+        file.read_exact_at(&mut head, at)?;
+        let (size, crc) = header(&head);
+        let end = at + 8 + size as u64;
+        if size < 8 || end > len {
             break;
         }
-        body.resize(usize::try_from(size).unwrap_or(usize::MAX), 0);
-        file.read_exact_at(&mut body, at + 8)?;
-        if crc32fast::hash(&body) != u32::from_le_bytes([header[4], header[5], header[6], header[7]]) {
-            break;
+        last = Some((at, size, crc));
+        at = end;
+    }
+    if let Some((start, size, crc)) = last {
+        let mut body = vec![0u8; size];
+        file.read_exact_at(&mut body, start + 8)?;
+        if crc32fast::hash(&body) != crc {
+            at = start;
         }
-        at += 8 + size;
     }
     Ok(at - from)
 }
@@ -495,8 +508,7 @@ fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<
     file.take(want).read_to_end(&mut buf)?;
     let mut at = 0usize;
     while at + HEADER <= buf.len() {
-        let len = u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
-        let crc = u32::from_le_bytes([buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]]);
+        let (len, crc) = header(&buf[at..at + 8]);
         if len < 8 || at + 8 + len > buf.len() {
             break;
         }

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::fmt::Write;
 
 use protocol::{Batch, Event};
 
@@ -164,23 +165,14 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
     rows
 }
 
-/// `{batch_id}-{index}`: the event's stable id (see [`crate::store`]).
+/// `{batch_id}-{index}`: the event's stable id (see [`crate::store`]), in one
+/// allocation.
 fn event_id(batch_id: &str, index: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut n = index;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(batch_id.len() + 1 + digits.len() - at);
+    let mut id = String::with_capacity(batch_id.len() + 4);
     id.push_str(batch_id);
     id.push('-');
-    id.extend(digits[at..].iter().map(|&d| char::from(d)));
+    // Writing into a String cannot fail.
+    let _ = write!(id, "{index}");
     id
 }
 
