@@ -9,6 +9,8 @@
 //! `scripts/bench-ingest.sh` builds in release mode, starts the test ClickHouse
 //! and runs this with its URL:
 //! `target/release/examples/ingest_bench http://127.0.0.1:18123 [batches]`.
+//! `LUMMMEN_BENCH_SERVER=<binary>` runs another build of the server instead,
+//! for A/B runs that alternate on the same (noisy) machine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -237,13 +239,18 @@ async fn fixed_rate(
     Ok(all)
 }
 
-async fn stored_total(client: &reqwest::Client, base: &str) -> u64 {
+/// One sample of the server's `/metrics` (`name` with its labels), 0 when absent.
+async fn metric(client: &reqwest::Client, base: &str, name: &str) -> u64 {
     let Ok(res) = client.get(format!("{base}/metrics")).send().await else { return 0 };
     let text = res.text().await.unwrap_or_default();
     text.lines()
-        .find_map(|l| l.strip_prefix("lummmen_stored_events_total "))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
+}
+
+async fn stored_total(client: &reqwest::Client, base: &str) -> u64 {
+    metric(client, base, "lummmen_stored_events_total").await
 }
 
 /// The server's spool commit histogram: (upper bound, cumulative count) pairs.
@@ -288,6 +295,9 @@ struct Figures {
     half_server_ack_ms: (f64, f64),
     /// CPU time stolen by the hypervisor during the half-rate run.
     half_steal_ms: f64,
+    /// Batches the drainer took parsed from `/collect` rather than parsing
+    /// them again, and the ones it parsed from the spool, over both runs.
+    handed: (u64, u64),
 }
 
 async fn run_backend(
@@ -366,6 +376,10 @@ async fn run_backend(
     if counted != 2 * events {
         bail!("storage holds {counted} events, {} were sent", 2 * events);
     }
+    let handed = (
+        metric(&client, &base, "lummmen_drained_batches_total{source=\"memory\"}").await,
+        metric(&client, &base, "lummmen_drained_batches_total{source=\"spool\"}").await,
+    );
     let rss_mb = peak_rss_mb(server.id());
     let _ = server.kill();
     let _ = server.wait();
@@ -381,6 +395,7 @@ async fn run_backend(
         half_commit_ms,
         half_server_ack_ms,
         half_steal_ms,
+        handed,
     })
 }
 
@@ -411,8 +426,16 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let ch_url = args.next().context("usage: ingest_bench CLICKHOUSE_URL [batches]")?;
     let n: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(6000);
-    let bin =
-        std::env::current_exe()?.parent().and_then(Path::parent).context("exe dir")?.join("lummmen-server");
+    // LUMMMEN_BENCH_SERVER names another server binary, to compare two
+    // builds in runs that alternate on the same machine.
+    let bin = match std::env::var_os("LUMMMEN_BENCH_SERVER") {
+        Some(path) => PathBuf::from(path),
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .context("exe dir")?
+            .join("lummmen-server"),
+    };
     let batches: Vec<Batch> = (0..n).map(batch).collect();
     let body_kb = serde_json::to_vec(&batches[0])?.len() as f64 / 1024.0;
     let suffix = std::process::id();
@@ -465,6 +488,10 @@ async fn main() -> anyhow::Result<()> {
         ch.cpu.per_event(events),
         lite.cpu.per_event(events),
         direct_cpu.per_event(events)
+    );
+    println!(
+        "batches the drainer took parsed from /collect / parsed again from the spool: ClickHouse backend {} / {}, SQLite backend {} / {}",
+        ch.handed.0, ch.handed.1, lite.handed.0, lite.handed.1
     );
     println!(
         "ClickHouse end to end (stored) / direct: {:.0}%; SQLite stored: {:.0} ev/s",

@@ -87,6 +87,13 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_INSERT_MAX_EVENTS", default_value_t = 50_000)]
     pub insert_max_events: usize,
 
+    /// Parsed batches kept in memory for the drainer, in bytes of their JSON
+    /// (the parsed form takes about three times that), so a batch is parsed
+    /// once; batches past it are parsed again from the spool. Default: what one
+    /// insert reads, `insert_max_events` × 150 bytes. 0 turns the handoff off.
+    #[arg(long, env = "LUMMMEN_HANDOFF_MAX_BYTES")]
+    pub handoff_max_bytes: Option<usize>,
+
     /// Requests per second allowed per site and client address (0 disables the
     /// limit); bursts up to twice that. Past it /collect answers 429 with Retry-After.
     #[arg(long, env = "LUMMMEN_RATE_LIMIT", default_value_t = 20)]
@@ -129,6 +136,7 @@ impl Config {
             max_decoded_bytes: 1024 * 1024,
             spool_max_bytes: 1 << 30,
             insert_max_events: 50_000,
+            handoff_max_bytes: None,
             rate_limit: 0,
             matomo_url: None,
             matomo_token: None,

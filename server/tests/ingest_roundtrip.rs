@@ -1,6 +1,8 @@
 //! Batches posted over HTTP come back out of storage field for field, from SQLite
 //! and from the real ClickHouse; privacy fulfilment finds, exports and deletes a
-//! visitor's rows in both.
+//! visitor's rows in both. The drainer takes each batch as `/collect` parsed it
+//! (the handoff), or, with the handoff off, parses it again from the spool: both
+//! give the same rows.
 
 mod common;
 
@@ -27,7 +29,21 @@ fn expected(batches: &[&Batch]) -> Vec<StoredEvent> {
     out
 }
 
+/// `lummmen_drained_batches_total` from `/metrics`: (from memory, from the spool).
+async fn drained_batches(base: &str) -> (u64, u64) {
+    let text = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text");
+    let value = |source: &str| {
+        let name = format!("lummmen_drained_batches_total{{source=\"{source}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("drained counter")
+    };
+    (value("memory"), value("spool"))
+}
+
 async fn roundtrip_and_privacy(config: Config) {
+    let handoff = config.handoff_max_bytes != Some(0);
     let server = ServerHandle::start(config).await.expect("server starts");
     let client = reqwest::Client::new();
     let (alice, bob) = ("a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2");
@@ -41,6 +57,8 @@ async fn roundtrip_and_privacy(config: Config) {
     // A replay of an acknowledged batch (a browser retry) is not stored twice.
     assert_eq!(post(&client, &server.url(), &b1).await, 200);
     server.flush().await.expect("flush");
+    let drained = drained_batches(&server.url()).await;
+    assert_eq!(drained, if handoff { (5, 0) } else { (0, 5) }, "where the drainer got the batches from");
     let store = server.store();
 
     assert_eq!(store.events_for_visitor(1, alice).await.expect("read"), expected(&[&b1, &b2]));
@@ -68,6 +86,13 @@ async fn roundtrip_and_privacy(config: Config) {
 async fn sqlite_gives_back_posted_batches_field_for_field_and_deletes_visitors() {
     let dir = TempDir::new("roundtrip-sqlite");
     roundtrip_and_privacy(Config::for_tests(root(), dir.0.clone())).await;
+}
+
+#[tokio::test]
+async fn sqlite_without_the_handoff_parses_the_spool_into_the_same_rows() {
+    let dir = TempDir::new("roundtrip-reparse");
+    let config = Config { handoff_max_bytes: Some(0), ..Config::for_tests(root(), dir.0.clone()) };
+    roundtrip_and_privacy(config).await;
 }
 
 #[tokio::test]

@@ -112,3 +112,37 @@ async fn prepared_segments_are_written_in_place_and_read_up_to_their_zeros() {
     }
     assert_eq!(got, vec![warm, 5000, 5001, 5002, 6000]);
 }
+
+#[tokio::test]
+async fn on_durable_gets_each_record_end_before_readers_can_see_it() {
+    let dir = TempDir::new("spool-durable");
+    let spool_dir = dir.0.join("spool");
+    let spool = Spool::open(&spool_dir, 0).expect("open");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Concurrent appends, so several share one group commit.
+    let appends = (0..20u64).map(|i| {
+        let (spool, seen) = (spool.clone(), std::sync::Arc::clone(&seen));
+        let committed = spool.committed();
+        tokio::spawn(async move {
+            let json = format!("{{\"n\":{i}}}");
+            let hook = Box::new(move |end: lummmen_server::ingest::spool::Pos| {
+                let visible = *committed.borrow();
+                seen.lock().expect("lock").push((end, i, visible < end));
+            });
+            spool.append_then(i, json.as_bytes(), Some(hook)).await.expect("append");
+        })
+    });
+    for task in appends.collect::<Vec<_>>() {
+        task.await.expect("append task");
+    }
+    let mut seen = std::mem::take(&mut *seen.lock().expect("lock"));
+    seen.sort();
+    assert_eq!(seen.len(), 20, "called once per durable record");
+    assert!(seen.iter().all(|s| s.2), "called before the committed position passes the record");
+
+    let reader = Reader::open(&spool_dir, "drain").expect("reader");
+    let (records, _) = reader.read(*spool.committed().borrow(), 1 << 20).expect("read");
+    let read: Vec<_> = records.iter().map(|r| (r.end, r.received_ms)).collect();
+    let called: Vec<_> = seen.iter().map(|s| (s.0, s.1)).collect();
+    assert_eq!(called, read, "each call names where its own record ends");
+}

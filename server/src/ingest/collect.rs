@@ -29,7 +29,7 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
         if let Some(ip) = client {
             ingest.rate_limit(batch.site_id, ip)?;
         }
-        ingest.accept(&batch, &json).await
+        ingest.accept(batch, &json).await
     }
     .await;
     let mut res = match result {

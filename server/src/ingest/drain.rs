@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::spool::{Pos, Reader, Record, Spool};
 use crate::store::rows::{page_context_of, PageContexts};
@@ -22,6 +23,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct Drainer {
     pub spool: Spool,
     pub reader: Reader,
+    /// Batches `/collect` already parsed, by where their records end.
+    pub handoff: Arc<Handoff>,
     pub store: Arc<dyn EventStore>,
     pub metrics: Arc<Metrics>,
     /// Most events per insert (about: whole batches are never split).
@@ -32,60 +35,21 @@ pub struct Drainer {
     pub storage_ok: watch::Sender<bool>,
 }
 
-/// Batches parsed from a stretch of the spool, with their page contexts, ready
-/// to insert (the insert makes their rows).
-struct Chunk {
-    batches: Arc<Batches>,
-    end: Pos,
-    bytes: u64,
-}
-
 impl Drainer {
-    /// Runs until `stop` turns true and the spool is empty. Two stages, so
-    /// parsing the next stretch of the spool overlaps inserting the last one:
-    /// a reader that parses ahead, and an inserter that owns the cursor.
-    pub async fn run(self, stop: watch::Receiver<bool>) {
-        // One chunk in hand while another is inserted: overlap without holding
-        // several chunks in memory.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(1);
-        let mut ahead = self.reader.clone();
-        let this = Arc::new(self);
-        let producer = {
-            let this = Arc::clone(&this);
-            tokio::spawn(async move { this.produce(&mut ahead, tx, stop).await })
-        };
-        let mut reader = this.reader.clone();
-        while let Some(chunk) = rx.recv().await {
-            if !chunk.batches.is_empty() {
-                this.insert_with_retry(chunk.batches).await;
-            }
-            if let Err(e) = reader.advance(chunk.end, &this.spool) {
-                tracing::error!(error = %e, "saving the spool cursor failed");
-            }
-            this.spool.consumed(chunk.bytes);
-            this.drained.send_replace(chunk.end);
-        }
-        let _ = producer.await;
-    }
-
-    /// Reads and parses ahead of the inserter; ends (closing the channel) once
-    /// `stop` is true and everything committed has been handed over.
-    async fn produce(
-        &self,
-        ahead: &mut Reader,
-        tx: tokio::sync::mpsc::Sender<Chunk>,
-        mut stop: watch::Receiver<bool>,
-    ) {
+    /// Runs until `stop` turns true and the spool is empty: reads a stretch of
+    /// the spool, inserts its batches, moves the cursor, and again. One chunk
+    /// is in memory at a time; the batches accepted meanwhile wait in the
+    /// handoff, already parsed, so reading the next chunk is quick and there is
+    /// no need to parse ahead while inserting.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut committed = self.spool.committed();
         let mut pages = PageContexts::new(100_000);
-        // Read about this many bytes per insert: 50-event batches run ~6 KB.
-        let max_bytes = self.max_events.saturating_mul(150).max(64 * 1024);
+        let max_bytes = chunk_bytes(self.max_events);
         loop {
-            // Wait for room before reading: at most two chunks are in
-            // memory, the one being inserted and the next one.
-            let Ok(permit) = tx.reserve().await else { return };
             let target = *committed.borrow_and_update();
-            let (records, end) = match read_at(ahead, target, max_bytes).await {
+            // Reading and parsing block this thread: it is the drainer's own
+            // (see `dedicated`), and nothing else runs on it meanwhile.
+            let (records, end) = match self.reader.read(target, max_bytes) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the spool failed");
@@ -93,7 +57,7 @@ impl Drainer {
                     continue;
                 }
             };
-            if end == ahead.pos {
+            if end == self.reader.pos {
                 self.metrics.spool(self.spool.pending_bytes(), 0);
                 if *stop.borrow() {
                     return;
@@ -106,20 +70,37 @@ impl Drainer {
                 continue;
             }
             self.metrics.spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
-            let bytes = end_bytes(ahead.pos, end, &records);
-            let batches = Arc::new(self.batches(records, &mut pages).await);
-            ahead.pos = end;
-            permit.send(Chunk { batches, end, bytes });
+            let bytes = end_bytes(self.reader.pos, end, &records);
+            let batches = Arc::new(self.batches(&records, end, &mut pages).await);
+            drop(records);
+            if !batches.is_empty() {
+                self.insert_with_retry(batches).await;
+            }
+            if let Err(e) = self.reader.advance(end, &self.spool) {
+                tracing::error!(error = %e, "saving the spool cursor failed");
+            }
+            self.spool.consumed(bytes);
+            self.drained.send_replace(end);
         }
     }
 
-    /// Parses the records (validated before they were spooled) and resolves
-    /// the page each batch's clicks belong to. Parsing is CPU work: it runs on
-    /// a blocking thread, next to the insert of the previous chunk. The rows
-    /// themselves are made by the insert, as it writes them.
-    async fn batches(&self, records: Vec<Record>, pages: &mut PageContexts) -> Batches {
-        let parsed =
-            blocking(move || records.iter().filter_map(|r| parse(&r.json)).collect::<Vec<_>>()).await;
+    /// The records' batches, taken from the handoff or else parsed (they were
+    /// validated before they were spooled), with the page each batch's clicks
+    /// belong to. The rows themselves are made by the insert, as it writes them.
+    async fn batches(&self, records: &[Record], end: Pos, pages: &mut PageContexts) -> Batches {
+        let mut handed = self.handoff.take_through(end);
+        let mut from_memory = 0;
+        let parsed: Vec<protocol::Batch> = records
+            .iter()
+            .filter_map(|r| match handed.remove(&r.end) {
+                Some(batch) => {
+                    from_memory += 1;
+                    Some(batch)
+                }
+                None => parse(&r.json),
+            })
+            .collect();
+        self.metrics.drained(from_memory, parsed.len() - from_memory);
         let mut batches = Batches::default();
         for batch in parsed {
             let own = page_context_of(&batch);
@@ -162,6 +143,11 @@ impl Drainer {
     }
 }
 
+/// About how many spool bytes one insert reads: 50-event batches run ~6 KB.
+pub fn chunk_bytes(max_events: usize) -> usize {
+    max_events.saturating_mul(150).max(64 * 1024)
+}
+
 /// A spool record as a batch.
 fn parse(json: &[u8]) -> Option<protocol::Batch> {
     serde_json::from_slice(json)
@@ -170,28 +156,6 @@ fn parse(json: &[u8]) -> Option<protocol::Batch> {
             tracing::error!(error = %e, "skipping an unreadable spool record");
         })
         .ok()
-}
-
-/// Runs CPU-bound work on the blocking pool. The work cannot panic on spool
-/// data; if it did anyway, the panic is carried on, as it would be inline. A
-/// task cancelled by the runtime shutting down never resolves: the drainer is
-/// being dropped with it, its cursor unmoved.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(v) => v,
-        Err(e) => match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => std::future::pending().await,
-        },
-    }
-}
-
-/// Reads from `ahead`'s position on the blocking pool.
-async fn read_at(ahead: &Reader, target: Pos, max_bytes: usize) -> std::io::Result<(Vec<Record>, Pos)> {
-    let reader = ahead.clone();
-    tokio::task::spawn_blocking(move || reader.read(target, max_bytes))
-        .await
-        .map_err(std::io::Error::other)?
 }
 
 /// Spool bytes between two positions (records carry their end offsets; a

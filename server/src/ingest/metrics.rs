@@ -63,6 +63,8 @@ pub struct Metrics {
     spool_oldest_ms: AtomicU64,
     relayed_events: AtomicU64,
     relay_errors: AtomicU64,
+    handed_batches: AtomicU64,
+    reparsed_batches: AtomicU64,
     insert_rows: Histogram,
     insert_seconds: Histogram,
     spool_commit_seconds: Histogram,
@@ -81,6 +83,8 @@ impl Default for Metrics {
             spool_oldest_ms: AtomicU64::new(0),
             relayed_events: AtomicU64::new(0),
             relay_errors: AtomicU64::new(0),
+            handed_batches: AtomicU64::new(0),
+            reparsed_batches: AtomicU64::new(0),
             insert_rows: Histogram::new(&SIZE_BUCKETS),
             insert_seconds: Histogram::new(&LATENCY_BUCKETS),
             spool_commit_seconds: Histogram::new(&COMMIT_BUCKETS),
@@ -119,6 +123,13 @@ impl Metrics {
     /// One spool group commit (write and fdatasync) took `seconds`.
     pub fn spool_committed(&self, seconds: f64) {
         self.spool_commit_seconds.observe(seconds);
+    }
+
+    /// The drainer took `handed` batches from the handoff and parsed
+    /// `reparsed` from the spool.
+    pub fn drained(&self, handed: usize, reparsed: usize) {
+        self.handed_batches.fetch_add(handed as u64, Relaxed);
+        self.reparsed_batches.fetch_add(reparsed as u64, Relaxed);
     }
 
     pub fn storage_error(&self) {
@@ -191,6 +202,15 @@ impl Metrics {
             "lummmen_relay_errors_total",
             "Failed Matomo relay requests (retried).",
             self.relay_errors.load(Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP lummmen_drained_batches_total Batches read by the drainer, by where their parsed form came from.\n\
+             # TYPE lummmen_drained_batches_total counter\n\
+             lummmen_drained_batches_total{{source=\"memory\"}} {}\n\
+             lummmen_drained_batches_total{{source=\"spool\"}} {}",
+            self.handed_batches.load(Relaxed),
+            self.reparsed_batches.load(Relaxed),
         );
         let oldest = self.spool_oldest_ms.load(Relaxed);
         let age = if oldest == 0 { 0.0 } else { now_ms.saturating_sub(oldest) as f64 / 1000.0 };

@@ -8,6 +8,7 @@
 //! - [`metrics`]: counters and histograms for `/metrics`.
 //! - [`spool`]: the on-disk spool with group commit.
 //! - [`drain`]: the drainer from the spool into storage.
+//! - [`handoff`]: parsed batches handed to the drainer, so each is parsed once.
 //! - [`relay`]: the optional Matomo relay, also fed from the spool.
 //!
 //! A batch is acknowledged only after it is durable; storage (see
@@ -18,6 +19,7 @@ pub mod decode;
 mod dedicated;
 pub mod drain;
 pub mod error;
+pub mod handoff;
 pub mod metrics;
 pub mod ratelimit;
 pub mod relay;
@@ -41,6 +43,7 @@ use crate::projects::{Project, ProjectStore};
 use crate::store::EventStore;
 use drain::Drainer;
 use error::IngestError;
+use handoff::Handoff;
 use metrics::Metrics;
 use ratelimit::RateLimiter;
 use spool::{Pos, Reader, Spool};
@@ -73,6 +76,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     health: Health,
     spool: Spool,
+    handoff: Arc<Handoff>,
     drained: watch::Receiver<Pos>,
     storage_ok: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
@@ -102,9 +106,13 @@ impl Ingest {
         let (drained_tx, drained) = watch::channel(reader.pos);
         let (storage_tx, storage_ok) = watch::channel(true);
         let (stop, stop_rx) = watch::channel(false);
+        let handoff = Handoff::new(
+            config.handoff_max_bytes.unwrap_or_else(|| drain::chunk_bytes(config.insert_max_events)),
+        );
         let drainer = Drainer {
             spool: spool.clone(),
             reader,
+            handoff: Arc::clone(&handoff),
             store: Arc::clone(&store),
             metrics: Arc::clone(&metrics),
             max_events: config.insert_max_events,
@@ -133,6 +141,7 @@ impl Ingest {
                 metrics,
                 health: Health::default(),
                 spool,
+                handoff,
                 drained,
                 storage_ok,
                 stop,
@@ -224,9 +233,10 @@ impl Ingest {
             .map_err(|retry_after_secs| IngestError::RateLimited { retry_after_secs })
     }
 
-    /// Makes a validated batch durable in the spool; answers the number of
-    /// events. `json` is the decoded body the batch was parsed from.
-    pub async fn accept(&self, batch: &Batch, json: &[u8]) -> Result<usize, IngestError> {
+    /// Makes a validated batch durable in the spool, then hands it to the
+    /// drainer when there is room; answers the number of events. `json` is the
+    /// decoded body the batch was parsed from.
+    pub async fn accept(&self, batch: Batch, json: &[u8]) -> Result<usize, IngestError> {
         if !self.inner.health.is_ready() {
             return Err(IngestError::ShuttingDown);
         }
@@ -235,8 +245,18 @@ impl Ingest {
             self.inner.full_at.store(pending.max(1), std::sync::atomic::Ordering::SeqCst);
             return Err(IngestError::SpoolFull { retry_after_secs: 30 });
         }
-        self.inner.spool.append(now_ms(), json).await.map_err(|e| IngestError::Internal(e.to_string()))?;
-        Ok(batch.events.len())
+        let events = batch.events.len();
+        let on_durable = self
+            .inner
+            .handoff
+            .reserve(json.len())
+            .map(|ticket| Box::new(move |end: Pos| ticket.put(end, batch)) as spool::OnDurable);
+        self.inner
+            .spool
+            .append_then(now_ms(), json, on_durable)
+            .await
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
+        Ok(events)
     }
 
     /// Readiness: ready unless shutting down or the spool is full. Storage being

@@ -61,7 +61,12 @@ pub struct Record {
 struct Append {
     record: Vec<u8>,
     done: oneshot::Sender<io::Result<()>>,
+    on_durable: Option<OnDurable>,
 }
+
+/// Called by the writer with where a record ends, once it is fsynced and
+/// before readers are told it is there.
+pub type OnDurable = Box<dyn FnOnce(Pos) + Send>;
 
 /// The writing side: appends and the committed (fsynced) position.
 #[derive(Debug, Clone)]
@@ -240,14 +245,28 @@ impl Spool {
 
     /// Appends a record and returns once it is on disk (fsynced).
     pub async fn append(&self, received_ms: u64, json: &[u8]) -> io::Result<()> {
+        self.append_then(received_ms, json, None).await
+    }
+
+    /// [`Spool::append`], calling `on_durable` with the record's end position
+    /// once it is fsynced, before the committed position that readers follow
+    /// moves past it. Not called when the write fails.
+    pub async fn append_then(
+        &self,
+        received_ms: u64,
+        json: &[u8],
+        on_durable: Option<OnDurable>,
+    ) -> io::Result<()> {
         let record = encode(received_ms, json);
         let len = record.len() as u64;
         let (done, wait) = oneshot::channel();
         // Counted before the write, so the drainer can never subtract a record
         // that is not counted yet; taken back if the write fails.
         self.pending.fetch_add(len, Ordering::SeqCst);
-        let sent =
-            self.tx.send(Append { record, done }).map_err(|_| io::Error::other("spool writer stopped"));
+        let sent = self
+            .tx
+            .send(Append { record, done, on_durable })
+            .map_err(|_| io::Error::other("spool writer stopped"));
         let result = match sent {
             Ok(()) => wait.await.unwrap_or_else(|_| Err(io::Error::other("spool writer stopped"))),
             Err(e) => Err(e),
@@ -306,28 +325,37 @@ impl Writer {
         // Ends when every `Spool` (sender) is dropped.
         while let Ok(first) = rx.recv() {
             buf.clear();
-            buf.extend_from_slice(&first.record);
-            waiting.push(first.done);
-            while buf.len() < GROUP_BYTES {
-                match rx.try_recv() {
-                    Ok(a) => {
-                        buf.extend_from_slice(&a.record);
-                        waiting.push(a.done);
-                    }
-                    Err(_) => break,
+            let mut next = Some(first);
+            while let Some(a) = next.take() {
+                buf.extend_from_slice(&a.record);
+                waiting.push((a.record.len() as u64, a.on_durable, a.done));
+                if buf.len() < GROUP_BYTES {
+                    next = rx.try_recv().ok();
                 }
             }
             let started = std::time::Instant::now();
             let result = self.commit(&buf);
             (self.on_commit)(started.elapsed().as_secs_f64());
-            for done in waiting.drain(..) {
+            if let Ok(start) = &result {
+                let mut end = *start;
+                for (len, on_durable, _) in &mut waiting {
+                    end.off += *len;
+                    if let Some(f) = on_durable.take() {
+                        f(end);
+                    }
+                }
+                self.committed.send_replace(self.pos);
+            }
+            for (_, _, done) in waiting.drain(..) {
                 let _ = done
                     .send(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
             }
         }
     }
 
-    fn commit(&mut self, buf: &[u8]) -> io::Result<()> {
+    /// Writes and fsyncs `buf`; answers where it starts. The caller publishes
+    /// the new committed position.
+    fn commit(&mut self, buf: &[u8]) -> io::Result<Pos> {
         let full = self.pos.off > 0 && self.pos.off + buf.len() as u64 > SEGMENT_BYTES;
         if full || !self.prepared {
             self.next_segment(full)?;
@@ -341,9 +369,9 @@ impl Writer {
             }
             return Err(e);
         }
+        let start = self.pos;
         self.pos.off += buf.len() as u64;
-        self.committed.send_replace(self.pos);
-        Ok(())
+        Ok(start)
     }
 
     /// Moves to the next segment: the prepared one if it is ready, otherwise
