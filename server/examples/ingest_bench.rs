@@ -298,6 +298,8 @@ struct Figures {
     /// Batches the drainer took parsed from `/collect` rather than parsing
     /// them again, and the ones it parsed from the spool, over both runs.
     handed: (u64, u64),
+    /// Storage inserts at the maximum rate and at half rate.
+    inserts: (u64, u64),
 }
 
 async fn run_backend(
@@ -356,6 +358,7 @@ async fn run_backend(
     // it the spool only grows.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
     let batches_per_s = stored_per_s / 50.0 / 2.0;
+    let inserts_max = metric(&client, &base, "lummmen_insert_rows_count").await;
     let steal0 = steal_ms();
     let commits0 = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
     let acks0 = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
@@ -371,6 +374,7 @@ async fn run_backend(
     while stored_total(&client, &base).await < 2 * events {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let inserts = (inserts_max, metric(&client, &base, "lummmen_insert_rows_count").await - inserts_max);
     let store = lummmen_server::store::open(&config).await?;
     let counted = store.count_events(1).await?;
     if counted != 2 * events {
@@ -396,6 +400,7 @@ async fn run_backend(
         half_server_ack_ms,
         half_steal_ms,
         handed,
+        inserts,
     })
 }
 
@@ -493,6 +498,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "batches the drainer took parsed from /collect / parsed again from the spool: ClickHouse backend {} / {}, SQLite backend {} / {}",
         ch.handed.0, ch.handed.1, lite.handed.0, lite.handed.1
+    );
+    println!(
+        "storage inserts at the maximum rate / at half rate: ClickHouse backend {} / {}, SQLite backend {} / {}",
+        ch.inserts.0, ch.inserts.1, lite.inserts.0, lite.inserts.1
     );
     println!(
         "ClickHouse end to end (stored) / direct: {:.0}%; SQLite stored: {:.0} ev/s",
