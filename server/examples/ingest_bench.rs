@@ -239,44 +239,64 @@ async fn fixed_rate(
     Ok(all)
 }
 
-/// One sample of the server's `/metrics` (`name` with its labels), 0 when absent.
-async fn metric(client: &reqwest::Client, base: &str, name: &str) -> u64 {
-    let Ok(res) = client.get(format!("{base}/metrics")).send().await else { return 0 };
-    let text = res.text().await.unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+/// One scrape of the server's `/metrics` text (empty when it did not answer).
+struct Scrape(String);
+
+impl Scrape {
+    async fn take(client: &reqwest::Client, base: &str) -> Self {
+        let text = match client.get(format!("{base}/metrics")).send().await {
+            Ok(res) => res.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Self(text)
+    }
+
+    /// The sample `name` (with its labels), 0 when absent.
+    fn value(&self, name: &str) -> u64 {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The histogram `name`: (upper bound in seconds, cumulative count) pairs.
+    fn buckets(&self, name: &str) -> Vec<(f64, u64)> {
+        self.0
+            .lines()
+            .filter_map(|l| l.strip_prefix(name)?.strip_prefix("_bucket{le=\""))
+            .filter_map(|l| {
+                let (le, n) = l.split_once("\"} ")?;
+                Some((le.parse().unwrap_or(f64::INFINITY), n.trim().parse().ok()?))
+            })
+            .collect()
+    }
 }
 
 async fn stored_total(client: &reqwest::Client, base: &str) -> u64 {
-    metric(client, base, "lummmen_stored_events_total").await
+    Scrape::take(client, base).await.value("lummmen_stored_events_total")
 }
 
-/// The server's spool commit histogram: (upper bound, cumulative count) pairs.
-async fn commit_buckets(client: &reqwest::Client, base: &str, name: &str) -> Vec<(f64, u64)> {
-    let Ok(res) = client.get(format!("{base}/metrics")).send().await else { return Vec::new() };
-    let text = res.text().await.unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.strip_prefix(name)?.strip_prefix("_bucket{le=\""))
-        .filter_map(|l| {
-            let (le, n) = l.split_once("\"} ")?;
-            Some((le.parse().unwrap_or(f64::INFINITY), n.trim().parse().ok()?))
-        })
-        .collect()
-}
-
-/// The bucket bound (ms) under which a share `p` of the commits between two
-/// histogram samples fell.
-fn commit_quantile_ms(before: &[(f64, u64)], after: &[(f64, u64)], p: f64) -> f64 {
-    let counts: Vec<(f64, u64)> = after
+/// Counts per bucket between two samples of one histogram.
+fn between(before: &[(f64, u64)], after: &[(f64, u64)]) -> Vec<(f64, u64)> {
+    after
         .iter()
         .zip(before.iter().chain(std::iter::repeat(&(0.0, 0))))
         .map(|(a, b)| (a.0, a.1 - b.1))
-        .collect();
+        .collect()
+}
+
+/// The bucket bound (ms) under which a share `p` of the observations fell.
+fn quantile_ms(counts: &[(f64, u64)], p: f64) -> f64 {
     let total = counts.last().map_or(0, |c| c.1);
     let want = (total as f64 * p).ceil() as u64;
     counts.iter().find(|c| c.1 >= want).map_or(f64::NAN, |c| c.0 * 1000.0)
+}
+
+/// Observations above 10 ms.
+fn over_10ms(counts: &[(f64, u64)]) -> u64 {
+    let total = counts.last().map_or(0, |c| c.1);
+    total - counts.iter().find(|c| c.0 >= 0.01).map_or(total, |c| c.1)
 }
 
 struct Figures {
@@ -362,41 +382,36 @@ async fn run_backend(
     // it the spool only grows.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
     let batches_per_s = stored_per_s / 50.0 / 2.0;
-    let inserts_max = metric(&client, &base, "lummmen_insert_rows_count").await;
     let steal0 = steal_ms();
-    let commits0 = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
-    let acks0 = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
+    let before = Scrape::take(&client, &base).await;
     let mut half_lat = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
     half_lat.sort();
     let half_steal_ms = steal_ms() - steal0;
-    let commits = commit_buckets(&client, &base, "lummmen_spool_commit_seconds").await;
-    let half_commit_ms =
-        (commit_quantile_ms(&commits0, &commits, 0.5), commit_quantile_ms(&commits0, &commits, 0.99));
-    let acks = commit_buckets(&client, &base, "lummmen_ack_seconds").await;
-    let over = |buckets: &[(f64, u64)]| {
-        let total = buckets.last().map_or(0, |b| b.1);
-        total - buckets.iter().find(|b| b.0 >= 0.01).map_or(total, |b| b.1)
-    };
+    let after = Scrape::take(&client, &base).await;
+    let histogram = |name: &str| between(&before.buckets(name), &after.buckets(name));
+    let (commits, acks) = (histogram("lummmen_spool_commit_seconds"), histogram("lummmen_ack_seconds"));
+    let half_commit_ms = (quantile_ms(&commits, 0.5), quantile_ms(&commits, 0.99));
+    let half_server_ack_ms = (quantile_ms(&acks, 0.5), quantile_ms(&acks, 0.99));
     let half_over_10ms = (
         half_lat.iter().filter(|l| **l > Duration::from_millis(10)).count(),
-        over(&acks) - over(&acks0),
-        over(&commits) - over(&commits0),
+        over_10ms(&acks),
+        over_10ms(&commits),
     );
-    let half_server_ack_ms =
-        (commit_quantile_ms(&acks0, &acks, 0.5), commit_quantile_ms(&acks0, &acks, 0.99));
     while stored_total(&client, &base).await < 2 * events {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let inserts = (inserts_max, metric(&client, &base, "lummmen_insert_rows_count").await - inserts_max);
+    let end = Scrape::take(&client, &base).await;
+    let inserts_max = before.value("lummmen_insert_rows_count");
+    let inserts = (inserts_max, end.value("lummmen_insert_rows_count") - inserts_max);
+    let handed = (
+        end.value("lummmen_drained_batches_total{source=\"memory\"}"),
+        end.value("lummmen_drained_batches_total{source=\"spool\"}"),
+    );
     let store = lummmen_server::store::open(&config).await?;
     let counted = store.count_events(1).await?;
     if counted != 2 * events {
         bail!("storage holds {counted} events, {} were sent", 2 * events);
     }
-    let handed = (
-        metric(&client, &base, "lummmen_drained_batches_total{source=\"memory\"}").await,
-        metric(&client, &base, "lummmen_drained_batches_total{source=\"spool\"}").await,
-    );
     let rss_mb = peak_rss_mb(server.id());
     let _ = server.kill();
     let _ = server.wait();

@@ -90,7 +90,8 @@ pub struct Config {
     /// Parsed batches kept in memory for the drainer, in bytes of their JSON
     /// (the parsed form takes about three times that), so a batch is parsed
     /// once; batches past it are parsed again from the spool. Default: what one
-    /// insert reads, `insert_max_events` × 150 bytes. 0 turns the handoff off.
+    /// insert reads, `insert_max_events` × 150 bytes, at least 64 KB. 0 turns the
+    /// handoff off.
     #[arg(long, env = "LUMMMEN_HANDOFF_MAX_BYTES")]
     pub handoff_max_bytes: Option<usize>,
 
