@@ -11,7 +11,9 @@
 //! and runs this with its URL:
 //! `target/release/examples/ingest_bench http://127.0.0.1:18123 [batches]`.
 //! `LUMMMEN_BENCH_SERVER=<binary>` runs another build of the server instead,
-//! for A/B runs that alternate on the same (noisy) machine.
+//! for A/B runs that alternate on the same (noisy) machine;
+//! `LUMMMEN_BENCH_HALF_RATE=<events/s>` sets the "half" rate, so that two builds
+//! with different maximum rates can be compared under the same load.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -346,6 +348,9 @@ struct Figures {
     half_over_10ms: (usize, u64, u64),
     /// CPU time stolen by the hypervisor during the half-rate run.
     half_steal_ms: f64,
+    /// CPU used while the half-rate requests were sent and answered (storing
+    /// goes on a little after) and how many events they carried.
+    half_cpu: (Cpu, u64),
     /// Half-rate requests over 10 ms by the half second they were sent in.
     half_slow_when: Vec<usize>,
     /// Batches the drainer took parsed from `/collect` rather than parsing
@@ -402,7 +407,10 @@ async fn run_backend(
     // HALF_RATE_SECONDS: the p99 of a steady state, of which the settling after
     // the full-rate run is a part but not most.
     let stored_per_s = events as f64 / stored_elapsed.as_secs_f64();
-    let batches_per_s = stored_per_s / 50.0 / 2.0;
+    // LUMMMEN_BENCH_HALF_RATE (events/s) sets it instead, to compare two
+    // builds under the same load when their maximum rates differ.
+    let half_rate = std::env::var("LUMMMEN_BENCH_HALF_RATE").ok().and_then(|v| v.parse::<f64>().ok());
+    let batches_per_s = half_rate.unwrap_or(stored_per_s / 2.0) / 50.0;
     let half_n = (batches.len() as u64).max((batches_per_s * HALF_RATE_SECONDS) as u64);
     let half: Vec<Vec<u8>> = (0..half_n)
         .map(|i| {
@@ -413,12 +421,14 @@ async fn run_backend(
         .collect();
     let half_events = half_n * 50;
     let steal0 = steal_ms();
+    let half_cpu0 = Cpu::sample(Some(server.id()));
     let before = Scrape::take(&client, &base).await;
     let half_sent = fixed_rate(&url, Arc::new(half), Duration::from_secs_f64(1.0 / batches_per_s)).await?;
     let half_slow_when = slow_by_half_second(&half_sent);
     let mut half_lat: Vec<Duration> = half_sent.into_iter().map(|(_, lat)| lat).collect();
     half_lat.sort();
     let half_steal_ms = steal_ms() - steal0;
+    let half_cpu = Cpu::sample(Some(server.id())).since(half_cpu0);
     let after = Scrape::take(&client, &base).await;
     let histogram = |name: &str| between(&before.buckets(name), &after.buckets(name));
     let (commits, acks) = (histogram("lummmen_spool_commit_seconds"), histogram("lummmen_ack_seconds"));
@@ -460,6 +470,7 @@ async fn run_backend(
         half_server_ack_ms,
         half_over_10ms,
         half_steal_ms,
+        half_cpu: (half_cpu, half_events),
         half_slow_when,
         handed,
         inserts,
@@ -582,6 +593,11 @@ async fn main() -> anyhow::Result<()> {
         ch.cpu.per_event(events),
         lite.cpu.per_event(events),
         direct_cpu.per_event(events)
+    );
+    println!(
+        "CPU per event (us), server / ClickHouse / load generator, during the half-rate run: ClickHouse backend {}, SQLite backend {}",
+        ch.half_cpu.0.per_event(ch.half_cpu.1),
+        lite.half_cpu.0.per_event(lite.half_cpu.1)
     );
     println!(
         "batches the drainer took parsed from /collect / parsed again from the spool: ClickHouse backend {} / {}, SQLite backend {} / {}",

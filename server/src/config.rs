@@ -87,6 +87,14 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_INSERT_MAX_EVENTS", default_value_t = 50_000)]
     pub insert_max_events: usize,
 
+    /// Least time between the starts of two storage inserts while less than a
+    /// whole insert waits, in milliseconds (0: insert whatever waits as soon as
+    /// the last insert is done). ClickHouse does much more work per row for
+    /// many small inserts than for fewer large ones; a backlog of a whole
+    /// insert or more is never held back.
+    #[arg(long, env = "LUMMMEN_INSERT_LINGER_MS", default_value_t = 250)]
+    pub insert_linger_ms: u64,
+
     /// Parsed batches kept in memory for the drainer, in bytes of their JSON
     /// (the parsed form takes about three times that), so a batch is parsed
     /// once; batches past it are parsed again from the spool. Default: what one
@@ -137,6 +145,7 @@ impl Config {
             max_decoded_bytes: 1024 * 1024,
             spool_max_bytes: 1 << 30,
             insert_max_events: 50_000,
+            insert_linger_ms: 250,
             handoff_max_bytes: None,
             rate_limit: 0,
             matomo_url: None,

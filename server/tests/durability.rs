@@ -117,7 +117,10 @@ async fn sigkill_during_load_loses_and_duplicates_nothing_with_clickhouse() {
 async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_event_once() {
     let dir = TempDir::new("ch-restart");
     let mut ch = PrivateClickHouse::start(&dir.0.join("clickhouse"), free_port());
-    let config = Config::for_tests(root(), dir.0.join("server")).with_clickhouse(&ch.url(), "durability");
+    let mut config = Config::for_tests(root(), dir.0.join("server")).with_clickhouse(&ch.url(), "durability");
+    // Small inserts, so the backlog of the outage spans many of them: the
+    // drainer then has two in flight, failing and read again from the spool.
+    config.insert_max_events = 500;
     let server = ServerHandle::start(config).await.expect("server starts");
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let load = tokio::spawn(load_until(server.url(), 1, 4, stop));

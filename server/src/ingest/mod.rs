@@ -116,6 +116,7 @@ impl Ingest {
             store: Arc::clone(&store),
             metrics: Arc::clone(&metrics),
             max_events: config.insert_max_events,
+            linger: Duration::from_millis(config.insert_linger_ms),
             drained: drained_tx,
             storage_ok: storage_tx,
         };

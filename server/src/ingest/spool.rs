@@ -439,27 +439,7 @@ impl Reader {
     /// them (always at least one when one is there). Answers the records and the
     /// position after them; does not move the cursor.
     pub fn read(&self, committed: Pos, max_bytes: usize) -> io::Result<(Vec<Record>, Pos)> {
-        let mut out = Vec::new();
-        let mut pos = self.pos;
-        let mut budget = max_bytes.max(1);
-        while pos < committed && budget > 0 {
-            let limit = if pos.seg == committed.seg { committed.off } else { u64::MAX };
-            let stop = read_segment(&self.dir, pos, limit, budget, &mut out)?;
-            let progress = usize::try_from(stop.off - pos.off).unwrap_or(usize::MAX);
-            if progress == 0 {
-                if pos.seg == committed.seg {
-                    break;
-                }
-                // An older segment is finished (its end, a torn tail, or gone):
-                // go on with the next one that exists.
-                let next = segments(&self.dir)?.into_iter().find(|s| *s > pos.seg).unwrap_or(committed.seg);
-                pos = Pos { seg: next, off: 0 };
-                continue;
-            }
-            budget = budget.saturating_sub(progress);
-            pos = stop;
-        }
-        Ok((out, pos))
+        read_records(&self.dir, self.pos, committed, max_bytes)
     }
 
     /// Moves and persists the cursor, then deletes segments no reader needs.
@@ -479,6 +459,38 @@ impl Reader {
         }
         Ok(())
     }
+}
+
+/// [`Reader::read`] from any position at or after a reader's cursor (segments
+/// a reader still needs are kept): what a drainer with more than one insert in
+/// flight reads ahead, or reads again to retry an insert.
+pub fn read_records(
+    dir: &Path,
+    from: Pos,
+    committed: Pos,
+    max_bytes: usize,
+) -> io::Result<(Vec<Record>, Pos)> {
+    let mut out = Vec::new();
+    let mut pos = from;
+    let mut budget = max_bytes.max(1);
+    while pos < committed && budget > 0 {
+        let limit = if pos.seg == committed.seg { committed.off } else { u64::MAX };
+        let stop = read_segment(dir, pos, limit, budget, &mut out)?;
+        let progress = usize::try_from(stop.off - pos.off).unwrap_or(usize::MAX);
+        if progress == 0 {
+            if pos.seg == committed.seg {
+                break;
+            }
+            // An older segment is finished (its end, a torn tail, or gone):
+            // go on with the next one that exists.
+            let next = segments(dir)?.into_iter().find(|s| *s > pos.seg).unwrap_or(committed.seg);
+            pos = Pos { seg: next, off: 0 };
+            continue;
+        }
+        budget = budget.saturating_sub(progress);
+        pos = stop;
+    }
+    Ok((out, pos))
 }
 
 /// A record header: the body's length (receive time and JSON) and checksum.

@@ -262,6 +262,10 @@ impl EventStore for ClickHouseStore {
                     })
                     .await?;
             }
+            // Everything is written: the rows' source is let go before
+            // ClickHouse sorts and writes its parts, which takes longer than
+            // sending them, so a caller can prepare the next insert meanwhile.
+            drop(rows);
             events.end().await?;
             if let Some(clicks) = clicks {
                 clicks.end().await?;

@@ -73,8 +73,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     fn ping(&self) -> StoreFuture<'_, ()>;
 
     /// Inserts rows; rows whose `event_id` is already stored are ignored. Shared,
-    /// so a blocking store can hand them to a worker thread without copying, and
-    /// a retry reuses them.
+    /// so a blocking store can hand them to a worker thread without copying.
+    /// A store lets go of them as soon as it has written them, which may be well
+    /// before the database has finished: the drainer watches for that to read
+    /// its next insert (see [`crate::ingest::drain`]).
     fn insert(&self, rows: Arc<dyn RowSource>) -> StoreFuture<'_, ()>;
 
     /// The page view's context (url, widths) for clicks that arrive in a later
