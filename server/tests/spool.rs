@@ -38,7 +38,9 @@ async fn reads_back_acknowledged_records_across_restarts_and_skips_a_torn_tail()
     let mut got = Vec::new();
     while reader.pos < committed {
         let (records, end) = reader.read(committed, 1).expect("read");
-        got.extend(records.into_iter().map(|r| (r.received_ms, String::from_utf8(r.json).expect("utf8"))));
+        got.extend(
+            records.into_iter().map(|r| (r.received_ms, String::from_utf8(r.json.to_vec()).expect("utf8"))),
+        );
         reader.advance(end, &spool).expect("advance");
     }
     let want: Vec<(u64, String)> = vec![

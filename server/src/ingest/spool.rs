@@ -53,7 +53,9 @@ pub struct Pos {
 #[derive(Debug, Clone)]
 pub struct Record {
     pub received_ms: u64,
-    pub json: Vec<u8>,
+    /// A slice of the buffer its stretch of the spool was read into: records
+    /// are not copied out of it one by one.
+    pub json: bytes::Bytes,
     /// Where the next record starts.
     pub end: Pos,
 }
@@ -543,9 +545,12 @@ fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<
     };
     file.seek(SeekFrom::Start(from.off))?;
     // Room for at least one whole record (bodies are capped well below 2 MB).
-    let want = limit.saturating_sub(from.off).min(budget as u64 + 2 * 1024 * 1024);
-    let mut buf = Vec::new();
+    let len = file.metadata()?.len();
+    let want = limit.min(len).saturating_sub(from.off).min(budget as u64 + 2 * 1024 * 1024);
+    // Sized once: the records keep the whole buffer until they are dropped.
+    let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
     file.take(want).read_to_end(&mut buf)?;
+    let buf = bytes::Bytes::from(buf);
     let mut at = 0usize;
     while at + HEADER <= buf.len() {
         let (len, crc) = header(&buf[at..at + 8]);
@@ -561,7 +566,7 @@ fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<
         at += 8 + len;
         out.push(Record {
             received_ms: u64::from_le_bytes(ms),
-            json: body[8..].to_vec(),
+            json: buf.slice(at - len + 8..at),
             end: Pos { seg: from.seg, off: from.off + at as u64 },
         });
         if at >= budget {
