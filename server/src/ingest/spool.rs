@@ -545,8 +545,8 @@ fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<
     };
     file.seek(SeekFrom::Start(from.off))?;
     // Room for at least one whole record (bodies are capped well below 2 MB).
-    let len = file.metadata()?.len();
-    let want = limit.min(len).saturating_sub(from.off).min(budget as u64 + 2 * 1024 * 1024);
+    let file_len = file.metadata()?.len();
+    let want = limit.min(file_len).saturating_sub(from.off).min(budget as u64 + 2 * 1024 * 1024);
     // Sized once: the records keep the whole buffer until they are dropped.
     let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
     file.take(want).read_to_end(&mut buf)?;
