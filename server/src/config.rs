@@ -90,8 +90,8 @@ pub struct Config {
     /// Least time between the starts of two storage inserts while less than a
     /// whole insert waits, in milliseconds (0: insert whatever waits as soon as
     /// the last insert is done). ClickHouse does much more work per row for
-    /// many small inserts than for fewer large ones; a backlog of a whole
-    /// insert or more is never held back.
+    /// many small inserts than for fewer large ones. A backlog of a whole
+    /// insert or more, when the drainer looks, is not held back.
     #[arg(long, env = "LUMMMEN_INSERT_LINGER_MS", default_value_t = 250)]
     pub insert_linger_ms: u64,
 

@@ -90,15 +90,6 @@ async fn kill_during_load(data: &std::path::Path, clickhouse: Option<(&str, &str
     acked
 }
 
-/// `lummmen_accepted_events_total` from `/metrics`.
-async fn accepted_events(base: &str) -> u64 {
-    let text = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix("lummmen_accepted_events_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("accepted counter")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_load_loses_and_duplicates_nothing_with_sqlite() {
     let dir = TempDir::new("kill-sqlite");
@@ -128,9 +119,9 @@ async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_e
     ch.kill();
     // Acknowledgements go on while storage is down: the spool holds them.
     assert!(server.store().count_events(1).await.is_err(), "ClickHouse should be unreachable now");
-    let accepted_before = accepted_events(&server.url()).await;
+    let accepted_before = metric(&server.url(), "lummmen_accepted_events_total").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let accepted_during = accepted_events(&server.url()).await;
+    let accepted_during = metric(&server.url(), "lummmen_accepted_events_total").await;
     assert!(accepted_during > accepted_before, "batches must be acknowledged while storage is down");
     ch.restart();
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -141,6 +132,8 @@ async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_e
     assert_stored_exactly_once(server.store().as_ref(), 1, &acked).await;
     let total = acked.iter().map(|b| b.events.len() as u64).sum::<u64>();
     assert_eq!(server.store().count_events(1).await.expect("count"), total);
+    let overlapped = metric(&server.url(), "lummmen_overlapped_inserts_total").await;
+    assert!(overlapped > 0, "the backlog of the outage must have had two inserts in flight");
     server.shutdown().await.expect("shutdown");
 }
 

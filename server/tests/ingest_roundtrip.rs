@@ -31,15 +31,10 @@ fn expected(batches: &[&Batch]) -> Vec<StoredEvent> {
 
 /// `lummmen_drained_batches_total` from `/metrics`: (from memory, from the spool).
 async fn drained_batches(base: &str) -> (u64, u64) {
-    let text = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text");
-    let value = |source: &str| {
-        let name = format!("lummmen_drained_batches_total{{source=\"{source}\"}} ");
-        text.lines()
-            .find_map(|l| l.strip_prefix(name.as_str()))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("drained counter")
-    };
-    (value("memory"), value("spool"))
+    (
+        metric(base, "lummmen_drained_batches_total{source=\"memory\"}").await,
+        metric(base, "lummmen_drained_batches_total{source=\"spool\"}").await,
+    )
 }
 
 async fn roundtrip_and_privacy(config: Config) {

@@ -114,6 +114,9 @@ impl Drainer {
                     if !batches.is_empty() {
                         last_start = Some(Instant::now());
                     }
+                    if !flights.is_empty() {
+                        self.metrics.overlapped_insert();
+                    }
                     let (flight, released) = self.start(next, end, bytes, batches);
                     flights.push_back(flight);
                     holding = Some(released);

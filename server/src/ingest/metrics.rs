@@ -65,6 +65,7 @@ pub struct Metrics {
     relay_errors: AtomicU64,
     handed_batches: AtomicU64,
     reparsed_batches: AtomicU64,
+    overlapped_inserts: AtomicU64,
     insert_rows: Histogram,
     insert_seconds: Histogram,
     spool_commit_seconds: Histogram,
@@ -85,6 +86,7 @@ impl Default for Metrics {
             relay_errors: AtomicU64::new(0),
             handed_batches: AtomicU64::new(0),
             reparsed_batches: AtomicU64::new(0),
+            overlapped_inserts: AtomicU64::new(0),
             insert_rows: Histogram::new(&SIZE_BUCKETS),
             insert_seconds: Histogram::new(&LATENCY_BUCKETS),
             spool_commit_seconds: Histogram::new(&COMMIT_BUCKETS),
@@ -130,6 +132,11 @@ impl Metrics {
     pub fn drained(&self, handed: usize, reparsed: usize) {
         self.handed_batches.fetch_add(handed as u64, Relaxed);
         self.reparsed_batches.fetch_add(reparsed as u64, Relaxed);
+    }
+
+    /// The drainer started an insert while the last one was still in flight.
+    pub fn overlapped_insert(&self) {
+        self.overlapped_inserts.fetch_add(1, Relaxed);
     }
 
     pub fn storage_error(&self) {
@@ -211,6 +218,12 @@ impl Metrics {
              lummmen_drained_batches_total{{source=\"spool\"}} {}",
             self.handed_batches.load(Relaxed),
             self.reparsed_batches.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "lummmen_overlapped_inserts_total",
+            "Inserts started while storage was still writing the one before (a backlog of a whole insert or more).",
+            self.overlapped_inserts.load(Relaxed),
         );
         let oldest = self.spool_oldest_ms.load(Relaxed);
         let age = if oldest == 0 { 0.0 } else { now_ms.saturating_sub(oldest) as f64 / 1000.0 };

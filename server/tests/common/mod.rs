@@ -159,6 +159,16 @@ pub async fn post(client: &reqwest::Client, base: &str, batch: &Batch) -> reqwes
         .status()
 }
 
+/// One sample's value from the server's `/metrics`, by its name with labels
+/// (`lummmen_drained_batches_total{source="memory"}`).
+pub async fn metric(base: &str, name: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
 /// A private ClickHouse server (its own config, data under `dir`, loopback on
 /// `port`), for tests that stop and restart it; the shared test instance is
 /// never stopped. Killed on drop.
