@@ -163,8 +163,18 @@ impl Config {
     }
 }
 
-/// The Shopify app's settings. Without a client id and secret the Shopify
-/// endpoints answer 503 (session tokens: 401); everything else runs.
+/// Access scopes the app requires unless `--shopify-scopes` says otherwise.
+pub const DEFAULT_SHOPIFY_SCOPES: &str = "write_pixels,read_customer_events";
+/// Admin GraphQL API version unless `--shopify-api-version` says otherwise.
+pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2025-10";
+/// Name of the token key unless `--token-key-id` says otherwise.
+pub const DEFAULT_TOKEN_KEY_ID: &str = "k1";
+
+/// The Shopify app's settings as given (flags or environment); checked into
+/// typed settings at start by [`crate::shopify::Settings::from_options`], where
+/// an unset option takes the default above (tests build this struct directly).
+/// Without a client id and secret the Shopify app is off: its endpoints answer
+/// 503; everything else runs.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ShopifyOptions {
     /// The app's client id (API key), from the Partner dashboard / `shopify.app.toml`.
@@ -185,11 +195,11 @@ pub struct ShopifyOptions {
     pub app_url: Option<String>,
 
     /// Access scopes the app requires; an install granting others is re-authorized.
-    #[arg(long, env = "LUMMMEN_SHOPIFY_SCOPES", default_value = "write_pixels,read_customer_events")]
+    #[arg(long, env = "LUMMMEN_SHOPIFY_SCOPES", default_value = DEFAULT_SHOPIFY_SCOPES)]
     pub shopify_scopes: Option<String>,
 
     /// Admin API version used for GraphQL calls.
-    #[arg(long, env = "LUMMMEN_SHOPIFY_API_VERSION", default_value = "2025-10")]
+    #[arg(long, env = "LUMMMEN_SHOPIFY_API_VERSION", default_value = DEFAULT_SHOPIFY_API_VERSION)]
     pub shopify_api_version: Option<String>,
 
     /// Base URL of Shopify for every shop instead of `https://{shop}`; for tests
@@ -203,7 +213,7 @@ pub struct ShopifyOptions {
     pub token_key: Option<String>,
 
     /// Name of the token key, stored with every sealed token so keys can rotate.
-    #[arg(long, env = "LUMMMEN_TOKEN_KEY_ID", default_value = "k1")]
+    #[arg(long, env = "LUMMMEN_TOKEN_KEY_ID", default_value = DEFAULT_TOKEN_KEY_ID)]
     pub token_key_id: Option<String>,
 
     /// Older token keys still accepted for reading, `id:base64,id:base64`; tokens

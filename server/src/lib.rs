@@ -2,26 +2,35 @@
 //!
 //! Layout:
 //! - [`config`]: typed configuration from flags and environment, checked at start-up.
-//! - [`router`]: every route in one place.
+//! - [`app`]: the application state, opened once at start; [`router`]: every
+//!   route in one table; [`server`]: binds, serves, shuts down gracefully.
 //! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
-//! - [`server`]: binds, serves, shuts down gracefully.
+//! - [`ingest`]: `/collect` and the pipeline behind it (spool, drainer, relay).
+//! - [`store`]: the event storage trait; its SQLite and ClickHouse backends.
 //! - [`projects`]: projects (site ids, shops), in `<data_dir>/lummmen.db`.
-//! - [`ingest`]: `/collect`: decoding, validation, rate limits, metrics.
-//! - [`store`]: the event storage trait, SQLite and ClickHouse.
-//! - [`shopify`]: the Shopify app: session tokens, OAuth install, webhooks, privacy tickets.
-//! - [`admin`]: the embedded admin page, the click heatmap, development session tokens.
+//! - [`api`]: everything the embedded admin page calls; [`admin_page`]: the page.
+//! - [`shopify`]: the Shopify app: settings, session tokens, OAuth install,
+//!   webhooks, privacy tickets and their fulfilment.
 //! - [`cli`]: the `lummmen-server` command line (serve, manage projects).
+//! - Shared pieces: [`clock`] (the one clock), [`sqlite`] (opening an embedded
+//!   database, blocking work off the runtime), [`shop`] (shop domains).
 
-pub mod admin;
+pub mod admin_page;
+pub mod api;
+pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod health;
 pub mod ingest;
 pub mod projects;
 pub mod router;
 pub mod server;
+pub mod shop;
 pub mod shopify;
+pub mod sqlite;
 pub mod store;
 
+pub use app::AppState;
 pub use config::Config;
 pub use server::{serve, ServerHandle};

@@ -1,28 +1,58 @@
-//! Every route in one place.
+//! Every route in one table, with no I/O: the state is opened before (see
+//! [`crate::app`]). Routes of the Shopify app (its protocol endpoints and the
+//! admin page's API) sit behind one layer that answers 503 while the app has no
+//! client id and secret.
 
-use axum::response::Redirect;
-use axum::routing::get;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::services::ServeDir;
 
+use crate::app::AppState;
 use crate::config::Config;
-use crate::health::{self, Health};
-use crate::ingest::Ingest;
+use crate::ingest::{collect, Pipeline};
+use crate::shopify::errors::ApiError;
+use crate::shopify::{oauth, webhooks, ShopifyState};
+use crate::{admin_page, api, health};
 
-/// Builds the application router.
-pub fn router(config: &Config, health: Health, ingest: &Ingest) -> Router {
-    let metrics = ingest.clone();
-    let shopify = crate::shopify::open_from(config, ingest);
+/// Builds the application router over the opened state.
+pub fn router(config: &Config, state: &AppState) -> Router {
+    let shopify_app = Router::new()
+        .route("/auth", get(oauth::flow::begin))
+        .route("/auth/callback", get(oauth::flow::callback))
+        .route("/webhooks/shopify", post(webhooks::receive))
+        .route("/api/config", post(api::config::config))
+        .route("/api/enable", post(api::enable::enable))
+        .route("/api/heatmap", get(api::heatmap::heatmap))
+        .route("/api/heatmap/pages", get(api::heatmap_pages::pages))
+        .route("/api/gdpr/tickets", get(api::tickets::list))
+        .route("/api/gdpr/tickets/{id}/fulfil", post(api::ticket_fulfil::fulfil))
+        .route("/api/gdpr/tickets/{id}/resolve", post(api::ticket_resolve::resolve))
+        .route("/api/dev/session-token", get(api::dev_token::mint))
+        .route_layer(middleware::from_fn_with_state(state.shopify.clone(), require_shopify_app));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(move || async move { metrics.render_metrics() }))
+        .route("/metrics", get(|State(p): State<Pipeline>| async move { p.render_metrics() }))
+        .route("/collect", post(collect::collect).options(collect::preflight))
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
+        .route("/admin/", get(admin_page::serve))
+        .route("/admin/index.html", get(admin_page::serve))
+        .merge(shopify_app)
         .nest_service("/assets", ServeDir::new(&config.assets_dir))
         .nest_service("/pixel", ServeDir::new(&config.pixel_dir))
         .fallback_service(ServeDir::new(&config.www_dir))
-        .with_state(health)
-        .merge(ingest.routes())
-        .merge(crate::shopify::routes_from(&shopify))
-        .merge(crate::admin::routes_from(config, &shopify))
+        .with_state(state.clone())
+}
+
+/// The one answer of every Shopify app route while the app is off.
+async fn require_shopify_app(State(shopify): State<ShopifyState>, req: Request, next: Next) -> Response {
+    if shopify.settings.configured() {
+        next.run(req).await
+    } else {
+        ApiError::NotConfigured("the Shopify app is off: set --shopify-client-id and --shopify-client-secret")
+            .into_response()
+    }
 }

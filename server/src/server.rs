@@ -8,23 +8,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::app::AppState;
 use crate::config::Config;
-use crate::ingest::Ingest;
-use crate::projects::{demo_project, ProjectStore};
+use crate::projects::ProjectStore;
 use crate::router::router;
 use crate::store::EventStore;
-
-/// Opens what the server needs: the projects database (seeding the demo
-/// project when configured) and the event store.
-pub async fn open(config: &Config) -> std::io::Result<Ingest> {
-    let projects = ProjectStore::open(&config.data_dir).map_err(std::io::Error::other)?;
-    if config.seed_demo && projects.ensure(&demo_project()).map_err(std::io::Error::other)? {
-        tracing::info!("created the demo project (site id 1)");
-    }
-    let store = crate::store::open(config).await.map_err(std::io::Error::other)?;
-    tracing::info!(store = store.name(), "event store open");
-    Ingest::start(config, projects, store)
-}
 
 /// Serves until `shutdown` completes, then stops accepting, finishes in-flight
 /// requests and returns.
@@ -33,18 +21,18 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let ingest = open(&config).await?;
-    serve_with(config, listener, ingest, shutdown).await
+    let state = AppState::open(&config).await?;
+    serve_with(config, listener, state, shutdown).await
 }
 
 async fn serve_with(
     config: Config,
     listener: TcpListener,
-    ingest: Ingest,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let health = ingest.health().clone();
-    let app = router(&config, health.clone(), &ingest);
+    let app = router(&config, &state);
+    let health = state.health.clone();
     let drain = async move {
         shutdown.await;
         health.begin_shutdown();
@@ -53,7 +41,7 @@ async fn serve_with(
         .with_graceful_shutdown(drain)
         .await?;
     // No request is in flight any more: drain the spool, then stop.
-    ingest.shutdown().await;
+    state.pipeline.shutdown().await;
     Ok(())
 }
 
@@ -64,7 +52,7 @@ pub struct ServerHandle {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    ingest: Ingest,
+    state: AppState,
 }
 
 impl ServerHandle {
@@ -72,27 +60,27 @@ impl ServerHandle {
     pub async fn start(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let ingest = open(&config).await?;
+        let state = AppState::open(&config).await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_with(config, listener, ingest.clone(), async move {
+        let task = tokio::spawn(serve_with(config, listener, state.clone(), async move {
             let _ = stopped.await;
         }));
-        Ok(Self { addr, stop: Some(stop), task: Some(task), ingest })
+        Ok(Self { addr, stop: Some(stop), task: Some(task), state })
     }
 
     /// The event store this server writes to, for reading back what was posted.
     pub fn store(&self) -> Arc<dyn EventStore> {
-        self.ingest.store()
+        Arc::clone(&self.state.events)
     }
 
     /// The projects database.
     pub fn projects(&self) -> ProjectStore {
-        self.ingest.projects().clone()
+        self.state.projects.store().clone()
     }
 
     /// Waits until every batch acknowledged so far is in storage.
     pub async fn flush(&self) -> std::io::Result<()> {
-        self.ingest.flush().await.map_err(std::io::Error::other)
+        self.state.pipeline.flush().await.map_err(std::io::Error::other)
     }
 
     /// The base URL, `http://127.0.0.1:port`.

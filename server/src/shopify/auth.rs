@@ -1,13 +1,14 @@
 //! Who is calling: a merchant's session token (`Authorization: Bearer <idToken>`)
 //! or an operator token. Every failure is the same generic 401.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use subtle::ConstantTimeEq;
 
 use super::errors::ApiError;
 use super::session_token::{self, SessionClaims};
-use super::{now_secs, ShopifyState};
+use super::ShopifyState;
+use crate::clock::now_secs;
 
 /// A caller proven by a valid session token.
 #[derive(Debug, Clone)]
@@ -40,25 +41,32 @@ fn verify_session(state: &ShopifyState, token: &str) -> Result<SessionClaims, Ap
     })
 }
 
-impl FromRequestParts<ShopifyState> for ShopSession {
+impl<S: Send + Sync> FromRequestParts<S> for ShopSession
+where
+    ShopifyState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ShopifyState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        verify_session(state, token).map(ShopSession)
+        verify_session(&ShopifyState::from_ref(state), token).map(ShopSession)
     }
 }
 
-impl FromRequestParts<ShopifyState> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Principal
+where
+    ShopifyState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ShopifyState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = ShopifyState::from_ref(state);
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
         if let Some(op) = &state.settings.operator_token {
             if bool::from(token.as_bytes().ct_eq(op.as_bytes())) {
                 return Ok(Principal::Operator);
             }
         }
-        verify_session(state, token).map(Principal::Shop)
+        verify_session(&state, token).map(Principal::Shop)
     }
 }

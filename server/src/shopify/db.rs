@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::clock::now_ms_i64;
+
 /// File name of the app database under the data directory.
 pub const DB_FILE: &str = "shopify.db";
 
@@ -30,24 +32,12 @@ pub struct AppDb {
     conn: Arc<Mutex<Connection>>,
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 impl AppDb {
     /// Opens (creating if needed) `<data_dir>/shopify.db`.
     pub fn open(data_dir: &Path) -> rusqlite::Result<Self> {
-        let _ = std::fs::create_dir_all(data_dir);
-        let conn = Connection::open(data_dir.join(DB_FILE))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Webhook deliveries and tickets are acknowledged to Shopify once written:
-        // they must survive a crash.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Webhook deliveries and tickets are acknowledged to Shopify once
+        // written: they must survive a crash (the helper syncs fully).
+        let conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS shops (
                 shop TEXT PRIMARY KEY,
@@ -123,7 +113,7 @@ impl AppDb {
 
     /// Records a completed install: the sealed token and the granted scopes.
     pub fn save_install(&self, shop: &str, sealed_token: &str, scopes: &str) -> rusqlite::Result<()> {
-        let now = now_ms();
+        let now = now_ms_i64();
         self.lock().execute(
             "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at)
              VALUES (?1, ?2, ?3, 'installed', ?4, ?4)
@@ -139,14 +129,14 @@ impl AppDb {
     pub fn reseal(&self, shop: &str, sealed_token: &str) -> rusqlite::Result<()> {
         self.lock().execute(
             "UPDATE shops SET token = ?2, updated_at = ?3 WHERE shop = ?1",
-            params![shop, sealed_token, now_ms()],
+            params![shop, sealed_token, now_ms_i64()],
         )?;
         Ok(())
     }
 
     /// Stores a new OAuth nonce for `shop` and forgets expired ones.
     pub fn put_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> rusqlite::Result<()> {
-        let now = now_ms();
+        let now = now_ms_i64();
         let conn = self.lock();
         conn.execute("DELETE FROM oauth_states WHERE created_at < ?1", [now - ttl_secs * 1000])?;
         conn.execute(
@@ -158,7 +148,7 @@ impl AppDb {
 
     /// Consumes a nonce: true when it existed for `shop` and had not expired.
     pub fn take_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> rusqlite::Result<bool> {
-        let cutoff = now_ms() - ttl_secs * 1000;
+        let cutoff = now_ms_i64() - ttl_secs * 1000;
         let n = self.lock().execute(
             "DELETE FROM oauth_states WHERE nonce = ?1 AND shop = ?2 AND created_at >= ?3",
             params![nonce, shop, cutoff],
@@ -169,7 +159,7 @@ impl AppDb {
 
 /// Marks a shop uninstalled and drops its token (inside a webhook's transaction).
 pub fn mark_uninstalled(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()> {
-    let now = now_ms();
+    let now = now_ms_i64();
     tx.execute(
         "INSERT INTO shops (shop, token, scopes, status, uninstalled_at, updated_at)
          VALUES (?1, NULL, '', 'uninstalled', ?2, ?2)
@@ -192,7 +182,7 @@ pub fn first_delivery(
     topic: &str,
     shop: &str,
 ) -> rusqlite::Result<bool> {
-    let now = now_ms();
+    let now = now_ms_i64();
     let n = tx.execute(
         "INSERT OR IGNORE INTO webhook_deliveries (webhook_id, topic, shop, received_at) VALUES (?1, ?2, ?3, ?4)",
         params![webhook_id, topic, shop, now],
@@ -215,7 +205,7 @@ mod tests {
         let first = |id: &str| db.with_tx(|tx| first_delivery(tx, id, "shop/redact", "a.myshopify.com"));
         assert!(first("w1").expect("insert"));
         assert!(!first("w1").expect("duplicate"));
-        let old = now_ms() - DELIVERY_RETENTION_MS - 1;
+        let old = now_ms_i64() - DELIVERY_RETENTION_MS - 1;
         db.lock()
             .execute("UPDATE webhook_deliveries SET received_at = ?1 WHERE webhook_id = 'w1'", [old])
             .expect("age");

@@ -5,10 +5,11 @@
 
 use serde_json::{json, Value};
 
-use super::db::now_ms;
 use super::errors::ApiError;
 use super::tickets::{self, PrivacyRequest, Ticket};
 use super::ShopifyState;
+use crate::clock::now_ms;
+use crate::sqlite::blocking;
 use crate::store::StoreError;
 
 /// What a fulfilment run produced.
@@ -59,7 +60,8 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
     let request = tickets::request_of(&ticket.topic, &ticket.body).ok_or_else(|| {
         ApiError::BadRequest(format!("ticket topic {} has nothing to fulfil", ticket.topic))
     })?;
-    let project = state.projects.find_by_shop(&ticket.shop).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let project =
+        state.projects.find_by_shop(&ticket.shop).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let sites: Vec<u32> = project.iter().map(|p| p.id).collect();
     let done = match request {
         PrivacyRequest::Customer { .. } if tickets::is_email_only(&request) => {
@@ -88,7 +90,8 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             Fulfilled { outcome, export: None }
         }
     };
-    tickets::set_outcome(&state.db, ticket.id, "fulfilled", &done.outcome)?;
+    let (db, id, outcome) = (state.db.clone(), ticket.id, done.outcome.clone());
+    blocking(move || tickets::set_outcome(&db, id, "fulfilled", &outcome)).await?;
     tracing::info!(ticket = ticket.id, topic = %ticket.topic, shop = %ticket.shop, outcome = %done.outcome, "privacy request fulfilled");
     Ok(done)
 }

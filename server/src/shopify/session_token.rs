@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::shop::is_shop_domain;
+use crate::shop::is_shop_domain;
 
 /// Clock tolerance, the same as Shopify's libraries (`JWT_PERMITTED_CLOCK_TOLERANCE`).
 pub const LEEWAY_SECS: i64 = 10;

@@ -10,7 +10,8 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::db::{now_ms, AppDb};
+use super::db::AppDb;
+use crate::clock::now_ms_i64;
 
 pub const PLATFORM: &str = "Shopify";
 /// Who closes email-only requests.
@@ -110,7 +111,7 @@ pub fn create(
     raw_body: &str,
     body: &Value,
 ) -> rusqlite::Result<i64> {
-    let now = now_ms();
+    let now = now_ms_i64();
     let email_only = request_of(topic, body).as_ref().is_some_and(is_email_only);
     let (status, resolved_at, resolver, outcome) = if email_only {
         let outcome = serde_json::json!({"unfulfillable": EMAIL_ONLY_REASON}).to_string();
@@ -154,7 +155,7 @@ pub fn resolve(db: &AppDb, id: i64, resolver: &str) -> rusqlite::Result<bool> {
     let n = db.lock().execute(
         "UPDATE tickets SET status = 'resolved', resolved_at = ?2, resolver = ?3
          WHERE id = ?1 AND status IN ('open', 'fulfilled')",
-        params![id, now_ms(), resolver],
+        params![id, now_ms_i64(), resolver],
     )?;
     Ok(n == 1)
 }

@@ -19,8 +19,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
-use super::shop::is_shop_domain;
 use super::{db, tickets, ShopifyState};
+use crate::shop::is_shop_domain;
+use crate::sqlite::blocking;
 
 /// Whether `signature` (base64) is the HMAC of `body` under any of `secrets`.
 pub fn signature_matches(body: &[u8], signature: &str, secrets: &[&[u8]]) -> bool {
@@ -72,19 +73,24 @@ pub async fn receive(
         .map(String::from)
         .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(&body))));
 
-    let outcome = state.db.with_tx(|tx| {
-        if !db::first_delivery(tx, &webhook_id, &topic, &shop)? {
-            return Ok(Outcome::Duplicate);
-        }
-        if tickets::is_privacy_topic(&topic) {
-            return tickets::create(tx, &webhook_id, &topic, &shop, raw, &parsed).map(Outcome::Ticket);
-        }
-        if topic == "app/uninstalled" {
-            db::mark_uninstalled(tx, &shop)?;
-            return Ok(Outcome::Uninstalled);
-        }
-        Ok(Outcome::Ignored)
-    })?;
+    let (app_db, raw) = (state.db.clone(), raw.to_string());
+    let (id, topic_, shop_) = (webhook_id.clone(), topic.clone(), shop.clone());
+    let outcome = blocking(move || {
+        app_db.with_tx(|tx| {
+            if !db::first_delivery(tx, &id, &topic_, &shop_)? {
+                return Ok(Outcome::Duplicate);
+            }
+            if tickets::is_privacy_topic(&topic_) {
+                return tickets::create(tx, &id, &topic_, &shop_, &raw, &parsed).map(Outcome::Ticket);
+            }
+            if topic_ == "app/uninstalled" {
+                db::mark_uninstalled(tx, &shop_)?;
+                return Ok(Outcome::Uninstalled);
+            }
+            Ok(Outcome::Ignored)
+        })
+    })
+    .await?;
 
     Ok(Json(match outcome {
         Outcome::Duplicate => {
@@ -95,7 +101,7 @@ pub async fn receive(
             let notifier = state.notifier.clone();
             let db = state.db.clone();
             tokio::spawn(async move {
-                match tickets::get(&db, id) {
+                match blocking(move || tickets::get(&db, id)).await {
                     Ok(Some(ticket)) => notifier.ticket_created(&ticket).await,
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, ticket = id, "reading a new ticket for its notice"),

@@ -23,10 +23,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::hmac::{self as query_hmac, Params};
 use super::state;
+use crate::clock::now_secs;
+use crate::shop::is_shop_domain;
 use crate::shopify::admin_api::AdminError;
 use crate::shopify::errors::ApiError;
-use crate::shopify::shop::is_shop_domain;
-use crate::shopify::{now_secs, ShopifyState};
+use crate::shopify::ShopifyState;
+use crate::sqlite::blocking;
 
 /// How far a signed request's `timestamp` may be from our clock, in seconds (the
 /// tolerance of Shopify's own library).
@@ -108,10 +110,11 @@ fn admin_base(state: &ShopifyState, shop: &str) -> String {
 }
 
 /// Starts OAuth: a fresh nonce in the database and in a cookie, then Shopify.
-fn start_oauth(state: &ShopifyState, r: &Ready<'_>, shop: &str) -> Result<Response, ApiError> {
+async fn start_oauth(state: &ShopifyState, r: &Ready<'_>, shop: &str) -> Result<Response, ApiError> {
     let nonce =
         state::new_nonce().ok_or_else(|| ApiError::Internal("no randomness for the OAuth nonce".into()))?;
-    state.db.put_state(&nonce, shop, state::TTL_SECS)?;
+    let (db, n, s) = (state.db.clone(), nonce.clone(), shop.to_string());
+    blocking(move || db.put_state(&n, &s, state::TTL_SECS)).await?;
     let cookie = state::set_cookie(&nonce, r.app_url.starts_with("https://"));
     let url = authorize_url(state, r, shop, &nonce);
     Ok((StatusCode::FOUND, [(LOCATION, url), (SET_COOKIE, cookie)]).into_response())
@@ -119,7 +122,8 @@ fn start_oauth(state: &ShopifyState, r: &Ready<'_>, shop: &str) -> Result<Respon
 
 /// Decides valid / invalid / not_found for a signed request.
 async fn install_state(state: &ShopifyState, shop: &str, params: &Params) -> Result<InstallState, ApiError> {
-    let stale = match (state.db.shop(shop)?, &state.keys) {
+    let (db, name) = (state.db.clone(), shop.to_string());
+    let stale = match (blocking(move || db.shop(&name)).await?, &state.keys) {
         (Some(row), Some(keys)) if row.status == "installed" => match row.sealed_token {
             Some(sealed) => match keys.open(shop, &sealed) {
                 Ok(token) => match state.admin.installation(shop, &token).await {
@@ -155,7 +159,7 @@ pub async fn begin(
     let params = query_hmac::parse(query.as_deref().unwrap_or(""));
     if !params.contains_key("hmac") {
         let shop = shop_param(&params)?;
-        return start_oauth(&state, &r, &shop);
+        return start_oauth(&state, &r, &shop).await;
     }
     let shop = verify_signed(&params, &r.secrets)?;
     let decided = install_state(&state, &shop, &params).await?;
@@ -171,7 +175,7 @@ pub async fn begin(
         InstallState::Invalid => {
             Ok(top_level_redirect_page(r.client_id, &shop, &format!("{}/auth?shop={shop}", r.app_url)))
         }
-        InstallState::NotFound => start_oauth(&state, &r, &shop),
+        InstallState::NotFound => start_oauth(&state, &r, &shop).await,
     }
 }
 
@@ -211,7 +215,8 @@ pub async fn callback(
     let shop = verify_signed(&params, &r.secrets)?;
     let nonce = params.get("state").map(String::as_str).unwrap_or("");
     let cookie = state::from_cookies(&headers).unwrap_or_default();
-    if !state::matches(nonce, &cookie) || !state.db.take_state(nonce, &shop, state::TTL_SECS)? {
+    let (db, n, s) = (state.db.clone(), nonce.to_string(), shop.clone());
+    if !state::matches(nonce, &cookie) || !blocking(move || db.take_state(&n, &s, state::TTL_SECS)).await? {
         return Err(ApiError::BadRequest("OAuth state does not match this browser's install".into()));
     }
     let code = params
@@ -227,7 +232,8 @@ pub async fn callback(
     };
     let keys = state.keys.as_ref().ok_or(ApiError::NotConfigured("no token key configured"))?;
     let sealed = keys.seal(&shop, &token.access_token).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state.db.save_install(&shop, &sealed, &token.scope)?;
+    let (db, s, scope) = (state.db.clone(), shop.clone(), token.scope.clone());
+    blocking(move || db.save_install(&s, &sealed, &scope)).await?;
     tracing::info!(%shop, scopes = %token.scope, "offline token stored");
 
     let uri = format!("{}/webhooks/shopify", r.app_url);
@@ -238,7 +244,7 @@ pub async fn callback(
 
     if !scopes_cover(&token.scope, &state.settings.scopes) {
         tracing::warn!(%shop, granted = %token.scope, "granted scopes lack required ones; re-authorizing");
-        return start_oauth(&state, &r, &shop);
+        return start_oauth(&state, &r, &shop).await;
     }
     let admin_app = format!("https://{shop}/admin/apps/{}", r.client_id);
     Ok((StatusCode::FOUND, [(LOCATION, admin_app), (SET_COOKIE, state::clear_cookie())]).into_response())

@@ -9,10 +9,11 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::AdminState;
+use crate::admin_page::AdminPage;
+use crate::clock::now_secs;
 use crate::projects::demo_project;
 use crate::shopify::errors::ApiError;
-use crate::shopify::{now_secs, session_token};
+use crate::shopify::{session_token, ShopifyState};
 
 /// Lifetime of a development token; App Bridge's tokens live one minute too.
 pub const TTL_SECS: i64 = 60;
@@ -26,18 +27,21 @@ pub fn claims(shop: &str, client_id: &str, now: i64) -> Value {
 
 /// `GET /api/dev/session-token` → `{"token", "shop", "expiresAt"}`; 404 when
 /// development tokens are off.
-pub async fn mint(State(state): State<AdminState>) -> Result<Json<Value>, ApiError> {
-    if !state.dev_tokens {
+pub async fn mint(
+    State(page): State<AdminPage>,
+    State(state): State<ShopifyState>,
+) -> Result<Json<Value>, ApiError> {
+    if !page.dev_tokens {
         return Err(ApiError::NotFound("no such endpoint".into()));
     }
-    let settings = &state.shopify.settings;
+    let settings = &state.settings;
     let (Some(client_id), Some(secret)) = (settings.client_id.as_deref(), settings.secrets.first()) else {
         return Err(ApiError::NotConfigured(
             "development tokens need --shopify-client-id and --shopify-client-secret",
         ));
     };
     let shop = demo_project().shops.into_iter().next().unwrap_or_default();
-    let linked = state.shopify.projects.find_by_shop(&shop).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let linked = state.projects.find_by_shop(&shop).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     if linked.is_none() {
         return Err(ApiError::Conflict(format!("{shop} has no project: start the server with --seed-demo")));
     }

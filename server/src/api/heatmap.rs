@@ -1,16 +1,16 @@
-//! `GET /api/heatmap` (the click grid of one page, computed by the store) and
-//! `GET /api/heatmap/pages` (the pages with clicks). A merchant's session token
-//! reads its own project; the operator token names any site with `site`.
+//! `GET /api/heatmap`: the click grid of one page, computed by the store. A
+//! merchant's session token reads its own project; the operator token names any
+//! site with `site`.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use super::{AdminState, Caller};
+use super::site::site_of;
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
+use crate::shopify::ShopifyState;
 use crate::store::heatmap::{HeatmapQuery, DEFAULT_CELL, MAX_CELL, MIN_CELL};
 use crate::store::{Heatmap, StoreError};
 
@@ -25,40 +25,11 @@ pub struct HeatmapParams {
     pub site: Option<u32>,
 }
 
-/// Query string of `/api/heatmap/pages`.
-#[derive(Debug, Deserialize)]
-pub struct PagesParams {
-    pub site: Option<u32>,
-}
-
-/// The site the caller may read: its shop's project, or for operators the
-/// `site` they name. A merchant naming another site gets the same 404 as an
-/// unknown one.
-fn site_of(state: &AdminState, who: &Principal, site: Option<u32>) -> Result<u32, ApiError> {
-    match who {
-        Principal::Operator => {
-            site.ok_or_else(|| ApiError::BadRequest("operators must name a `site`".into()))
-        }
-        Principal::Shop(claims) => {
-            let project = state
-                .shopify
-                .projects
-                .find_by_shop(&claims.shop)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .ok_or(ApiError::Unauthorized)?;
-            match site {
-                Some(s) if s != project.id => Err(ApiError::NotFound(format!("no site {s}"))),
-                _ => Ok(project.id),
-            }
-        }
-    }
-}
-
-fn store_err(e: StoreError) -> ApiError {
+pub(super) fn store_err(e: StoreError) -> ApiError {
     ApiError::Internal(format!("event store: {e}"))
 }
 
-fn bad_query(e: QueryRejection) -> ApiError {
+pub(super) fn bad_query(e: QueryRejection) -> ApiError {
     ApiError::BadRequest(format!("query string: {}", e.body_text()))
 }
 
@@ -85,27 +56,15 @@ pub fn query_of(site_id: u32, p: &HeatmapParams) -> Result<HeatmapQuery, ApiErro
 /// `GET /api/heatmap?url=...` → [`Heatmap`] as JSON:
 /// `{"url","cell","clicks","width","height","cells":[{"col","row","count"}]}`.
 pub async fn heatmap(
-    State(state): State<AdminState>,
-    Caller(who): Caller,
+    State(state): State<ShopifyState>,
+    who: Principal,
     params: Result<Query<HeatmapParams>, QueryRejection>,
 ) -> Result<Json<Heatmap>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
-    let site = site_of(&state, &who, params.site)?;
+    let site = site_of(&state, &who, params.site).await?;
     let query = query_of(site, &params)?;
-    let map = state.shopify.events.click_heatmap(&query).await.map_err(store_err)?;
+    let map = state.events.click_heatmap(&query).await.map_err(store_err)?;
     Ok(Json(map))
-}
-
-/// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"url", "clicks"}]}`.
-pub async fn pages(
-    State(state): State<AdminState>,
-    Caller(who): Caller,
-    params: Result<Query<PagesParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(bad_query)?;
-    let site = site_of(&state, &who, params.site)?;
-    let pages = state.shopify.events.click_pages(site).await.map_err(store_err)?;
-    Ok(Json(json!({"site": site, "pages": pages})))
 }
 
 #[cfg(test)]

@@ -1,15 +1,21 @@
 //! Projects: one per merchant site, keyed by its Matomo site id, with the shops
 //! (myshopify domains) that belong to it. Persisted in `<data_dir>/lummmen.db`.
 //!
-//! The ingest path asks [`ProjectStore::get`] for every batch (a primary-key read
-//! in SQLite, microseconds); the Shopify backend finds projects by shop domain; the
-//! operator CLI (`lummmen-server projects ...`) creates and edits them.
+//! Request handlers read them through [`ProjectCache`] (async; the ingest path's
+//! lookups by site id cached briefly); the Shopify backend finds projects by shop
+//! domain; the operator CLI (`lummmen-server projects ...`) creates and edits them
+//! through [`ProjectStore`].
+
+pub mod cache;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
+
+use crate::shop::is_shop_domain;
+pub use cache::ProjectCache;
 
 /// File name of the embedded database under the data directory.
 pub const DB_FILE: &str = "lummmen.db";
@@ -57,28 +63,13 @@ pub struct ProjectStore {
     path: PathBuf,
 }
 
-/// Whether `shop` looks like a myshopify domain: `name.myshopify.com`, lowercase
-/// letters, digits and hyphens.
-pub fn is_shop_domain(shop: &str) -> bool {
-    shop.strip_suffix(".myshopify.com").is_some_and(|name| {
-        !name.is_empty()
-            && name.len() <= 63
-            && !name.starts_with('-')
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    })
-}
-
 impl ProjectStore {
     /// Opens (creating if needed) `<data_dir>/lummmen.db` in WAL mode.
     pub fn open(data_dir: &Path) -> Result<Self, ProjectError> {
         std::fs::create_dir_all(data_dir).map_err(|e| ProjectError::Dir(data_dir.to_path_buf(), e))?;
         let path = data_dir.join(DB_FILE);
-        let conn = Connection::open(&path)?;
-        // WAL lets the CLI, the ingest path and the Shopify backend share the file;
-        // busy_timeout rides out their short write locks.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The CLI, the ingest path and the Shopify backend share the file.
+        let conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS projects (
                 id INTEGER PRIMARY KEY,

@@ -1,4 +1,5 @@
-//! Shop domains: the only hosts we ever send a merchant to or call with a token.
+//! Shop domains: the only hosts we ever send a merchant to, call with a token,
+//! or link to a project.
 
 /// Whether `shop` is a myshopify host, `name.myshopify.com`, with a name of
 /// lowercase letters, digits and hyphens. Anything else (another host, a port, a
@@ -29,6 +30,7 @@ mod tests {
             "a.myshopify.com:443",
             "user@a.myshopify.com",
             "a.b.myshopify.com",
+            "https://a.myshopify.com",
         ] {
             assert!(!is_shop_domain(bad), "{bad}");
         }

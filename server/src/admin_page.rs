@@ -5,11 +5,22 @@
 //! page to ask `/api/dev/session-token` instead, and no App Bridge (outside the
 //! Shopify admin it would redirect there).
 
+use std::path::PathBuf;
+
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::AdminState;
+/// What serving the page needs.
+#[derive(Debug, Clone)]
+pub struct AdminPage {
+    /// `www/admin/index.html`, read per request so edits show without a restart.
+    pub page: PathBuf,
+    /// The app's API key, for App Bridge.
+    pub client_id: Option<String>,
+    /// Whether `/api/dev/session-token` mints tokens (never in production).
+    pub dev_tokens: bool,
+}
 
 /// Where the page template wants its head additions.
 pub const MARKER: &str = "<!-- lummmen:head -->";
@@ -38,10 +49,10 @@ pub fn head(client_id: Option<&str>, dev_tokens: bool) -> String {
 }
 
 /// `GET /admin/`.
-pub async fn serve(State(state): State<AdminState>) -> Response {
+pub async fn serve(State(state): State<AdminPage>) -> Response {
     match tokio::fs::read_to_string(&state.page).await {
         Ok(html) => {
-            let head = head(state.shopify.settings.client_id.as_deref(), state.dev_tokens);
+            let head = head(state.client_id.as_deref(), state.dev_tokens);
             let html = html.replacen(MARKER, &head, 1);
             // Shopify's admin frames the page; no caching, so a new API key shows at once.
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)

@@ -1,38 +1,16 @@
-//! The admin page's endpoints behind a session token: `POST /api/config` (the
-//! project of the token's shop) and `POST /api/enable` (write the site id into the
-//! app-owned metafield and activate the web pixel).
+//! `POST /api/enable`: write the site id into the app-owned metafield and
+//! activate the web pixel, with the shop's offline token.
 
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::admin_api::AdminError;
-use super::auth::ShopSession;
-use super::errors::ApiError;
-use super::ShopifyState;
-use crate::projects::Project;
-
-/// The project of the token's shop; an unknown shop is the same 401 as a bad token,
-/// so the endpoint does not reveal which shops we serve.
-fn project_of(state: &ShopifyState, shop: &str) -> Result<Project, ApiError> {
-    match state.projects.find_by_shop(shop) {
-        Ok(Some(project)) => Ok(project),
-        Ok(None) => {
-            tracing::debug!(%shop, "session token for a shop without a project");
-            Err(ApiError::Unauthorized)
-        }
-        Err(e) => Err(ApiError::Internal(e.to_string())),
-    }
-}
-
-/// `POST /api/config` → `{"matomoId", "sample", "name"}`.
-pub async fn config(
-    State(state): State<ShopifyState>,
-    ShopSession(claims): ShopSession,
-) -> Result<Json<Value>, ApiError> {
-    let project = project_of(&state, &claims.shop)?;
-    Ok(Json(json!({"matomoId": project.id, "sample": project.sample, "name": project.name})))
-}
+use super::site::project_of_shop;
+use crate::shopify::admin_api::AdminError;
+use crate::shopify::auth::ShopSession;
+use crate::shopify::errors::ApiError;
+use crate::shopify::ShopifyState;
+use crate::sqlite::blocking;
 
 /// `POST /api/enable`: `metafieldsSet` of `lummmen.lummmen_site_id` on the app
 /// installation (the theme app embed renders it) and `webPixelCreate` with
@@ -42,7 +20,7 @@ pub async fn enable(
     ShopSession(claims): ShopSession,
 ) -> Result<Json<Value>, ApiError> {
     let shop = claims.shop;
-    let project = project_of(&state, &shop)?;
+    let project = project_of_shop(&state, &shop).await?;
     let app_url = state.settings.app_url.clone().ok_or(ApiError::NotConfigured("no app URL configured"))?;
     let keys = state.keys.clone().ok_or(ApiError::NotConfigured("no token key configured"))?;
     let not_installed = || {
@@ -51,7 +29,9 @@ pub async fn enable(
                 .into(),
         )
     };
-    let row = state.db.shop(&shop)?.filter(|r| r.status == "installed").ok_or_else(not_installed)?;
+    let (db, name) = (state.db.clone(), shop.clone());
+    let row = blocking(move || db.shop(&name)).await?;
+    let row = row.filter(|r| r.status == "installed").ok_or_else(not_installed)?;
     let sealed = row.sealed_token.ok_or_else(not_installed)?;
     let token = keys.open(&shop, &sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
     let shopify = |e: AdminError| match e {

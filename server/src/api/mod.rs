@@ -1,0 +1,25 @@
+//! Everything the embedded admin page calls, one endpoint a file. Each sits
+//! behind the session-token extractors of [`crate::shopify::auth`]: a merchant's
+//! `shopify.idToken()` ([`ShopSession`](crate::shopify::auth::ShopSession)), or
+//! on the ticket and heatmap endpoints also the operator token
+//! ([`Principal`](crate::shopify::auth::Principal)). The routes are in
+//! [`crate::router`]; Shopify's own protocol endpoints (`/auth`, webhooks) are in
+//! [`crate::shopify`].
+//!
+//! - [`config`]: `POST /api/config`, the token's project.
+//! - [`enable`]: `POST /api/enable`, metafield and web pixel.
+//! - [`heatmap`]: `GET /api/heatmap`; [`heatmap_pages`]: `GET /api/heatmap/pages`.
+//! - [`tickets`]: `GET /api/gdpr/tickets`; [`ticket_fulfil`] and
+//!   [`ticket_resolve`]: `POST /api/gdpr/tickets/{id}/fulfil|resolve`.
+//! - [`dev_token`]: `GET /api/dev/session-token`, development only.
+//! - [`site`]: which project a caller may read.
+
+pub mod config;
+pub mod dev_token;
+pub mod enable;
+pub mod heatmap;
+pub mod heatmap_pages;
+pub mod site;
+pub mod ticket_fulfil;
+pub mod ticket_resolve;
+pub mod tickets;

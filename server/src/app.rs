@@ -1,0 +1,112 @@
+//! The application state: everything the server opens at start, opened once,
+//! in one place. Handlers take the part they need (`State<ShopifyState>`,
+//! `State<Ingest>`, ...) through [`FromRef`]; the router ([`crate::router`])
+//! only wires routes to them.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::admin_page::AdminPage;
+use crate::config::Config;
+use crate::health::Health;
+use crate::ingest::{Ingest, Pipeline};
+use crate::projects::{demo_project, ProjectCache, ProjectStore};
+use crate::shopify::{SetupError, ShopifyState};
+use crate::store::{EventStore, StoreError};
+
+/// Why the server could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("projects database: {0}")]
+    Projects(#[from] crate::projects::ProjectError),
+    #[error("event store: {0}")]
+    Store(#[from] StoreError),
+    #[error("Shopify app settings: {0}")]
+    Shopify(#[from] SetupError),
+    #[error("spool: {0}")]
+    Spool(#[from] std::io::Error),
+}
+
+impl From<StartError> for std::io::Error {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Spool(e) => e,
+            other => std::io::Error::other(other),
+        }
+    }
+}
+
+/// Everything the handlers share; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub health: Health,
+    pub projects: ProjectCache,
+    pub events: Arc<dyn EventStore>,
+    pub pipeline: Pipeline,
+    pub ingest: Ingest,
+    pub shopify: ShopifyState,
+    pub admin_page: AdminPage,
+}
+
+impl AppState {
+    /// Opens the projects database (seeding the demo project when configured),
+    /// the event store and the Shopify app's state, and starts the pipeline. A
+    /// setting that is present but wrong stops here, with its name.
+    pub async fn open(config: &Config) -> Result<Self, StartError> {
+        let store = ProjectStore::open(&config.data_dir)?;
+        if config.seed_demo && store.ensure(&demo_project())? {
+            tracing::info!("created the demo project (site id 1)");
+        }
+        let projects = ProjectCache::new(store);
+        let events = crate::store::open(config).await?;
+        tracing::info!(store = events.name(), "event store open");
+        let shopify =
+            ShopifyState::open(&config.shopify, &config.data_dir, projects.clone(), Arc::clone(&events))?;
+        if !shopify.settings.configured() {
+            tracing::warn!("no Shopify client id and secret: the Shopify app's endpoints answer 503");
+        }
+        if config.dev_session_tokens {
+            tracing::warn!("development session tokens are enabled: never do this in production");
+        }
+        let health = Health::default();
+        let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
+        let ingest = Ingest::new(config, projects.clone(), pipeline.clone());
+        let admin_page = AdminPage {
+            page: config.www_dir.join("admin/index.html"),
+            client_id: shopify.settings.client_id.clone(),
+            dev_tokens: config.dev_session_tokens,
+        };
+        Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page })
+    }
+}
+
+impl FromRef<AppState> for Health {
+    fn from_ref(s: &AppState) -> Self {
+        s.health.clone()
+    }
+}
+
+impl FromRef<AppState> for Ingest {
+    fn from_ref(s: &AppState) -> Self {
+        s.ingest.clone()
+    }
+}
+
+impl FromRef<AppState> for Pipeline {
+    fn from_ref(s: &AppState) -> Self {
+        s.pipeline.clone()
+    }
+}
+
+impl FromRef<AppState> for ShopifyState {
+    fn from_ref(s: &AppState) -> Self {
+        s.shopify.clone()
+    }
+}
+
+impl FromRef<AppState> for AdminPage {
+    fn from_ref(s: &AppState) -> Self {
+        s.admin_page.clone()
+    }
+}

@@ -1,0 +1,204 @@
+//! The pipeline behind `/collect`: the spool a batch is made durable in, the
+//! handoff of parsed batches, the drainer into storage and the Matomo relay;
+//! started and stopped as one, with admission (is there room in the spool?),
+//! readiness and the `/metrics` text.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use protocol::Batch;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::dedicated;
+use super::drain::{self, Drainer};
+use super::error::IngestError;
+use super::handoff::Handoff;
+use super::metrics::Metrics;
+use super::relay;
+use super::spool::{self, Pos, Reader, Spool};
+use crate::clock::now_ms;
+use crate::config::Config;
+use crate::health::Health;
+use crate::store::EventStore;
+
+/// The running pipeline; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn EventStore>,
+    spool_max: u64,
+    /// Spool bytes when a batch was last refused for room (0: none since); the
+    /// server is unready until the drainer brings the spool below it.
+    full_at: AtomicU64,
+    drain_deadline: Duration,
+    metrics: Arc<Metrics>,
+    health: Health,
+    spool: Spool,
+    handoff: Arc<Handoff>,
+    drained: watch::Receiver<Pos>,
+    storage_ok: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    drainer: Mutex<Option<JoinHandle<()>>>,
+    relay: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Pipeline {
+    /// Opens the spool under `<data_dir>/spool`, starts the drainer into `store`
+    /// (and the Matomo relay when configured), and installs its readiness check
+    /// into `health`.
+    pub fn start(config: &Config, store: Arc<dyn EventStore>, health: Health) -> std::io::Result<Self> {
+        let dir = config.data_dir.join("spool");
+        std::fs::create_dir_all(&dir)?;
+        let reader = Reader::open(&dir, "drain")?;
+        let metrics = Arc::new(Metrics::default());
+        let observer = Arc::clone(&metrics);
+        let spool = Spool::open_observed(
+            &dir,
+            reader.unread_bytes()?,
+            Box::new(move |s| observer.spool_committed(s)),
+        )?;
+        spool.register(&reader);
+        let (drained_tx, drained) = watch::channel(reader.pos);
+        let (storage_tx, storage_ok) = watch::channel(true);
+        let (stop, stop_rx) = watch::channel(false);
+        let handoff = Handoff::new(
+            config.handoff_max_bytes.unwrap_or_else(|| drain::chunk_bytes(config.insert_max_events)),
+        );
+        let drainer = Drainer {
+            spool: spool.clone(),
+            reader,
+            handoff: Arc::clone(&handoff),
+            store: Arc::clone(&store),
+            metrics: Arc::clone(&metrics),
+            max_events: config.insert_max_events,
+            linger: Duration::from_millis(config.insert_linger_ms),
+            drained: drained_tx,
+            storage_ok: storage_tx,
+        };
+        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx.clone()))?;
+        let relay = match &config.matomo_url {
+            Some(url) => {
+                Some(relay::start(url, config.matomo_token.clone(), &spool, Arc::clone(&metrics), stop_rx)?)
+            }
+            None => None,
+        };
+        let pipeline = Self {
+            inner: Arc::new(Inner {
+                store,
+                spool_max: config.spool_max_bytes,
+                full_at: AtomicU64::new(0),
+                drain_deadline: Duration::from_secs(config.shutdown_drain_secs),
+                metrics,
+                health,
+                spool,
+                handoff,
+                drained,
+                storage_ok,
+                stop,
+                drainer: Mutex::new(Some(drainer)),
+                relay: Mutex::new(relay),
+            }),
+        };
+        // A weak reference: the check must not keep the pipeline alive.
+        let weak = Arc::downgrade(&pipeline.inner);
+        pipeline.inner.health.set_check(Arc::new(move || match weak.upgrade() {
+            Some(inner) => Pipeline { inner }.readiness(),
+            None => Err("stopped"),
+        }));
+        Ok(pipeline)
+    }
+
+    pub fn store(&self) -> Arc<dyn EventStore> {
+        Arc::clone(&self.inner.store)
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Makes a validated batch durable in the spool, then hands it to the
+    /// drainer when there is room; answers the number of events. `json` is the
+    /// decoded body the batch was parsed from.
+    pub async fn accept(&self, batch: Batch, json: &[u8]) -> Result<usize, IngestError> {
+        if !self.inner.health.is_ready() {
+            return Err(IngestError::ShuttingDown);
+        }
+        let pending = self.inner.spool.pending_bytes();
+        if pending.saturating_add(json.len() as u64) > self.inner.spool_max {
+            self.inner.full_at.store(pending.max(1), Ordering::SeqCst);
+            return Err(IngestError::SpoolFull { retry_after_secs: 30 });
+        }
+        let events = batch.events.len();
+        let on_durable = self
+            .inner
+            .handoff
+            .reserve(json.len())
+            .map(|ticket| Box::new(move |end: Pos| ticket.put(end, batch)) as spool::OnDurable);
+        self.inner
+            .spool
+            .append_then(now_ms(), json, on_durable)
+            .await
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
+        Ok(events)
+    }
+
+    /// Readiness: ready unless shutting down or the spool is full. Storage being
+    /// down alone keeps the server ready while the spool has room.
+    pub fn readiness(&self) -> Result<&'static str, &'static str> {
+        if !self.inner.health.is_ready() {
+            Err("shutting down")
+        } else if self.spool_full() {
+            Err("spool full: storage unreachable or behind")
+        } else if !*self.inner.storage_ok.borrow() {
+            Ok("ready (storage unreachable, spooling)")
+        } else {
+            Ok("ready")
+        }
+    }
+
+    fn spool_full(&self) -> bool {
+        let pending = self.inner.spool.pending_bytes();
+        let full_at = self.inner.full_at.load(Ordering::SeqCst);
+        pending >= self.inner.spool_max / 10 * 9 || (full_at != 0 && pending >= full_at)
+    }
+
+    /// Waits until every batch acknowledged so far is in storage.
+    pub async fn flush(&self) -> Result<(), IngestError> {
+        let target = *self.inner.spool.committed().borrow();
+        let mut drained = self.inner.drained.clone();
+        drained
+            .wait_for(|p| *p >= target)
+            .await
+            .map(|_| ())
+            .map_err(|_| IngestError::Internal("drainer stopped".into()))
+    }
+
+    /// Stops accepting, lets the drainer empty the spool for up to the drain
+    /// deadline, then stops it; what is left is drained after the next start.
+    pub async fn shutdown(&self) {
+        self.inner.health.begin_shutdown();
+        self.inner.stop.send_replace(true);
+        for task in [&self.inner.drainer, &self.inner.relay] {
+            let handle = task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            if let Some(mut handle) = handle {
+                if tokio::time::timeout(self.inner.drain_deadline, &mut handle).await.is_err() {
+                    tracing::warn!(
+                        "shutdown deadline reached; the rest of the spool is drained after restart"
+                    );
+                    handle.abort();
+                }
+            }
+        }
+    }
+
+    /// The `/metrics` text.
+    pub fn render_metrics(&self) -> String {
+        self.inner.metrics.render(now_ms())
+    }
+}

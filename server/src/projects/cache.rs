@@ -1,0 +1,92 @@
+//! Project lookups for request handlers: async (SQLite runs on the blocking
+//! pool, never on a runtime worker) and, for the ingest path, cached briefly,
+//! since a database read per batch would cost more than the batch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::{Project, ProjectError, ProjectStore};
+use crate::sqlite::blocking;
+
+/// How long a project lookup is reused: edits (sample, shops) apply within it.
+const PROJECT_TTL: Duration = Duration::from_secs(5);
+/// How long "no such site" is reused: short, so a new project works at once.
+const UNKNOWN_TTL: Duration = Duration::from_secs(1);
+/// Entries kept before the cache starts over (a flood of unknown site ids must
+/// not grow it without bound).
+const MAX_ENTRIES: usize = 10_000;
+
+/// A lookup by site id and when it was made (`None`: no such site).
+type Entries = HashMap<u32, (Instant, Option<Project>)>;
+
+/// The project store behind async, cached lookups; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ProjectCache {
+    store: ProjectStore,
+    by_id: Arc<RwLock<Entries>>,
+}
+
+impl ProjectCache {
+    pub fn new(store: ProjectStore) -> Self {
+        Self { store, by_id: Arc::default() }
+    }
+
+    /// The store itself, for writes and the operator's commands.
+    pub fn store(&self) -> &ProjectStore {
+        &self.store
+    }
+
+    /// The project with this site id, from the cache when fresh enough.
+    pub async fn get(&self, site_id: u32) -> Result<Option<Project>, ProjectError> {
+        let cached =
+            self.by_id.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&site_id).cloned();
+        if let Some((at, p)) = cached {
+            if at.elapsed() < if p.is_some() { PROJECT_TTL } else { UNKNOWN_TTL } {
+                return Ok(p);
+            }
+        }
+        let store = self.store.clone();
+        let p = blocking(move || store.get(site_id)).await?;
+        let mut cache = self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() > MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(site_id, (Instant::now(), p.clone()));
+        Ok(p)
+    }
+
+    /// The project a shop belongs to, read from the store (not cached: a shop
+    /// linked a moment ago must be found at once).
+    pub async fn find_by_shop(&self, shop: &str) -> Result<Option<Project>, ProjectError> {
+        let store = self.store.clone();
+        let shop = shop.to_string();
+        blocking(move || store.find_by_shop(&shop)).await
+    }
+
+    /// Forgets the cached lookup of a site, after a change to it.
+    pub fn invalidate(&self, site_id: u32) {
+        self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&site_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_cached_lookup_sees_a_change_once_invalidated() {
+        let dir = std::env::temp_dir().join(format!("lummmen-project-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = ProjectCache::new(ProjectStore::open(&dir).expect("open"));
+        assert_eq!(cache.get(3).await.expect("get"), None);
+        let p =
+            Project { id: 3, name: "Three".into(), sample: 40, shops: vec!["three.myshopify.com".into()] };
+        cache.store().upsert(&p).expect("upsert");
+        assert_eq!(cache.get(3).await.expect("cached"), None, "the miss is reused for a moment");
+        cache.invalidate(3);
+        assert_eq!(cache.get(3).await.expect("get"), Some(p.clone()));
+        assert_eq!(cache.find_by_shop("three.myshopify.com").await.expect("find"), Some(p));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
