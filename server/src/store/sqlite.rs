@@ -56,7 +56,7 @@ impl SqliteStore {
         // 16 KB pages instead of 4 KB: the drainer's large inserts touch a
         // table and four indexes, and bigger pages mean fewer page writes,
         // splits and WAL frames per row; stored events/s rose by a fifth to a
-        // third in the ingest bench (BENCHMARKS.md). Only a new database takes
+        // third in the ingest bench (docs/perf-log.md). Only a new database takes
         // it: an existing one keeps its page size (changing it needs a VACUUM
         // outside WAL mode).
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
