@@ -20,7 +20,6 @@
 
 pub mod clickhouse;
 pub mod heatmap;
-pub mod heatmap_sql;
 pub mod rows;
 pub mod sqlite;
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 use ::clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
+mod heatmap;
+
+use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
     event_id String, site_id UInt32, visitor_id String, session_id String, page_view_id String,
@@ -390,10 +392,10 @@ impl EventStore for ClickHouseStore {
     }
 
     fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
-        Box::pin(super::heatmap_sql::clickhouse_heatmap(&self.client, query))
+        Box::pin(heatmap::heatmap(&self.client, query))
     }
 
     fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
-        Box::pin(super::heatmap_sql::clickhouse_pages(&self.client, site_id))
+        Box::pin(heatmap::pages(&self.client, site_id))
     }
 }

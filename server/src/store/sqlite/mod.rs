@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
+mod heatmap;
+
+use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 /// File name of the events database under the data directory.
 pub const EVENTS_DB_FILE: &str = "events.db";
@@ -52,24 +54,18 @@ impl SqliteStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Other(format!("{}: {e}", data_dir.display())))?;
-        let conn = Connection::open(data_dir.join(EVENTS_DB_FILE))?;
         // 16 KB pages instead of 4 KB: the drainer's large inserts touch a
         // table and four indexes, and bigger pages mean fewer page writes,
         // splits and WAL frames per row; stored events/s rose by a fifth to a
         // third in the ingest bench (docs/perf-log.md). Only a new database takes
-        // it: an existing one keeps its page size (changing it needs a VACUUM
-        // outside WAL mode).
-        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: an insert the drainer saw commit must survive power loss, since
-        // the spool forgets it afterwards. One fsync per large insert is cheap.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // 16 MB of page cache keeps the indexes' hot pages in memory during
-        // large inserts without growing the process much.
-        conn.pragma_update(None, "cache_size", -16_384)?;
+        // it. Full sync: an insert the drainer saw commit must survive power
+        // loss, since the spool forgets it afterwards; one fsync per large
+        // insert is cheap. 16 MB of page cache keeps the indexes' hot pages in
+        // memory during large inserts without growing the process much.
+        let tuning = crate::sqlite::Tuning { page_size: Some(PAGE_SIZE), cache_kib: Some(16 * 1024) };
+        let conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
         conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(super::heatmap_sql::SQLITE_INDEX)?;
+        conn.execute_batch(heatmap::INDEX)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -296,11 +292,11 @@ impl EventStore for SqliteStore {
 
     fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
         let query = query.clone();
-        self.run(move |conn| super::heatmap_sql::sqlite_heatmap(conn, &query))
+        self.run(move |conn| heatmap::heatmap(conn, &query))
     }
 
     fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
-        self.run(move |conn| super::heatmap_sql::sqlite_pages(conn, site_id))
+        self.run(move |conn| heatmap::pages(conn, site_id))
     }
 }
 
