@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::follow::Follower;
 use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::spool::{read_records, Pos, Reader, Record, Spool};
@@ -70,8 +71,8 @@ impl Drainer {
     /// again. One insert's batches are in memory at a time; the batches accepted
     /// meanwhile wait in the handoff, already parsed, so reading the next
     /// stretch is quick.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
-        let mut committed = self.spool.committed();
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        let mut follow = Follower::new(&self.spool, stop);
         let mut pages = PageContexts::new(100_000);
         let max_bytes = chunk_bytes(self.max_events);
         let mut flights: VecDeque<Flight> = VecDeque::new();
@@ -81,16 +82,16 @@ impl Drainer {
         let mut holding: Option<oneshot::Receiver<()>> = None;
         let mut last_start: Option<Instant> = None;
         loop {
-            let target = *committed.borrow_and_update();
+            let target = follow.target();
             // Fewer, larger inserts while the load is light: ClickHouse works
             // several times more per row on many small inserts (each makes
             // parts, which it then merges) than on a few large ones.
             if let Some(at) = last_start.map(|t| t + self.linger) {
                 let small = next < target && !self.backlog(&flights, max_bytes);
-                if flights.is_empty() && small && !*stop.borrow() && Instant::now() < at {
+                if flights.is_empty() && small && !follow.stopping() && Instant::now() < at {
                     tokio::select! {
                         () = tokio::time::sleep_until(at.into()) => {}
-                        _ = stop.changed() => {}
+                        () = follow.stop_changed() => {}
                     }
                     continue;
                 }
@@ -126,13 +127,8 @@ impl Drainer {
             }
             let Some(first) = flights.front_mut() else {
                 self.metrics.spool(self.spool.pending_bytes(), 0);
-                if *stop.borrow() {
+                if !follow.wait_for_more().await {
                     return;
-                }
-                tokio::select! {
-                    _ = committed.changed() => {}
-                    _ = stop.changed() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 continue;
             };

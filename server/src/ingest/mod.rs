@@ -7,6 +7,7 @@
 //! - [`ratelimit`]: token buckets per site and client address.
 //! - [`metrics`]: counters and histograms for `/metrics`.
 //! - [`spool`]: the on-disk spool with group commit.
+//! - [`follow`]: waiting for new records, shared by the spool's followers.
 //! - [`drain`]: the drainer from the spool into storage.
 //! - [`handoff`]: parsed batches handed to the drainer, so each is parsed once.
 //! - [`relay`]: the optional Matomo relay, also fed from the spool.
@@ -19,6 +20,7 @@ pub mod decode;
 mod dedicated;
 pub mod drain;
 pub mod error;
+pub mod follow;
 pub mod handoff;
 pub mod metrics;
 pub mod ratelimit;
