@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::enrich::Enricher;
 use super::follow::Follower;
 use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::spool::{read_records, Pos, Reader, Record, Spool};
-use crate::store::rows::{page_context_of, EventRow, PageContexts};
-use crate::store::{Batches, EventStore, RowSource, StoreError};
+use crate::store::{Batches, EventRow, EventStore, RowSource, StoreError};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -73,7 +73,7 @@ impl Drainer {
     /// stretch is quick.
     pub async fn run(mut self, stop: watch::Receiver<bool>) {
         let mut follow = Follower::new(&self.spool, stop);
-        let mut pages = PageContexts::new(100_000);
+        let mut enrich = Enricher::new(Arc::clone(&self.store));
         let max_bytes = chunk_bytes(self.max_events);
         let mut flights: VecDeque<Flight> = VecDeque::new();
         // Where the next insert starts: the cursor, or past the inserts in flight.
@@ -111,7 +111,7 @@ impl Drainer {
                     self.metrics
                         .spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
                     let bytes = end_bytes(next, end, &records);
-                    let batches = self.batches(records, end, &mut pages, true).await;
+                    let batches = self.batches(records, end, &mut enrich, true).await;
                     if !batches.is_empty() {
                         last_start = Some(Instant::now());
                     }
@@ -135,7 +135,7 @@ impl Drainer {
             tokio::select! {
                 result = &mut first.task => {
                     let flight = flights.pop_front().expect("the first flight");
-                    self.land(flight, result, &mut pages).await;
+                    self.land(flight, result, &mut enrich).await;
                 }
                 () = released(&mut holding), if holding.is_some() => {
                     // The insert goes on to end its request right after letting
@@ -189,7 +189,7 @@ impl Drainer {
         &mut self,
         flight: Flight,
         result: Result<Result<(), StoreError>, tokio::task::JoinError>,
-        pages: &mut PageContexts,
+        enrich: &mut Enricher,
     ) {
         let mut result = result.unwrap_or_else(|e| Err(StoreError::Other(e.to_string())));
         let mut started = flight.started;
@@ -207,7 +207,7 @@ impl Drainer {
                     continue;
                 }
             };
-            let batches = self.batches(records, flight.end, pages, false).await;
+            let batches = self.batches(records, flight.end, enrich, false).await;
             started = Instant::now();
             result = self.store.insert(Arc::new(batches)).await;
         }
@@ -225,13 +225,7 @@ impl Drainer {
     /// The records' batches, taken from the handoff or else parsed (they were
     /// validated before they were spooled), with the page each batch's clicks
     /// belong to. The rows themselves are made by the insert, as it writes them.
-    async fn batches(
-        &self,
-        records: Vec<Record>,
-        end: Pos,
-        pages: &mut PageContexts,
-        count: bool,
-    ) -> Batches {
+    async fn batches(&self, records: Vec<Record>, end: Pos, enrich: &mut Enricher, count: bool) -> Batches {
         let mut handed = self.handoff.take_through(end);
         let mut from_memory = 0;
         let parsed: Vec<protocol::Batch> = records
@@ -248,21 +242,7 @@ impl Drainer {
         if count {
             self.metrics.drained(from_memory, parsed.len() - from_memory);
         }
-        let mut batches = Batches::default();
-        for batch in parsed {
-            let own = page_context_of(&batch);
-            let mut page = batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned());
-            if page.is_none() && own.is_none() {
-                if let Some(pv) = &batch.page_view_id {
-                    page = self.store.page_context(batch.site_id, &batch.visitor_id, pv).await.ok().flatten();
-                }
-            }
-            if let (Some(ctx), Some(pv)) = (own, &batch.page_view_id) {
-                pages.insert(pv.clone(), ctx);
-            }
-            batches.push(batch, page);
-        }
-        batches
+        enrich.join(parsed).await
     }
 }
 

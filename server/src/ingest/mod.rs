@@ -9,6 +9,7 @@
 //! - [`spool`]: the on-disk spool with group commit.
 //! - [`follow`]: waiting for new records, shared by the spool's followers.
 //! - [`drain`]: the drainer from the spool into storage.
+//! - [`enrich`]: each batch joined to its page view's context on the way.
 //! - [`handoff`]: parsed batches handed to the drainer, so each is parsed once.
 //! - [`relay`]: the optional Matomo relay, also fed from the spool.
 //!
@@ -19,6 +20,7 @@ pub mod collect;
 pub mod decode;
 mod dedicated;
 pub mod drain;
+pub mod enrich;
 pub mod error;
 pub mod follow;
 pub mod handoff;
