@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::enrich::Enricher;
+use super::follow::Follower;
 use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::spool::{read_records, Pos, Reader, Record, Spool};
-use crate::store::rows::{page_context_of, EventRow, PageContexts};
-use crate::store::{Batches, EventStore, RowSource, StoreError};
+use crate::store::{Batches, EventRow, EventStore, RowSource, StoreError};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -70,9 +71,9 @@ impl Drainer {
     /// again. One insert's batches are in memory at a time; the batches accepted
     /// meanwhile wait in the handoff, already parsed, so reading the next
     /// stretch is quick.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
-        let mut committed = self.spool.committed();
-        let mut pages = PageContexts::new(100_000);
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        let mut follow = Follower::new(&self.spool, stop);
+        let mut enrich = Enricher::new(Arc::clone(&self.store));
         let max_bytes = chunk_bytes(self.max_events);
         let mut flights: VecDeque<Flight> = VecDeque::new();
         // Where the next insert starts: the cursor, or past the inserts in flight.
@@ -81,16 +82,16 @@ impl Drainer {
         let mut holding: Option<oneshot::Receiver<()>> = None;
         let mut last_start: Option<Instant> = None;
         loop {
-            let target = *committed.borrow_and_update();
+            let target = follow.target();
             // Fewer, larger inserts while the load is light: ClickHouse works
             // several times more per row on many small inserts (each makes
             // parts, which it then merges) than on a few large ones.
             if let Some(at) = last_start.map(|t| t + self.linger) {
                 let small = next < target && !self.backlog(&flights, max_bytes);
-                if flights.is_empty() && small && !*stop.borrow() && Instant::now() < at {
+                if flights.is_empty() && small && !follow.stopping() && Instant::now() < at {
                     tokio::select! {
                         () = tokio::time::sleep_until(at.into()) => {}
-                        _ = stop.changed() => {}
+                        () = follow.stop_changed() => {}
                     }
                     continue;
                 }
@@ -110,7 +111,7 @@ impl Drainer {
                     self.metrics
                         .spool(self.spool.pending_bytes(), records.first().map_or(0, |r| r.received_ms));
                     let bytes = end_bytes(next, end, &records);
-                    let batches = self.batches(records, end, &mut pages, true).await;
+                    let batches = self.batches(records, end, &mut enrich, true).await;
                     if !batches.is_empty() {
                         last_start = Some(Instant::now());
                     }
@@ -126,20 +127,15 @@ impl Drainer {
             }
             let Some(first) = flights.front_mut() else {
                 self.metrics.spool(self.spool.pending_bytes(), 0);
-                if *stop.borrow() {
+                if !follow.wait_for_more().await {
                     return;
-                }
-                tokio::select! {
-                    _ = committed.changed() => {}
-                    _ = stop.changed() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 continue;
             };
             tokio::select! {
                 result = &mut first.task => {
                     let flight = flights.pop_front().expect("the first flight");
-                    self.land(flight, result, &mut pages).await;
+                    self.land(flight, result, &mut enrich).await;
                 }
                 () = released(&mut holding), if holding.is_some() => {
                     // The insert goes on to end its request right after letting
@@ -193,7 +189,7 @@ impl Drainer {
         &mut self,
         flight: Flight,
         result: Result<Result<(), StoreError>, tokio::task::JoinError>,
-        pages: &mut PageContexts,
+        enrich: &mut Enricher,
     ) {
         let mut result = result.unwrap_or_else(|e| Err(StoreError::Other(e.to_string())));
         let mut started = flight.started;
@@ -211,7 +207,7 @@ impl Drainer {
                     continue;
                 }
             };
-            let batches = self.batches(records, flight.end, pages, false).await;
+            let batches = self.batches(records, flight.end, enrich, false).await;
             started = Instant::now();
             result = self.store.insert(Arc::new(batches)).await;
         }
@@ -229,13 +225,7 @@ impl Drainer {
     /// The records' batches, taken from the handoff or else parsed (they were
     /// validated before they were spooled), with the page each batch's clicks
     /// belong to. The rows themselves are made by the insert, as it writes them.
-    async fn batches(
-        &self,
-        records: Vec<Record>,
-        end: Pos,
-        pages: &mut PageContexts,
-        count: bool,
-    ) -> Batches {
+    async fn batches(&self, records: Vec<Record>, end: Pos, enrich: &mut Enricher, count: bool) -> Batches {
         let mut handed = self.handoff.take_through(end);
         let mut from_memory = 0;
         let parsed: Vec<protocol::Batch> = records
@@ -252,21 +242,7 @@ impl Drainer {
         if count {
             self.metrics.drained(from_memory, parsed.len() - from_memory);
         }
-        let mut batches = Batches::default();
-        for batch in parsed {
-            let own = page_context_of(&batch);
-            let mut page = batch.page_view_id.as_deref().and_then(|pv| pages.get(pv).cloned());
-            if page.is_none() && own.is_none() {
-                if let Some(pv) = &batch.page_view_id {
-                    page = self.store.page_context(batch.site_id, &batch.visitor_id, pv).await.ok().flatten();
-                }
-            }
-            if let (Some(ctx), Some(pv)) = (own, &batch.page_view_id) {
-                pages.insert(pv.clone(), ctx);
-            }
-            batches.push(batch, page);
-        }
-        batches
+        enrich.join(parsed).await
     }
 }
 

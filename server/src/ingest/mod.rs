@@ -7,6 +7,8 @@
 //! - [`pipeline`]: the stages behind the edge, started and stopped as one:
 //!   - [`spool`]: the on-disk spool with group commit;
 //!   - [`handoff`]: parsed batches handed to the drainer, so each is parsed once;
+//!   - [`follow`]: waiting for new records, shared by the spool's followers;
+//!   - [`enrich`]: each batch joined to its page view's context;
 //!   - [`drain`]: the drainer from the spool into storage;
 //!   - [`relay`]: the optional Matomo relay, also fed from the spool.
 //! - [`error`]: the one error enum of this surface and its JSON answers;
@@ -19,7 +21,9 @@ pub mod collect;
 pub mod decode;
 mod dedicated;
 pub mod drain;
+pub mod enrich;
 pub mod error;
+pub mod follow;
 pub mod handoff;
 pub mod metrics;
 pub mod pipeline;

@@ -23,6 +23,7 @@ use protocol::{Batch, CartLine, Event, Product};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::follow::Follower;
 use super::metrics::Metrics;
 use super::spool::{Reader, Spool};
 
@@ -144,11 +145,11 @@ async fn run(
     spool: Spool,
     mut reader: Reader,
     metrics: Arc<Metrics>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let mut committed = spool.committed();
+    let mut follow = Follower::new(&spool, stop);
     loop {
-        let target = *committed.borrow_and_update();
+        let target = follow.target();
         let snapshot = reader.clone();
         let read = tokio::task::spawn_blocking(move || snapshot.read(target, 4 * 1024 * 1024)).await;
         let Ok(Ok((records, end))) = read else {
@@ -156,13 +157,8 @@ async fn run(
             continue;
         };
         if end == reader.pos {
-            if *stop.borrow() {
+            if !follow.wait_for_more().await {
                 return;
-            }
-            tokio::select! {
-                _ = committed.changed() => {}
-                _ = stop.changed() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
             continue;
         }
@@ -184,7 +180,7 @@ async fn run(
                     Err(e) => tracing::warn!(error = %e, "Matomo unreachable"),
                 }
                 metrics.relay_error();
-                if *stop.borrow() {
+                if follow.stopping() {
                     // Not relayed yet: the cursor stays, the next start retries.
                     return;
                 }

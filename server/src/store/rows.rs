@@ -2,8 +2,6 @@
 //! queries filter on pulled out of the event and the whole event kept as JSON.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::collections::VecDeque;
 use std::fmt::Write;
 
 use protocol::{Batch, Event};
@@ -65,36 +63,6 @@ pub struct EventRow {
     pub click: Option<ClickCols>,
     /// The whole event as posted.
     pub json: String,
-}
-
-/// Remembers the context of recent page views so clicks in later batches get
-/// their URL without a storage round trip. Bounded: oldest entries go first.
-#[derive(Debug)]
-pub struct PageContexts {
-    map: HashMap<String, PageContext>,
-    order: VecDeque<String>,
-    capacity: usize,
-}
-
-impl PageContexts {
-    pub fn new(capacity: usize) -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
-    }
-
-    pub fn get(&self, page_view_id: &str) -> Option<&PageContext> {
-        self.map.get(page_view_id)
-    }
-
-    pub fn insert(&mut self, page_view_id: String, ctx: PageContext) {
-        if self.map.insert(page_view_id.clone(), ctx).is_none() {
-            self.order.push_back(page_view_id);
-            while self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.map.remove(&old);
-                }
-            }
-        }
-    }
 }
 
 /// The event's own URL, for the kinds that carry one.
@@ -229,18 +197,6 @@ impl RowSource for Batches {
                 .map(Cow::Owned),
         )
     }
-}
-
-/// The context a batch's page view leaves behind, to remember for later batches.
-pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
-    batch.events.iter().rev().find_map(|e| match e {
-        Event::PageView(pv) => Some(PageContext {
-            url: pv.url.clone(),
-            viewport_width: pv.viewport_width,
-            doc_width: pv.doc_width,
-        }),
-        _ => None,
-    })
 }
 
 #[cfg(test)]
