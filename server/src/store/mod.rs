@@ -17,6 +17,12 @@
 //! `(site_id, url, time)`); ClickHouse keeps a `clicks` table sorted by
 //! `(site_id, url, time, event_id)` next to `events` sorted by
 //! `(site_id, visitor_id, event_id)` for per-visitor reads and deletes.
+//!
+//! Layout: this file holds the trait and [`open`]; [`rows`] the rows both
+//! backends write; [`heatmap`] the heatmap's types and the assembly both share;
+//! each backend is a folder with all of its SQL, heatmap queries included:
+//! [`sqlite`] (`mod.rs`, `heatmap.rs`) and [`clickhouse`] (`mod.rs`,
+//! `schema.rs`, `heatmap.rs`).
 
 pub mod clickhouse;
 pub mod heatmap;

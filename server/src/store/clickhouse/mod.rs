@@ -17,23 +17,9 @@ use ::clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
 mod heatmap;
+mod schema;
 
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
-
-const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
-    event_id String, site_id UInt32, visitor_id String, session_id String, page_view_id String,
-    kind String, time UInt64, url String, order_id String, customer_id String, json String
-) ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, visitor_id, event_id)";
-
-const CLICKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS clicks (
-    event_id String, site_id UInt32, visitor_id String, page_view_id String, url String, time UInt64,
-    x Int32, y Int32, cx Int32, cy Int32, selector String, rage UInt8,
-    viewport_width UInt32, doc_width UInt32
-) ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, url, time, event_id)";
 
 /// How long a delete waits for ClickHouse's asynchronous mutation to finish.
 const MUTATION_TIMEOUT: Duration = Duration::from_secs(120);
@@ -128,15 +114,7 @@ impl ClickHouseStore {
     /// Creates the database and tables once per process, when missing.
     async fn ensure_schema(&self) -> Result<(), StoreError> {
         self.schema
-            .get_or_try_init(|| async {
-                self.base
-                    .query(&format!("CREATE DATABASE IF NOT EXISTS {}", self.database))
-                    .execute()
-                    .await?;
-                self.client.query(EVENTS_TABLE).execute().await?;
-                self.client.query(CLICKS_TABLE).execute().await?;
-                Ok::<(), StoreError>(())
-            })
+            .get_or_try_init(|| async { schema::create(&self.base, &self.client, &self.database).await })
             .await
             .map(|_| ())
     }

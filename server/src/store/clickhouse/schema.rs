@@ -1,0 +1,33 @@
+//! The ClickHouse tables, created when missing: `events` sorted by
+//! `(site_id, visitor_id, event_id)` for per-visitor reads, exports and deletes;
+//! `clicks` sorted by `(site_id, url, time, event_id)` for heatmaps of one page
+//! over a time range. Both `ReplacingMergeTree` with the event id last in the
+//! sorting key, so replays collapse; partitioned by month.
+
+use ::clickhouse::Client;
+
+use crate::store::StoreError;
+
+const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
+    event_id String, site_id UInt32, visitor_id String, session_id String, page_view_id String,
+    kind String, time UInt64, url String, order_id String, customer_id String, json String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, visitor_id, event_id)";
+
+const CLICKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS clicks (
+    event_id String, site_id UInt32, visitor_id String, page_view_id String, url String, time UInt64,
+    x Int32, y Int32, cx Int32, cy Int32, selector String, rage UInt8,
+    viewport_width UInt32, doc_width UInt32
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, url, time, event_id)";
+
+/// Creates the database (through `base`, which names none) and the tables
+/// (through `client`, which names the database).
+pub async fn create(base: &Client, client: &Client, database: &str) -> Result<(), StoreError> {
+    base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
+    client.query(EVENTS_TABLE).execute().await?;
+    client.query(CLICKS_TABLE).execute().await?;
+    Ok(())
+}
