@@ -3,6 +3,7 @@
 //! `State<Ingest>`, ...) through [`FromRef`]; the router ([`crate::router`])
 //! only wires routes to them.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -37,6 +38,16 @@ impl From<StartError> for std::io::Error {
     }
 }
 
+/// The directories served as they are: the built tracker under `/assets/`, the
+/// built web pixel under `/pixel/`, and the static pages (demo storefront,
+/// admin page's scripts) for every other path.
+#[derive(Debug, Clone)]
+pub struct StaticDirs {
+    pub assets: PathBuf,
+    pub pixel: PathBuf,
+    pub www: PathBuf,
+}
+
 /// Everything the handlers share; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -47,6 +58,7 @@ pub struct AppState {
     pub ingest: Ingest,
     pub shopify: ShopifyState,
     pub admin_page: AdminPage,
+    pub static_dirs: StaticDirs,
 }
 
 impl AppState {
@@ -77,7 +89,12 @@ impl AppState {
             client_id: shopify.settings.client_id.clone(),
             dev_tokens: config.dev_session_tokens,
         };
-        Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page })
+        let static_dirs = StaticDirs {
+            assets: config.assets_dir.clone(),
+            pixel: config.pixel_dir.clone(),
+            www: config.www_dir.clone(),
+        };
+        Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page, static_dirs })
     }
 }
 

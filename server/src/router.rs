@@ -11,14 +11,13 @@ use axum::Router;
 use tower_http::services::ServeDir;
 
 use crate::app::AppState;
-use crate::config::Config;
 use crate::ingest::{collect, Pipeline};
 use crate::shopify::errors::ApiError;
 use crate::shopify::{oauth, webhooks, ShopifyState};
 use crate::{admin_page, api, health};
 
 /// Builds the application router over the opened state.
-pub fn router(config: &Config, state: &AppState) -> Router {
+pub fn router(state: &AppState) -> Router {
     let shopify_app = Router::new()
         .route("/auth", get(oauth::flow::begin))
         .route("/auth/callback", get(oauth::flow::callback))
@@ -41,9 +40,9 @@ pub fn router(config: &Config, state: &AppState) -> Router {
         .route("/admin/", get(admin_page::serve))
         .route("/admin/index.html", get(admin_page::serve))
         .merge(shopify_app)
-        .nest_service("/assets", ServeDir::new(&config.assets_dir))
-        .nest_service("/pixel", ServeDir::new(&config.pixel_dir))
-        .fallback_service(ServeDir::new(&config.www_dir))
+        .nest_service("/assets", ServeDir::new(&state.static_dirs.assets))
+        .nest_service("/pixel", ServeDir::new(&state.static_dirs.pixel))
+        .fallback_service(ServeDir::new(&state.static_dirs.www))
         .with_state(state.clone())
 }
 

@@ -22,16 +22,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState::open(&config).await?;
-    serve_with(config, listener, state, shutdown).await
+    serve_with(listener, state, shutdown).await
 }
 
 async fn serve_with(
-    config: Config,
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(&config, &state);
+    let app = router(&state);
     let health = state.health.clone();
     let drain = async move {
         shutdown.await;
@@ -62,7 +61,7 @@ impl ServerHandle {
         let addr = listener.local_addr()?;
         let state = AppState::open(&config).await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_with(config, listener, state.clone(), async move {
+        let task = tokio::spawn(serve_with(listener, state.clone(), async move {
             let _ = stopped.await;
         }));
         Ok(Self { addr, stop: Some(stop), task: Some(task), state })
