@@ -8,8 +8,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Checker, ValidationError};
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
+use crate::validate::{Checker, ValidationError};
 
 /// One event in a batch, tagged by `k`. Deserialized by hand (see
 /// `event_de.rs`): the derived reader of tagged enums buffers every event.

@@ -15,10 +15,12 @@
 //!        "vw":1280,"vh":720,"sw":1920,"sh":1080,"tz":-60}]}
 //! ```
 //!
-//! Layout: [`batch`] holds the envelope and its validation limits, [`event`] the
-//! behavioural events (page views, clicks, moves, scroll), [`commerce`] the five
-//! ecommerce events the web pixel maps from Shopify's standard events, [`cookies`]
-//! the names the tracker and the pixel share to hand ids over.
+//! Layout: [`batch`] holds the envelope, [`event`] the behavioural events (page
+//! views, clicks, moves, scroll), [`commerce`] the five ecommerce events the web
+//! pixel maps from Shopify's standard events, [`validate`] the limits a batch must
+//! respect, [`cookies`] the names the tracker and the pixel share to hand ids over.
+//! Imports only go one way, from the envelope down to the events and from both to
+//! [`validate`]: the events know nothing of the batch that carries them.
 #![no_std]
 
 extern crate alloc;
@@ -28,10 +30,12 @@ pub mod commerce;
 pub mod cookies;
 pub mod event;
 mod event_de;
+pub mod validate;
 
-pub use batch::{Batch, Limits, ValidationError};
+pub use batch::Batch;
 pub use commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
 pub use event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+pub use validate::{Limits, ValidationError};
 
 /// Whether `s` is a visitor id: exactly 16 lowercase hex digits (Matomo's format,
 /// the first 16 hex digits of SHA-256 of Shopify's `consentId()`).
