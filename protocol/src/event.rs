@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
+use crate::kind::Kind;
 use crate::validate::{Checker, ValidationError};
 
 /// One event in a batch, tagged by `k`. Deserialized by hand (see
@@ -86,19 +87,19 @@ impl Event {
         }
     }
 
-    /// The wire tag (`k`) of this event.
-    pub fn kind(&self) -> &'static str {
+    /// What the event is; its wire tag (`k`) is `kind().as_str()`.
+    pub fn kind(&self) -> Kind {
         match self {
-            Self::PageView(_) => "pv",
-            Self::PageLeave(_) => "pl",
-            Self::Click(_) => "c",
-            Self::Moves(_) => "m",
-            Self::Scroll(_) => "sc",
-            Self::ProductViewed { .. } => "prv",
-            Self::CollectionViewed(_) => "col",
-            Self::AddedToCart { .. } => "add",
-            Self::RemovedFromCart { .. } => "rem",
-            Self::CheckoutCompleted(_) => "chk",
+            Self::PageView(_) => Kind::PageView,
+            Self::PageLeave(_) => Kind::PageLeave,
+            Self::Click(_) => Kind::Click,
+            Self::Moves(_) => Kind::Moves,
+            Self::Scroll(_) => Kind::Scroll,
+            Self::ProductViewed { .. } => Kind::ProductViewed,
+            Self::CollectionViewed(_) => Kind::CollectionViewed,
+            Self::AddedToCart { .. } => Kind::AddedToCart,
+            Self::RemovedFromCart { .. } => Kind::RemovedFromCart,
+            Self::CheckoutCompleted(_) => Kind::CheckoutCompleted,
         }
     }
 

@@ -30,11 +30,13 @@ pub mod commerce;
 pub mod cookies;
 pub mod event;
 mod event_de;
+mod kind;
 pub mod validate;
 
 pub use batch::Batch;
 pub use commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
 pub use event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+pub use kind::Kind;
 pub use validate::{Limits, ValidationError};
 
 /// Whether `s` is a visitor id: exactly 16 lowercase hex digits (Matomo's format,
