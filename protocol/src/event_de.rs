@@ -21,34 +21,10 @@ use serde::Deserialize;
 
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
 use crate::event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+use crate::kind::Kind;
 
 /// The tag name.
 const TAG: &str = "k";
-
-/// The values of `k`; serde derives the "unknown variant" error listing them.
-#[derive(Debug, Clone, Copy, Deserialize)]
-enum Kind {
-    #[serde(rename = "pv")]
-    PageView,
-    #[serde(rename = "pl")]
-    PageLeave,
-    #[serde(rename = "c")]
-    Click,
-    #[serde(rename = "m")]
-    Moves,
-    #[serde(rename = "sc")]
-    Scroll,
-    #[serde(rename = "prv")]
-    ProductViewed,
-    #[serde(rename = "col")]
-    CollectionViewed,
-    #[serde(rename = "add")]
-    AddedToCart,
-    #[serde(rename = "rem")]
-    RemovedFromCart,
-    #[serde(rename = "chk")]
-    CheckoutCompleted,
-}
 
 /// The fields of the struct variant `prv`.
 #[derive(Deserialize)]
