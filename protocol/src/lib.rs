@@ -30,6 +30,7 @@ pub mod commerce;
 pub mod cookies;
 pub mod event;
 mod event_de;
+mod event_ser;
 mod kind;
 pub mod validate;
 
