@@ -16,11 +16,14 @@
 //! ```
 //!
 //! Layout: [`batch`] holds the envelope, [`event`] the behavioural events (page
-//! views, clicks, moves, scroll), [`commerce`] the five ecommerce events the web
-//! pixel maps from Shopify's standard events, [`validate`] the limits a batch must
-//! respect, [`cookies`] the names the tracker and the pixel share to hand ids over.
-//! Imports only go one way, from the envelope down to the events and from both to
-//! [`validate`]: the events know nothing of the batch that carries them.
+//! views, clicks, moves, scroll) and the [`Event`] enum over all kinds, whose
+//! reader and writer are in `event_de` and `event_ser`; [`commerce`] the five
+//! ecommerce events the web pixel maps from Shopify's standard events; [`Kind`]
+//! the event kinds, the only place their wire tags are spelled; [`validate`] the
+//! limits a batch must respect; [`cookies`] the names the tracker and the pixel
+//! share to hand ids over. Imports go one way: the envelope uses the events and
+//! [`validate`], the events use [`Kind`] and [`validate`], and neither of those
+//! two uses anything else here, so the events know nothing of the batch.
 #![no_std]
 
 extern crate alloc;
