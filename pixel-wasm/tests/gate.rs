@@ -6,7 +6,7 @@ mod common;
 
 use common::{fixture, CONSENT_NO, CONSENT_YES, PERSONAL, SETTINGS, STANDARD};
 use pixel_wasm::pixel::{Handled, Pixel, MAX_QUEUE};
-use protocol::Batch;
+use protocol::{Batch, Kind};
 
 /// The tracker's `lummmen:startPixel` as Shopify delivers a custom event.
 fn start() -> String {
@@ -31,7 +31,7 @@ fn events_before_consent_are_discarded_not_queued() {
     assert_eq!(body(&mut p), None, "nothing from before consent");
     assert_eq!(p.handle(&fixture("product_added_to_cart"), 1), Handled::Queued);
     let b = body(&mut p).unwrap();
-    assert_eq!(b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), ["add"]);
+    assert_eq!(b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), [Kind::AddedToCart]);
 }
 
 #[test]
@@ -82,7 +82,16 @@ fn events_wait_for_ids_then_go_in_one_batch() {
         (b.site_id, b.visitor_id.as_str(), b.batch_id.as_str()),
         (7, "9f86d081884c7d65", "0000000000000abc")
     );
-    assert_eq!(b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), ["col", "prv", "add", "rem", "chk"]);
+    assert_eq!(
+        b.events.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        [
+            Kind::CollectionViewed,
+            Kind::ProductViewed,
+            Kind::AddedToCart,
+            Kind::RemovedFromCart,
+            Kind::CheckoutCompleted
+        ]
+    );
     assert_eq!(b.validate(&protocol::Limits::default()), Ok(()));
     assert_eq!(body(&mut p), None, "the queue is drained");
 }

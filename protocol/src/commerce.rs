@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Checker, ValidationError};
+use crate::validate::{Checker, ValidationError};
 
 /// A product variant: `{"id":"gid-or-id","sku":"SKU-1","n":"Shirt","vn":"M",
 /// "pr":19.99,"cat":"Shirts","cur":"EUR"}`

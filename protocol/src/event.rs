@@ -8,65 +8,61 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Checker, ValidationError};
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
+use crate::kind::Kind;
+use crate::validate::{Checker, ValidationError};
 
-/// One event in a batch, tagged by `k`. Deserialized by hand (see
-/// `event_de.rs`): the derived reader of tagged enums buffers every event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "k")]
+/// One event in a batch, tagged by `k`. Read and written by hand (see
+/// `event_de.rs` and `event_ser.rs`): the derived reader of tagged enums
+/// buffers every event, and the derived writer needs each tag spelled again,
+/// apart from [`Kind::as_str`].
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// `{"k":"pv", ...}`: see [`PageView`].
-    #[serde(rename = "pv")]
     PageView(PageView),
     /// `{"k":"pl", ...}`: see [`PageLeave`].
-    #[serde(rename = "pl")]
     PageLeave(PageLeave),
     /// `{"k":"c", ...}`: see [`Click`].
-    #[serde(rename = "c")]
     Click(Click),
     /// `{"k":"m", ...}`: see [`MoveBatch`].
-    #[serde(rename = "m")]
     Moves(MoveBatch),
     /// `{"k":"sc", ...}`: see [`Scroll`].
-    #[serde(rename = "sc")]
     Scroll(Scroll),
     /// `{"k":"prv","t":..,"u":..,"p":{..}}`: Shopify's `product_viewed`.
-    #[serde(rename = "prv")]
-    ProductViewed {
-        #[serde(rename = "t")]
-        time: u64,
-        #[serde(rename = "u")]
-        url: String,
-        #[serde(rename = "p")]
-        product: Product,
-    },
+    ProductViewed { time: u64, url: String, product: Product },
     /// `{"k":"col", ...}`: Shopify's `collection_viewed`.
-    #[serde(rename = "col")]
     CollectionViewed(CollectionViewed),
     /// `{"k":"add","t":..,"u":..,"l":{..}}`: Shopify's `product_added_to_cart`.
-    #[serde(rename = "add")]
-    AddedToCart {
-        #[serde(rename = "t")]
-        time: u64,
-        #[serde(rename = "u")]
-        url: String,
-        #[serde(rename = "l")]
-        line: CartLine,
-    },
+    AddedToCart { time: u64, url: String, line: CartLine },
     /// `{"k":"rem","t":..,"u":..,"l":{..}}`: Shopify's `product_removed_from_cart`.
-    #[serde(rename = "rem")]
-    RemovedFromCart {
-        #[serde(rename = "t")]
-        time: u64,
-        #[serde(rename = "u")]
-        url: String,
-        #[serde(rename = "l")]
-        line: CartLine,
-    },
+    RemovedFromCart { time: u64, url: String, line: CartLine },
     /// `{"k":"chk", ...}`: Shopify's `checkout_completed`.
-    #[serde(rename = "chk")]
     CheckoutCompleted(CheckoutCompleted),
+}
+
+/// The fields of [`Event::ProductViewed`] on the wire, apart from `k`. Generic
+/// so that the reader fills it with owned values and the writer with borrowed
+/// ones, from one list of field names.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ProductViewedFields<U, P> {
+    #[serde(rename = "t")]
+    pub(crate) time: u64,
+    #[serde(rename = "u")]
+    pub(crate) url: U,
+    #[serde(rename = "p")]
+    pub(crate) product: P,
+}
+
+/// The fields of [`Event::AddedToCart`] and [`Event::RemovedFromCart`] on the
+/// wire, apart from `k`; generic as [`ProductViewedFields`].
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CartFields<U, L> {
+    #[serde(rename = "t")]
+    pub(crate) time: u64,
+    #[serde(rename = "u")]
+    pub(crate) url: U,
+    #[serde(rename = "l")]
+    pub(crate) line: L,
 }
 
 impl Event {
@@ -86,19 +82,19 @@ impl Event {
         }
     }
 
-    /// The wire tag (`k`) of this event.
-    pub fn kind(&self) -> &'static str {
+    /// What the event is; its wire tag (`k`) is `kind().as_str()`.
+    pub fn kind(&self) -> Kind {
         match self {
-            Self::PageView(_) => "pv",
-            Self::PageLeave(_) => "pl",
-            Self::Click(_) => "c",
-            Self::Moves(_) => "m",
-            Self::Scroll(_) => "sc",
-            Self::ProductViewed { .. } => "prv",
-            Self::CollectionViewed(_) => "col",
-            Self::AddedToCart { .. } => "add",
-            Self::RemovedFromCart { .. } => "rem",
-            Self::CheckoutCompleted(_) => "chk",
+            Self::PageView(_) => Kind::PageView,
+            Self::PageLeave(_) => Kind::PageLeave,
+            Self::Click(_) => Kind::Click,
+            Self::Moves(_) => Kind::Moves,
+            Self::Scroll(_) => Kind::Scroll,
+            Self::ProductViewed { .. } => Kind::ProductViewed,
+            Self::CollectionViewed(_) => Kind::CollectionViewed,
+            Self::AddedToCart { .. } => Kind::AddedToCart,
+            Self::RemovedFromCart { .. } => Kind::RemovedFromCart,
+            Self::CheckoutCompleted(_) => Kind::CheckoutCompleted,
         }
     }
 

@@ -4,7 +4,7 @@
 //! into a generic tree (serde's private `Content`), then reads the variant out
 //! of that copy: it allocates every string and number twice, and it was most of
 //! the server's CPU per batch. Every writer we ship (the tracker, the web pixel,
-//! serde's own serializer of [`Event`]) puts `k` first, so the fast path reads
+//! the serializer of [`Event`] in `event_ser.rs`) puts `k` first, so the fast path reads
 //! `k` and hands the rest of the same map straight to the variant's derived
 //! deserializer. An object whose `k` comes later is still accepted: its fields
 //! are buffered in [`Buffered`] until `k` is found, which is exactly what the
@@ -20,57 +20,11 @@ use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visi
 use serde::Deserialize;
 
 use crate::commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
-use crate::event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+use crate::event::{CartFields, Click, Event, MoveBatch, PageLeave, PageView, ProductViewedFields, Scroll};
+use crate::kind::Kind;
 
 /// The tag name.
 const TAG: &str = "k";
-
-/// The values of `k`; serde derives the "unknown variant" error listing them.
-#[derive(Debug, Clone, Copy, Deserialize)]
-enum Kind {
-    #[serde(rename = "pv")]
-    PageView,
-    #[serde(rename = "pl")]
-    PageLeave,
-    #[serde(rename = "c")]
-    Click,
-    #[serde(rename = "m")]
-    Moves,
-    #[serde(rename = "sc")]
-    Scroll,
-    #[serde(rename = "prv")]
-    ProductViewed,
-    #[serde(rename = "col")]
-    CollectionViewed,
-    #[serde(rename = "add")]
-    AddedToCart,
-    #[serde(rename = "rem")]
-    RemovedFromCart,
-    #[serde(rename = "chk")]
-    CheckoutCompleted,
-}
-
-/// The fields of the struct variant `prv`.
-#[derive(Deserialize)]
-struct ProductViewedFields {
-    #[serde(rename = "t")]
-    time: u64,
-    #[serde(rename = "u")]
-    url: String,
-    #[serde(rename = "p")]
-    product: Product,
-}
-
-/// The fields of the struct variants `add` and `rem`.
-#[derive(Deserialize)]
-struct CartFields {
-    #[serde(rename = "t")]
-    time: u64,
-    #[serde(rename = "u")]
-    url: String,
-    #[serde(rename = "l")]
-    line: CartLine,
-}
 
 impl Kind {
     /// Reads the variant's fields (everything but `k`) from `d`.
@@ -82,16 +36,16 @@ impl Kind {
             Self::Moves => Event::Moves(MoveBatch::deserialize(d)?),
             Self::Scroll => Event::Scroll(Scroll::deserialize(d)?),
             Self::ProductViewed => {
-                let f = ProductViewedFields::deserialize(d)?;
+                let f = ProductViewedFields::<String, Product>::deserialize(d)?;
                 Event::ProductViewed { time: f.time, url: f.url, product: f.product }
             }
             Self::CollectionViewed => Event::CollectionViewed(CollectionViewed::deserialize(d)?),
             Self::AddedToCart => {
-                let f = CartFields::deserialize(d)?;
+                let f = CartFields::<String, CartLine>::deserialize(d)?;
                 Event::AddedToCart { time: f.time, url: f.url, line: f.line }
             }
             Self::RemovedFromCart => {
-                let f = CartFields::deserialize(d)?;
+                let f = CartFields::<String, CartLine>::deserialize(d)?;
                 Event::RemovedFromCart { time: f.time, url: f.url, line: f.line }
             }
             Self::CheckoutCompleted => Event::CheckoutCompleted(CheckoutCompleted::deserialize(d)?),

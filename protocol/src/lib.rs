@@ -15,10 +15,15 @@
 //!        "vw":1280,"vh":720,"sw":1920,"sh":1080,"tz":-60}]}
 //! ```
 //!
-//! Layout: [`batch`] holds the envelope and its validation limits, [`event`] the
-//! behavioural events (page views, clicks, moves, scroll), [`commerce`] the five
-//! ecommerce events the web pixel maps from Shopify's standard events, [`cookies`]
-//! the names the tracker and the pixel share to hand ids over.
+//! Layout: [`batch`] holds the envelope, [`event`] the behavioural events (page
+//! views, clicks, moves, scroll) and the [`Event`] enum over all kinds, whose
+//! reader and writer are in `event_de` and `event_ser`; [`commerce`] the five
+//! ecommerce events the web pixel maps from Shopify's standard events; [`Kind`]
+//! the event kinds, the only place their wire tags are spelled; [`validate`] the
+//! limits a batch must respect; [`cookies`] the names the tracker and the pixel
+//! share to hand ids over. Imports go one way: the envelope uses the events and
+//! [`validate`], the events use [`Kind`] and [`validate`], and neither of those
+//! two uses anything else here, so the events know nothing of the batch.
 #![no_std]
 
 extern crate alloc;
@@ -28,10 +33,15 @@ pub mod commerce;
 pub mod cookies;
 pub mod event;
 mod event_de;
+mod event_ser;
+mod kind;
+pub mod validate;
 
-pub use batch::{Batch, Limits, ValidationError};
+pub use batch::Batch;
 pub use commerce::{CartLine, CheckoutCompleted, CollectionViewed, Product};
 pub use event::{Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+pub use kind::Kind;
+pub use validate::{Limits, ValidationError};
 
 /// Whether `s` is a visitor id: exactly 16 lowercase hex digits (Matomo's format,
 /// the first 16 hex digits of SHA-256 of Shopify's `consentId()`).

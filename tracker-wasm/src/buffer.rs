@@ -90,7 +90,7 @@ impl Buffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{Click, MoveBatch, PageLeave};
+    use protocol::{Click, Kind, MoveBatch, PageLeave};
 
     fn moves(t: u64) -> Event {
         Event::Moves(MoveBatch { time: t, points: vec![[0, 0, 0]] })
@@ -149,7 +149,7 @@ mod tests {
         b.push(leave(2));
         b.push(leave(3));
         b.push(click(4));
-        assert_eq!(b.take(10).iter().map(Event::kind).collect::<Vec<_>>(), ["pl", "pl"]);
+        assert_eq!(b.take(10).iter().map(Event::kind).collect::<Vec<_>>(), [Kind::PageLeave; 2]);
         assert_eq!(b.take_dropped(), 2);
     }
 

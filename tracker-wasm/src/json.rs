@@ -9,7 +9,7 @@
 
 use alloc::string::String;
 
-use protocol::{Batch, Click, Event, MoveBatch, PageLeave, PageView, Scroll};
+use protocol::{Batch, Click, Event, Kind, MoveBatch, PageLeave, PageView, Scroll};
 
 /// Serializes a batch of tracker events. Ecommerce events (sent by the pixel, never
 /// by the tracker) are not supported and are left out.
@@ -125,6 +125,8 @@ impl Writer {
         self.int(v);
     }
 
+    /// Opens an event with its `k` and `t`. Callers pass `Kind::X.as_str()`, a
+    /// constant, so the tags stay spelled only in `protocol` at no cost in size.
     fn head(&mut self, kind: &str, t: u64) {
         self.raw("{\"k\":\"");
         self.raw(kind);
@@ -147,7 +149,7 @@ impl Writer {
     }
 
     fn page_view(&mut self, p: &PageView) {
-        self.head("pv", p.time);
+        self.head(Kind::PageView.as_str(), p.time);
         self.key_str("u", &p.url);
         self.key_str("r", &p.referrer);
         self.key_str("ti", &p.title);
@@ -161,13 +163,13 @@ impl Writer {
     }
 
     fn page_leave(&mut self, l: &PageLeave) {
-        self.head("pl", l.time);
+        self.head(Kind::PageLeave.as_str(), l.time);
         self.key_uint("dur", l.duration_ms);
         self.key_uint("sd", u64::from(l.scroll_depth));
     }
 
     fn click(&mut self, c: &Click) {
-        self.head("c", c.time);
+        self.head(Kind::Click.as_str(), c.time);
         self.key_int("x", i64::from(c.x));
         self.key_int("y", i64::from(c.y));
         self.key_int("cx", i64::from(c.cx));
@@ -199,7 +201,7 @@ impl Writer {
     }
 
     fn moves(&mut self, m: &MoveBatch) {
-        self.head("m", m.time);
+        self.head(Kind::Moves.as_str(), m.time);
         self.key("p");
         self.raw("[");
         for (i, [x, y, dt]) in m.points.iter().enumerate() {
@@ -215,7 +217,7 @@ impl Writer {
     }
 
     fn scroll(&mut self, s: &Scroll) {
-        self.head("sc", s.time);
+        self.head(Kind::Scroll.as_str(), s.time);
         self.key_uint("d", u64::from(s.depth));
         self.key_int("y", i64::from(s.y));
     }

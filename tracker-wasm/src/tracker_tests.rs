@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::session::IDLE_MS;
+use protocol::Kind;
 
 fn ids() -> Box<dyn FnMut() -> String> {
     let mut n = 0u64;
@@ -122,7 +123,7 @@ fn moves_are_merged_into_point_lists() {
     let points: usize = evs.iter().map(|e| if let Event::Moves(m) = e { m.points.len() } else { 0 }).sum();
     // 10 s of moves every 10 ms: at most one point per 50 ms, plus the resting point.
     assert!((150..=201).contains(&points), "{points} points");
-    assert!(evs.iter().filter(|e| e.kind() == "m").count() <= 4);
+    assert!(evs.iter().filter(|e| e.kind() == Kind::Moves).count() <= 4);
 }
 
 #[test]
@@ -201,8 +202,8 @@ fn a_session_rolls_after_30_minutes_idle_with_a_new_page_view() {
     assert_ne!(batches[0].session_id, batches[1].session_id);
     assert_ne!(batches[0].page_view_id, batches[1].page_view_id);
     let kinds = |b: &Batch| b.events.iter().map(Event::kind).collect::<Vec<_>>();
-    assert_eq!(kinds(&batches[0]), ["pv", "c"]);
-    assert_eq!(kinds(&batches[1]), ["pv", "c"]);
+    assert_eq!(kinds(&batches[0]), [Kind::PageView, Kind::Click]);
+    assert_eq!(kinds(&batches[1]), [Kind::PageView, Kind::Click]);
 }
 
 #[test]

@@ -119,7 +119,7 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
             visitor_id: batch.visitor_id.clone(),
             session_id: session_id.to_string(),
             page_view_id: page_view_id.to_string(),
-            kind: event.kind(),
+            kind: event.kind().as_str(),
             time: event.time(),
             url: own_url(event).unwrap_or(&page.url).to_string(),
             order_id,

@@ -166,7 +166,7 @@ impl TrackerRig {
                 return Ok(events);
             }
             if Instant::now() > deadline {
-                let kinds: Vec<&str> = events.iter().map(|e| e.event.kind()).collect();
+                let kinds: Vec<&str> = events.iter().map(|e| e.event.kind().as_str()).collect();
                 bail!("timed out waiting for {what}; stored kinds: {kinds:?}");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -194,5 +194,5 @@ pub fn clicks(events: &[StoredEvent]) -> Vec<&protocol::Click> {
 }
 
 pub fn count_kind(events: &[StoredEvent], kind: &str) -> usize {
-    events.iter().filter(|e| e.event.kind() == kind).count()
+    events.iter().filter(|e| e.event.kind().as_str() == kind).count()
 }

@@ -51,7 +51,7 @@ async fn the_session_carries_over_while_active_and_rolls_after_30_minutes_idle()
     let events = rig.wait_stored(1, &visitor, "three page views", |e| count_kind(e, "pv") == 3).await?;
     let mut sessions: Vec<&str> = events
         .iter()
-        .filter(|e| e.event.kind() == "pv")
+        .filter(|e| e.event.kind().as_str() == "pv")
         .map(|e| e.session_id.as_deref().unwrap_or_default())
         .collect();
     sessions.sort_unstable();
