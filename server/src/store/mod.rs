@@ -13,7 +13,7 @@
 //! the page `url` (for clicks, resolved from their page view), the checkout's
 //! `order_id`/`customer_id` (privacy requests name those), click coordinates, and
 //! `json`, the whole event as posted, so reads give back exactly what came in.
-//! Clicks for heatmaps: SQLite keeps them in `events` (`kind = 'c'`, index on
+//! Clicks for heatmaps: SQLite keeps them in `events` (a partial index on clicks,
 //! `(site_id, url, time)`); ClickHouse keeps a `clicks` table sorted by
 //! `(site_id, url, time, event_id)` next to `events` sorted by
 //! `(site_id, visitor_id, event_id)` for per-visitor reads and deletes.
@@ -26,6 +26,7 @@
 
 pub mod clickhouse;
 pub mod heatmap;
+mod kind_sql;
 pub mod rows;
 pub mod sqlite;
 

@@ -7,6 +7,7 @@
 //! 0.65 s, no deduplication at all 0.2 s.
 
 use ::clickhouse::{Client, Row};
+use protocol::Kind;
 use serde::Deserialize;
 
 use crate::store::heatmap::{assemble, index, ClickPage, HeatCell, Heatmap, HeatmapQuery, MAX_PAGES};
@@ -53,9 +54,10 @@ pub async fn heatmap(client: &Client, q: &HeatmapQuery) -> Result<Heatmap, Store
         .query(
             "SELECT toUInt64(max(visitParamExtractUInt(json, 'dw'))) AS w,
                     toUInt64(max(visitParamExtractUInt(json, 'dh'))) AS h
-             FROM events WHERE site_id = ? AND kind = 'pv' AND url = ? AND time >= ? AND time < ?",
+             FROM events WHERE site_id = ? AND kind = ? AND url = ? AND time >= ? AND time < ?",
         )
         .bind(q.site_id)
+        .bind(Kind::PageView.as_str())
         .bind(&q.url)
         .bind(q.from_ms)
         .bind(q.to_ms)

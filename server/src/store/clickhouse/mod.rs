@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::clickhouse::{Client, Row};
+use protocol::Kind;
 use serde::{Deserialize, Serialize};
 
 mod heatmap;
@@ -264,12 +265,13 @@ impl EventStore for ClickHouseStore {
             let json: Option<String> = self
                 .client
                 .query(
-                    "SELECT json FROM events WHERE site_id = ? AND visitor_id = ? AND page_view_id = ? AND kind = 'pv'
+                    "SELECT json FROM events WHERE site_id = ? AND visitor_id = ? AND page_view_id = ? AND kind = ?
                      LIMIT 1",
                 )
                 .bind(site_id)
                 .bind(visitor_id)
                 .bind(page_view_id)
+                .bind(Kind::PageView.as_str())
                 .fetch_optional()
                 .await?;
             Ok(json.and_then(|j| PageContext::from_page_view_json(&j)))
@@ -319,11 +321,11 @@ impl EventStore for ClickHouseStore {
                 ors.push("has(?, order_id)");
             }
             let sql = format!(
-                "SELECT DISTINCT visitor_id FROM events WHERE has(?, site_id) AND kind = 'chk' AND ({})
+                "SELECT DISTINCT visitor_id FROM events WHERE has(?, site_id) AND kind = ? AND ({})
                  ORDER BY visitor_id",
                 ors.join(" OR ")
             );
-            let mut q = self.client.query(&sql).bind(site_ids);
+            let mut q = self.client.query(&sql).bind(site_ids).bind(Kind::CheckoutCompleted.as_str());
             if let Some(c) = customer_id {
                 q = q.bind(c);
             }

@@ -5,20 +5,28 @@
 //! rusqlite is blocking: every call runs on tokio's blocking pool.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-mod heatmap;
+pub(crate) mod heatmap;
 
-use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
+use protocol::Kind;
+
+use crate::store::{
+    kind_sql, stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent,
+};
 
 /// File name of the events database under the data directory.
 pub const EVENTS_DB_FILE: &str = "events.db";
 /// Page size of a new events database, in bytes.
 pub const PAGE_SIZE: u32 = 16 * 1024;
 
-const SCHEMA: &str = "
+/// The table and its indexes (the kind filters of the partial indexes spelled
+/// from [`Kind`], see [`kind_sql`]).
+static SCHEMA: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 CREATE TABLE IF NOT EXISTS events (
     event_id TEXT NOT NULL,
     site_id INTEGER NOT NULL,
@@ -36,9 +44,21 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_visitor ON events(site_id, visitor_id, time);
-CREATE INDEX IF NOT EXISTS clicks_by_page ON events(site_id, url, time) WHERE kind = 'c';
-CREATE INDEX IF NOT EXISTS checkouts ON events(site_id, customer_id, order_id) WHERE kind = 'chk';
-";
+CREATE INDEX IF NOT EXISTS clicks_by_page ON events(site_id, url, time) WHERE {click};
+CREATE INDEX IF NOT EXISTS checkouts ON events(site_id, customer_id, order_id) WHERE {checkout};
+",
+        click = kind_sql::is(Kind::Click),
+        checkout = kind_sql::is(Kind::CheckoutCompleted),
+    )
+});
+
+/// A page view's JSON, for the context of clicks that came in a later batch.
+static PAGE_VIEW_JSON: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT json FROM events WHERE site_id = ?1 AND visitor_id = ?2 AND page_view_id = ?3 AND {} LIMIT 1",
+        kind_sql::is(Kind::PageView)
+    )
+});
 
 const SELECT_STORED: &str =
     "SELECT event_id, site_id, visitor_id, session_id, page_view_id, json FROM events";
@@ -64,8 +84,8 @@ impl SqliteStore {
         // memory during large inserts without growing the process much.
         let tuning = crate::sqlite::Tuning { page_size: Some(PAGE_SIZE), cache_kib: Some(16 * 1024) };
         let conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(heatmap::INDEX)?;
+        conn.execute_batch(&SCHEMA)?;
+        conn.execute_batch(&heatmap::INDEX)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -179,12 +199,7 @@ impl EventStore for SqliteStore {
         let (visitor_id, page_view_id) = (visitor_id.to_string(), page_view_id.to_string());
         self.run(move |conn| {
             let json: Option<String> = conn
-                .query_row(
-                    "SELECT json FROM events WHERE site_id = ?1 AND visitor_id = ?2 AND page_view_id = ?3
-                     AND kind = 'pv' LIMIT 1",
-                    params![site_id, visitor_id, page_view_id],
-                    |r| r.get(0),
-                )
+                .query_row(&PAGE_VIEW_JSON, params![site_id, visitor_id, page_view_id], |r| r.get(0))
                 .optional()?;
             Ok(json.and_then(|j| PageContext::from_page_view_json(&j)))
         })
@@ -233,7 +248,8 @@ impl EventStore for SqliteStore {
                 strings.extend(order_ids);
             }
             let sql = format!(
-                "SELECT DISTINCT visitor_id FROM events WHERE kind = 'chk' AND site_id IN ({}) AND ({}) ORDER BY visitor_id",
+                "SELECT DISTINCT visitor_id FROM events WHERE {} AND site_id IN ({}) AND ({}) ORDER BY visitor_id",
+                kind_sql::is(Kind::CheckoutCompleted),
                 placeholders(site_ids.len()),
                 ors.join(" OR ")
             );
@@ -313,6 +329,30 @@ mod tests {
         let page_size: u32 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page_size");
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("journal_mode");
         assert_eq!((page_size, mode.as_str()), (PAGE_SIZE, "wal"));
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_kind_filtered_queries_use_their_partial_indexes() {
+        let dir = std::env::temp_dir().join(format!("lummmen-sqlite-plans-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SqliteStore::open(&dir).expect("open");
+        let conn = store.conn.lock().expect("lock");
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+            let rows = stmt.query_map([], |r| r.get::<_, String>(3)).expect("plan");
+            rows.map(|r| r.expect("row")).collect::<Vec<_>>().join("; ")
+        };
+        let bound =
+            |sql: &str| sql.replace("?1", "1").replace("?2", "'u'").replace("?3", "0").replace("?4", "0");
+        assert!(
+            plan(&bound(&heatmap::PAGES)).contains("clicks_by_page"),
+            "{}",
+            plan(&bound(&heatmap::PAGES))
+        );
+        let cells = bound(&heatmap::CELLS).replace("?5", "9");
+        assert!(plan(&cells).contains("clicks_by_page"), "{}", plan(&cells));
         drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
     }
