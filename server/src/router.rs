@@ -1,7 +1,7 @@
 //! Every route in one table, with no I/O: the state is opened before (see
-//! [`crate::app`]). Routes of the Shopify app (its protocol endpoints and the
-//! admin page's API) sit behind one layer that answers 503 while the app has no
-//! client id and secret.
+//! [`crate::app`]). The routes that need the Shopify app (its protocol
+//! endpoints, and the admin API only a merchant's session token can call) sit
+//! behind one layer that answers 503 while the app has no client id and secret.
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -18,19 +18,24 @@ use crate::{admin_page, api, health};
 
 /// Builds the application router over the opened state.
 pub fn router(state: &AppState) -> Router {
+    // Only with the app's client id and secret: Shopify's protocol endpoints and
+    // the admin API that a merchant's session token alone can call.
     let shopify_app = Router::new()
         .route("/auth", get(oauth::flow::begin))
         .route("/auth/callback", get(oauth::flow::callback))
         .route("/webhooks/shopify", post(webhooks::receive))
         .route("/api/config", post(api::config::config))
         .route("/api/enable", post(api::enable::enable))
+        .route("/api/dev/session-token", get(api::dev_token::mint))
+        .route_layer(middleware::from_fn_with_state(state.shopify.clone(), require_shopify_app));
+    // Also for operators (`--operator-token`), app or no app: a session token
+    // finds no secret to verify it while the app is off and gets the usual 401.
+    let admin_api = Router::new()
         .route("/api/heatmap", get(api::heatmap::heatmap))
         .route("/api/heatmap/pages", get(api::heatmap_pages::pages))
         .route("/api/gdpr/tickets", get(api::tickets::list))
         .route("/api/gdpr/tickets/{id}/fulfil", post(api::ticket_fulfil::fulfil))
-        .route("/api/gdpr/tickets/{id}/resolve", post(api::ticket_resolve::resolve))
-        .route("/api/dev/session-token", get(api::dev_token::mint))
-        .route_layer(middleware::from_fn_with_state(state.shopify.clone(), require_shopify_app));
+        .route("/api/gdpr/tickets/{id}/resolve", post(api::ticket_resolve::resolve));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -40,6 +45,7 @@ pub fn router(state: &AppState) -> Router {
         .route("/admin/", get(admin_page::serve))
         .route("/admin/index.html", get(admin_page::serve))
         .merge(shopify_app)
+        .merge(admin_api)
         .nest_service("/assets", ServeDir::new(&state.static_dirs.assets))
         .nest_service("/pixel", ServeDir::new(&state.static_dirs.pixel))
         .fallback_service(ServeDir::new(&state.static_dirs.www))

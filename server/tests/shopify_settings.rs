@@ -1,27 +1,25 @@
 //! The Shopify app's settings at start: an app with no client id and secret is
-//! off, and every one of its routes answers the same JSON 503 while the rest of
-//! the server runs; a setting that is present but wrong stops the start with a
-//! message naming it.
+//! off, and every route that needs it answers the same JSON 503 while the rest
+//! of the server runs (operators keep the heatmap and ticket endpoints); a
+//! setting that is present but wrong stops the start with a message naming it.
 
 mod support;
 
 use lummmen_server::{Config, ServerHandle};
 use serde_json::Value;
-use support::{client, page_views, root, TempDir, SITE};
+use support::{client, page_views, root, session_token, TempDir, OPERATOR, SITE};
 
 #[tokio::test]
 async fn without_client_credentials_every_shopify_route_answers_503_and_ingest_still_runs() {
     let dir = TempDir::new("shopify-off");
-    let server = support::start(Config::for_tests(root(), dir.0.clone()), SITE, "off.myshopify.com").await;
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.shopify.operator_token = Some(OPERATOR.into());
+    let server = support::start(config, SITE, "off.myshopify.com").await;
     let base = server.url();
     let c = client();
     let calls = [
         c.post(format!("{base}/api/config")).bearer_auth("x"),
         c.post(format!("{base}/api/enable")).bearer_auth("x"),
-        c.get(format!("{base}/api/heatmap?url=u")).bearer_auth("x"),
-        c.get(format!("{base}/api/heatmap/pages")).bearer_auth("x"),
-        c.get(format!("{base}/api/gdpr/tickets")).bearer_auth("x"),
-        c.post(format!("{base}/api/gdpr/tickets/1/resolve")).bearer_auth("x"),
         c.get(format!("{base}/api/dev/session-token")),
         c.get(format!("{base}/auth?shop=off.myshopify.com")),
         c.get(format!("{base}/auth/callback")),
@@ -42,6 +40,10 @@ async fn without_client_credentials_every_shopify_route_answers_503_and_ingest_s
         .await
         .expect("collect");
     assert_eq!(ok.status(), 200);
+    let pages = c.get(format!("{base}/api/heatmap/pages?site={SITE}")).bearer_auth(OPERATOR).send().await;
+    assert_eq!(pages.expect("pages").status(), 200, "operators keep the heatmap");
+    let session = c.get(format!("{base}/api/gdpr/tickets")).bearer_auth(session_token("off.myshopify.com"));
+    assert_eq!(session.send().await.expect("tickets").status(), 401, "no secret verifies a session token");
     let admin = c.get(format!("{base}/admin/")).send().await.expect("admin page");
     assert_eq!(admin.status(), 200, "the page itself is served");
     server.shutdown().await.expect("shutdown");
