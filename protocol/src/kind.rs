@@ -97,14 +97,18 @@ impl Serialize for Kind {
 }
 
 impl<'de> Deserialize<'de> for Kind {
+    /// Read as an enum of unit variants, as the derived reader did: a string
+    /// names the kind, an unknown string is an unknown variant, and JSON's
+    /// reader calls anything else (a number, `null`) malformed rather than a
+    /// wrong type, which `/collect` answers differently.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KindVisitor)
+        d.deserialize_enum("Kind", &Kind::TAGS, KindVisitor)
     }
 }
 
 struct KindVisitor;
 
-impl Visitor<'_> for KindVisitor {
+impl<'de> Visitor<'de> for KindVisitor {
     type Value = Kind;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -113,6 +117,23 @@ impl Visitor<'_> for KindVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
         Kind::from_tag(v).ok_or_else(|| E::unknown_variant(v, &Kind::TAGS))
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Kind, A::Error> {
+        let (kind, variant) = data.variant_seed(Tag)?;
+        de::VariantAccess::unit_variant(variant)?;
+        Ok(kind)
+    }
+}
+
+/// The variant's name, read as an identifier.
+struct Tag;
+
+impl<'de> de::DeserializeSeed<'de> for Tag {
+    type Value = Kind;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_identifier(KindVisitor)
     }
 }
 

@@ -138,4 +138,15 @@ mod tests {
         let ratio = gzip(&vec![b' '; 512 * 1024]);
         assert_eq!(code(decode(None, Some("gzip"), &ratio, &l)), "suspicious_compression_ratio");
     }
+
+    #[test]
+    fn an_event_kind_that_is_no_string_is_malformed_and_an_unknown_one_a_wrong_type() {
+        let l = limits();
+        let with_kind = |k: &str| OK.replace(r#""e":[]"#, &format!(r#""e":[{{"k":{k},"t":1}}]"#));
+        let code = |k: &str| decode(None, None, with_kind(k).as_bytes(), &l).expect_err(k).code();
+        for k in ["1", "null", "true", "[]"] {
+            assert_eq!(code(k), "malformed_json", "k = {k}");
+        }
+        assert_eq!(code(r#""zz""#), "wrong_types");
+    }
 }
