@@ -25,14 +25,15 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("Shopify app settings: {0}")]
     Shopify(#[from] SetupError),
-    #[error("spool: {0}")]
-    Spool(#[from] std::io::Error),
+    /// The spool, the drainer's thread or the Matomo relay's client.
+    #[error("ingest pipeline: {0}")]
+    Pipeline(#[from] std::io::Error),
 }
 
 impl From<StartError> for std::io::Error {
     fn from(e: StartError) -> Self {
         match e {
-            StartError::Spool(e) => e,
+            StartError::Pipeline(e) => e,
             other => std::io::Error::other(other),
         }
     }

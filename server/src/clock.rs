@@ -31,25 +31,7 @@ pub fn now_secs() -> i64 {
 
 /// Sets the time for the whole process (`Some(ms)`), or returns to the system
 /// clock (`None`). For tests: every clock reader in the process sees it, so a
-/// test that sets it runs in a test binary of its own.
+/// test that sets it runs in a test binary of its own (`server/tests/clock.rs`).
 pub fn set_for_tests(ms: Option<u64>) {
     FIXED_MS.store(ms.unwrap_or(0), Ordering::Relaxed);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_set_time_is_what_every_reader_sees_until_it_is_cleared() {
-        let before = now_ms();
-        assert!(before > 1_700_000_000_000, "the system clock is in milliseconds");
-        set_for_tests(Some(1_763_800_000_123));
-        assert_eq!(
-            (now_ms(), now_ms_i64(), now_secs()),
-            (1_763_800_000_123, 1_763_800_000_123, 1_763_800_000)
-        );
-        set_for_tests(None);
-        assert!(now_ms() >= before);
-    }
 }

@@ -42,7 +42,9 @@ pub fn open(dir: &Path, file: &str, tuning: Tuning) -> rusqlite::Result<Connecti
 
 /// Runs blocking database work on tokio's blocking pool, so an async handler
 /// never holds a runtime worker while SQLite reads or waits on a lock. A panic
-/// in `f` resumes in the caller, as it would have inline.
+/// in `f` resumes in the caller, as it did when this work ran inline in the
+/// handler. The only other way the task can end is the runtime shutting down,
+/// which drops the caller too: then this never resolves.
 pub async fn blocking<T, F>(f: F) -> T
 where
     T: Send + 'static,
@@ -50,7 +52,8 @@ where
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(out) => out,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => std::future::pending().await,
     }
 }
 

@@ -129,6 +129,11 @@ async fn an_email_only_request_is_closed_as_unfulfillable_with_the_reason() {
     let (status, _) =
         post_json(&server, &format!("/api/gdpr/tickets/{}/fulfil", t["id"]), OPERATOR, json!({})).await;
     assert_eq!(status, 409);
+    for action in ["fulfil", "resolve"] {
+        let (status, body) =
+            post_json(&server, &format!("/api/gdpr/tickets/one/{action}"), OPERATOR, json!({})).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")), "{action}: {body}");
+    }
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! `POST /api/gdpr/tickets/{id}/fulfil`: run a privacy request against the
 //! event store (see [`crate::shopify::fulfilment`]).
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::tickets::{get, visible};
+use super::tickets::{get, ticket_id, visible};
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
 use crate::shopify::{fulfilment, ShopifyState};
@@ -15,8 +16,9 @@ use crate::shopify::{fulfilment, ShopifyState};
 pub async fn fulfil(
     State(state): State<ShopifyState>,
     who: Principal,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = ticket_id(id)?;
     let ticket = visible(&state, &who, id).await?;
     let done = fulfilment::run(&state, &ticket).await?;
     let ticket = get(&state, id).await?;

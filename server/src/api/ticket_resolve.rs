@@ -1,11 +1,12 @@
 //! `POST /api/gdpr/tickets/{id}/resolve`: close a ticket, naming who did.
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::tickets::{get, visible};
+use super::tickets::{get, ticket_id, visible};
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
 use crate::shopify::{tickets, ShopifyState};
@@ -38,9 +39,10 @@ fn resolver(who: &Principal, body: &[u8]) -> Result<String, ApiError> {
 pub async fn resolve(
     State(state): State<ShopifyState>,
     who: Principal,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let id = ticket_id(id)?;
     visible(&state, &who, id).await?;
     let resolver = resolver(&who, &body)?;
     let db = state.db.clone();

@@ -3,7 +3,8 @@
 //! shop's. Also what the ticket actions share: finding a ticket the caller may
 //! act on.
 
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -12,6 +13,11 @@ use crate::shopify::errors::ApiError;
 use crate::shopify::tickets::{self, Ticket};
 use crate::shopify::ShopifyState;
 use crate::sqlite::blocking;
+
+/// The `{id}` of a ticket path, or a JSON 400 naming what is wrong with it.
+pub fn ticket_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+    id.map(|Path(id)| id).map_err(|e| ApiError::BadRequest(format!("ticket id: {}", e.body_text())))
+}
 
 /// The ticket, read off the runtime's workers.
 pub async fn get(state: &ShopifyState, id: i64) -> Result<Ticket, ApiError> {

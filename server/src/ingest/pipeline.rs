@@ -31,7 +31,6 @@ pub struct Pipeline {
 
 #[derive(Debug)]
 struct Inner {
-    store: Arc<dyn EventStore>,
     spool_max: u64,
     /// Spool bytes when a batch was last refused for room (0: none since); the
     /// server is unready until the drainer brings the spool below it.
@@ -90,7 +89,6 @@ impl Pipeline {
         };
         let pipeline = Self {
             inner: Arc::new(Inner {
-                store,
                 spool_max: config.spool_max_bytes,
                 full_at: AtomicU64::new(0),
                 drain_deadline: Duration::from_secs(config.shutdown_drain_secs),
@@ -112,10 +110,6 @@ impl Pipeline {
             None => Err("stopped"),
         }));
         Ok(pipeline)
-    }
-
-    pub fn store(&self) -> Arc<dyn EventStore> {
-        Arc::clone(&self.inner.store)
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -1,13 +1,14 @@
 //! Project lookups for request handlers: async (SQLite runs on the blocking
 //! pool, never on a runtime worker) and, for the ingest path, cached briefly,
-//! since a database read per batch would cost more than the batch.
+//! since a database read per batch would cost more than the batch. A lookup
+//! that fails on the pool (a panic in SQLite's code) is an error, which
+//! `/collect` answers as a 500 in JSON.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{Project, ProjectError, ProjectStore};
-use crate::sqlite::blocking;
 
 /// How long a project lookup is reused: edits (sample, shops) apply within it.
 const PROJECT_TTL: Duration = Duration::from_secs(5);
@@ -47,7 +48,7 @@ impl ProjectCache {
             }
         }
         let store = self.store.clone();
-        let p = blocking(move || store.get(site_id)).await?;
+        let p = on_pool(move || store.get(site_id)).await?;
         let mut cache = self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() > MAX_ENTRIES {
             cache.clear();
@@ -61,13 +62,16 @@ impl ProjectCache {
     pub async fn find_by_shop(&self, shop: &str) -> Result<Option<Project>, ProjectError> {
         let store = self.store.clone();
         let shop = shop.to_string();
-        blocking(move || store.find_by_shop(&shop)).await
+        on_pool(move || store.find_by_shop(&shop)).await
     }
+}
 
-    /// Forgets the cached lookup of a site, after a change to it.
-    pub fn invalidate(&self, site_id: u32) {
-        self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&site_id);
-    }
+/// Runs a lookup on the blocking pool; a task that ends without an answer is
+/// an error.
+async fn on_pool<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ProjectError> + Send + 'static,
+) -> Result<T, ProjectError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ProjectError::Lookup(e.to_string()))?
 }
 
 #[cfg(test)]
@@ -75,7 +79,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_cached_lookup_sees_a_change_once_invalidated() {
+    async fn a_cached_miss_is_reused_for_a_moment_then_read_again() {
         let dir = std::env::temp_dir().join(format!("lummmen-project-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let cache = ProjectCache::new(ProjectStore::open(&dir).expect("open"));
@@ -84,7 +88,7 @@ mod tests {
             Project { id: 3, name: "Three".into(), sample: 40, shops: vec!["three.myshopify.com".into()] };
         cache.store().upsert(&p).expect("upsert");
         assert_eq!(cache.get(3).await.expect("cached"), None, "the miss is reused for a moment");
-        cache.invalidate(3);
+        tokio::time::sleep(UNKNOWN_TTL + Duration::from_millis(50)).await;
         assert_eq!(cache.get(3).await.expect("get"), Some(p.clone()));
         assert_eq!(cache.find_by_shop("three.myshopify.com").await.expect("find"), Some(p));
         let _ = std::fs::remove_dir_all(&dir);

@@ -54,6 +54,8 @@ pub enum ProjectError {
     ShopTaken { shop: String, project: u32 },
     #[error("no project with id {0}")]
     NotFound(u32),
+    #[error("project lookup did not finish: {0}")]
+    Lookup(String),
 }
 
 /// Handle on the projects table; cheap to clone, safe to share across tasks.

@@ -46,10 +46,8 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    // The router's layer answers 503 before this while no secret is configured.
     let secrets = state.secrets();
-    if secrets.is_empty() {
-        return Err(ApiError::NotConfigured("no Shopify client secret is configured"));
-    }
     let signature = header(&headers, "x-shopify-hmac-sha256").ok_or(ApiError::WebhookSignature)?;
     if !signature_matches(&body, signature, &secrets) {
         return Err(ApiError::WebhookSignature);
