@@ -225,6 +225,11 @@ pub struct ShopifyOptions {
     #[arg(long, env = "LUMMMEN_OPERATOR_TOKEN", hide_env_values = true)]
     pub operator_token: Option<String>,
 
+    /// Do not create a project for a shop on its first valid session token; an
+    /// operator then links shops with `projects add --shop`.
+    #[arg(long, env = "LUMMMEN_NO_AUTO_PROJECTS")]
+    pub no_auto_projects: bool,
+
     /// URL that receives a JSON POST for every new privacy ticket (team chat
     /// webhook); tickets are always logged as well.
     #[arg(long, env = "LUMMMEN_NOTIFY_WEBHOOK_URL")]

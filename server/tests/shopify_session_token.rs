@@ -25,6 +25,10 @@ async fn call(server: &lummmen_server::ServerHandle, auth: Option<String>) -> (u
     }
     let r = req.send().await.expect("request");
     let status = r.status().as_u16();
+    if status == 401 {
+        let retry = r.headers().get("x-shopify-retry-invalid-session-request");
+        assert_eq!(retry.and_then(|v| v.to_str().ok()), Some("1"), "App Bridge retries a 401 once");
+    }
     let ctype = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     (status, ctype, r.text().await.expect("body"))
 }
@@ -123,7 +127,26 @@ async fn rejects_token_with_malformed_dest_or_iss() {
 }
 
 #[tokio::test]
-async fn rejects_token_of_a_shop_without_a_project() {
+async fn with_no_auto_projects_rejects_token_of_a_shop_without_a_project() {
+    let dir = TempDir::new("token-no-auto");
+    let mut config = app_config(&dir.0, "http://127.0.0.1:9");
+    config.shopify.no_auto_projects = true;
+    let server = start(config, SITE, SHOP).await;
     let token = jwt(SECRET, &json!({"alg": "HS256"}), &claims("unknown-shop.myshopify.com"));
-    assert_generic_401(bearer(token)).await;
+    let (status, _, body) = call(&server, bearer(token)).await;
+    assert_eq!((status, body.as_str()), (401, GENERIC_401));
+    assert_eq!(server.projects().find_by_shop("unknown-shop.myshopify.com").expect("read"), None);
+}
+
+#[tokio::test]
+async fn the_first_valid_token_of_a_shop_without_a_project_creates_it() {
+    let (_dir, server) = server().await;
+    let token = jwt(SECRET, &json!({"alg": "HS256"}), &claims("new-shop.myshopify.com"));
+    let (status, _, body) = call(&server, bearer(token.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    let config: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!((config["name"].as_str(), config["sample"].as_u64()), (Some("new-shop"), Some(100)));
+    assert_eq!(config["matomoId"].as_u64(), Some(u64::from(SITE) + 1), "the next free site id");
+    let (status, _, again) = call(&server, bearer(token)).await;
+    assert_eq!((status, again), (200, body), "one project, found the second time");
 }

@@ -1,11 +1,16 @@
-//! `POST /api/config`: the project of the session token's shop.
+//! `POST /api/config`: the project of the session token's shop. The shop's
+//! first valid session token creates its project (see
+//! [`super::site::project_or_onboard`]); a shop without a usable offline token
+//! gets one by token exchange in the background, so the answer never waits on
+//! Shopify.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::site::project_of_shop;
-use crate::shopify::auth::ShopSession;
+use super::site::project_or_onboard;
+use crate::shopify::auth::{bearer_of, ShopSession};
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 
@@ -13,7 +18,18 @@ use crate::shopify::ShopifyState;
 pub async fn config(
     State(state): State<ShopifyState>,
     ShopSession(claims): ShopSession,
+    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let project = project_of_shop(&state, &claims.shop).await?;
+    let project = project_or_onboard(&state, &claims.shop).await?;
+    if state.keys.is_some() && !state.has_token(&claims.shop).await.unwrap_or(true) {
+        if let Some(token) = bearer_of(&headers) {
+            let (state, shop, token) = (state.clone(), claims.shop.clone(), token.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = state.exchange_session_token(&shop, &token).await {
+                    tracing::warn!(%shop, error = %e, "token exchange failed");
+                }
+            });
+        }
+    }
     Ok(Json(json!({"matomoId": project.id, "sample": project.sample, "name": project.name})))
 }

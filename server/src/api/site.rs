@@ -1,9 +1,10 @@
 //! Which project a caller of the admin API may read.
 
-use crate::projects::Project;
+use crate::projects::{Project, ProjectError};
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
+use crate::sqlite::blocking;
 
 /// The project of the token's shop; an unknown shop is the same 401 as a bad
 /// token, so the API does not reveal which shops we serve.
@@ -14,6 +15,28 @@ pub async fn project_of_shop(state: &ShopifyState, shop: &str) -> Result<Project
             tracing::debug!(%shop, "session token for a shop without a project");
             Err(ApiError::Unauthorized)
         }
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// The project of the token's shop, created on the shop's first valid session
+/// token unless `--no-auto-projects`: the next free site id, the shop's name
+/// (its myshopify name, until the merchant renames it), every visitor tracked.
+pub async fn project_or_onboard(state: &ShopifyState, shop: &str) -> Result<Project, ApiError> {
+    match project_of_shop(state, shop).await {
+        Err(ApiError::Unauthorized) if state.settings.auto_projects => {}
+        other => return other,
+    }
+    let store = state.projects.store().clone();
+    let name = shop.trim_end_matches(".myshopify.com").to_string();
+    let owned = shop.to_string();
+    match blocking(move || store.create(&name, 100, vec![owned])).await {
+        Ok(project) => {
+            tracing::info!(%shop, site_id = project.id, "created the shop's project on its first session");
+            Ok(project)
+        }
+        // Another request of the same shop created it a moment ago.
+        Err(ProjectError::ShopTaken { .. }) => project_of_shop(state, shop).await,
         Err(e) => Err(ApiError::Internal(e.to_string())),
     }
 }

@@ -1,8 +1,13 @@
-//! Calls to Shopify on a shop's behalf: the OAuth code exchange and the Admin
-//! GraphQL API, behind a small trait so the flow can be exercised without Shopify.
+//! Calls to Shopify on a shop's behalf: the OAuth code exchange, the token
+//! exchange and refresh of expiring offline tokens, and the Admin GraphQL API,
+//! behind a small trait so the flow can be exercised without Shopify.
 //!
 //! Formats (Shopify's documentation): `POST {base}/admin/oauth/access_token` with
-//! `{"client_id","client_secret","code"}` answers `{"access_token","scope"}`;
+//! `{"client_id","client_secret","code"}` answers `{"access_token","scope"}`; with
+//! `grant_type` token exchange (`subject_token` = a session token, `expiring=1`)
+//! or `refresh_token` it answers `{"access_token","expires_in","refresh_token",
+//! "refresh_token_expires_in","scope"}`, and 400 (`invalid_grant`, ...) for a
+//! session token or refresh token it does not honour;
 //! `POST {base}/admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`
 //! answers `{"data": ...}` (mutations carry `userErrors`) or, for a token Shopify
 //! no longer honours, HTTP 401 `{"errors": "[API] Invalid API key or access token ..."}`.
@@ -23,6 +28,41 @@ pub struct AccessToken {
     /// Granted scopes, comma-separated.
     pub scope: String,
 }
+
+/// An expiring offline token as Shopify issues it by token exchange or refresh.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct TokenSet {
+    pub access_token: String,
+    /// Granted scopes, comma-separated.
+    pub scope: String,
+    /// Seconds the access token lives (3600); absent for a non-expiring token.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    /// Replaced on every refresh; absent for a non-expiring token.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Seconds the refresh token lives.
+    #[serde(default)]
+    pub refresh_token_expires_in: Option<i64>,
+}
+
+/// Never prints the tokens.
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("scope", &self.scope)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `grant_type` of a token exchange (RFC 8693).
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// `subject_token_type` of a session token.
+pub const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+/// `requested_token_type` of an offline token.
+pub const OFFLINE_TOKEN: &str = "urn:shopify:params:oauth:token-type:offline-access-token";
 
 /// The app's installation on a shop, as the token sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +94,18 @@ pub trait AdminApi: Send + Sync + std::fmt::Debug {
         shop: &'a str,
         code: &'a str,
     ) -> BoxFut<'a, Result<AccessToken, AdminError>>;
+    /// Exchanges a merchant's session token for an expiring offline token.
+    fn exchange_session_token<'a>(
+        &'a self,
+        shop: &'a str,
+        session_token: &'a str,
+    ) -> BoxFut<'a, Result<TokenSet, AdminError>>;
+    /// Spends a refresh token for a new access token and a new refresh token.
+    fn refresh_token<'a>(
+        &'a self,
+        shop: &'a str,
+        refresh_token: &'a str,
+    ) -> BoxFut<'a, Result<TokenSet, AdminError>>;
     /// Reads `currentAppInstallation` (id and scopes); also proves the token works.
     fn installation<'a>(
         &'a self,
@@ -117,6 +169,33 @@ impl HttpAdmin {
         }
     }
 
+    /// `POST {base}/admin/oauth/access_token` with `body`: a 4xx is Shopify
+    /// refusing the grant (a spent or revoked token, an invalid session token).
+    async fn token_request<T: serde::de::DeserializeOwned>(
+        &self,
+        shop: &str,
+        body: Value,
+        what: &str,
+    ) -> Result<T, AdminError> {
+        let url = format!("{}/admin/oauth/access_token", self.base(shop));
+        let resp = self
+            .http
+            .post(url)
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| AdminError::Transport(format!("{what}: {}", e.without_url())))?;
+        let status = resp.status();
+        if status.is_client_error() {
+            return Err(AdminError::Unauthorized);
+        }
+        if !status.is_success() {
+            return Err(AdminError::Transport(format!("{what}: HTTP {status}")));
+        }
+        resp.json().await.map_err(|e| AdminError::Transport(format!("{what}: {}", e.without_url())))
+    }
+
     fn base(&self, shop: &str) -> String {
         self.base_override.clone().unwrap_or_else(|| format!("https://{shop}"))
     }
@@ -177,27 +256,30 @@ impl AdminApi for HttpAdmin {
         shop: &'a str,
         code: &'a str,
     ) -> BoxFut<'a, Result<AccessToken, AdminError>> {
-        Box::pin(async move {
-            let url = format!("{}/admin/oauth/access_token", self.base(shop));
-            let resp = self
-                .http
-                .post(url)
-                .header("Accept", "application/json")
-                .json(
-                    &json!({"client_id": self.client_id, "client_secret": self.client_secret, "code": code}),
-                )
-                .send()
-                .await
-                .map_err(|e| AdminError::Transport(e.to_string()))?;
-            let status = resp.status();
-            if status.is_client_error() {
-                return Err(AdminError::Unauthorized);
-            }
-            if !status.is_success() {
-                return Err(AdminError::Transport(format!("token exchange: HTTP {status}")));
-            }
-            resp.json().await.map_err(|e| AdminError::Transport(format!("token exchange: {e}")))
-        })
+        let body = json!({"client_id": self.client_id, "client_secret": self.client_secret, "code": code});
+        Box::pin(self.token_request(shop, body, "token exchange"))
+    }
+
+    fn exchange_session_token<'a>(
+        &'a self,
+        shop: &'a str,
+        session_token: &'a str,
+    ) -> BoxFut<'a, Result<TokenSet, AdminError>> {
+        let body = json!({"client_id": self.client_id, "client_secret": self.client_secret,
+                          "grant_type": TOKEN_EXCHANGE, "subject_token": session_token,
+                          "subject_token_type": ID_TOKEN, "requested_token_type": OFFLINE_TOKEN,
+                          "expiring": "1"});
+        Box::pin(self.token_request(shop, body, "session token exchange"))
+    }
+
+    fn refresh_token<'a>(
+        &'a self,
+        shop: &'a str,
+        refresh_token: &'a str,
+    ) -> BoxFut<'a, Result<TokenSet, AdminError>> {
+        let body = json!({"client_id": self.client_id, "client_secret": self.client_secret,
+                          "grant_type": "refresh_token", "refresh_token": refresh_token});
+        Box::pin(self.token_request(shop, body, "token refresh"))
     }
 
     fn installation<'a>(

@@ -75,6 +75,7 @@ impl AppDb {
             CREATE INDEX IF NOT EXISTS deliveries_by_time ON webhook_deliveries(received_at);
             CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);",
         )?;
+        add_missing_columns(&conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -118,6 +119,7 @@ impl AppDb {
             "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at)
              VALUES (?1, ?2, ?3, 'installed', ?4, ?4)
              ON CONFLICT(shop) DO UPDATE SET token = excluded.token, scopes = excluded.scopes,
+                refresh_token = NULL, token_expires_at = NULL, refresh_expires_at = NULL,
                 status = 'installed', installed_at = excluded.installed_at,
                 uninstalled_at = NULL, updated_at = excluded.updated_at",
             params![shop, sealed_token, scopes, now],
@@ -157,13 +159,31 @@ impl AppDb {
     }
 }
 
+/// Columns added after the first release, for expiring offline tokens: the
+/// sealed refresh token and when each token expires (milliseconds since the
+/// epoch; NULL: never, as a token from the authorization-code flow).
+const TOKEN_COLUMNS: [(&str, &str); 3] =
+    [("refresh_token", "TEXT"), ("token_expires_at", "INTEGER"), ("refresh_expires_at", "INTEGER")];
+
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('shops')")?;
+    let have: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for (name, kind) in TOKEN_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE shops ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Marks a shop uninstalled and drops its token (inside a webhook's transaction).
 pub fn mark_uninstalled(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()> {
     let now = now_ms_i64();
     tx.execute(
         "INSERT INTO shops (shop, token, scopes, status, uninstalled_at, updated_at)
          VALUES (?1, NULL, '', 'uninstalled', ?2, ?2)
-         ON CONFLICT(shop) DO UPDATE SET token = NULL, status = 'uninstalled',
+         ON CONFLICT(shop) DO UPDATE SET token = NULL, refresh_token = NULL, token_expires_at = NULL,
+            refresh_expires_at = NULL, status = 'uninstalled',
             uninstalled_at = excluded.uninstalled_at, updated_at = excluded.updated_at",
         params![shop, now],
     )?;

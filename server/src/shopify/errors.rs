@@ -33,6 +33,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Set on every 401 of a session-token endpoint: App Bridge retries such a
+/// request once with a fresh session token.
+pub const RETRY_INVALID_SESSION: &str = "x-shopify-retry-invalid-session-request";
+
 /// The body of every 401 from a session-token endpoint, byte for byte.
 pub const UNAUTHORIZED_BODY: &str = r#"{"error":"unauthorized","detail":"missing or invalid credentials"}"#;
 
@@ -40,9 +44,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, error) = match &self {
             ApiError::Unauthorized => {
+                // The header tells App Bridge to fetch a fresh session token
+                // and retry the request once, as Shopify's own libraries do.
                 return (
                     StatusCode::UNAUTHORIZED,
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    [
+                        (axum::http::header::CONTENT_TYPE, "application/json"),
+                        (axum::http::HeaderName::from_static(RETRY_INVALID_SESSION), "1"),
+                    ],
                     UNAUTHORIZED_BODY,
                 )
                     .into_response();

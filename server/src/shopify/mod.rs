@@ -7,7 +7,9 @@
 //!   endpoint of the admin page (see [`crate::api`]) sits behind.
 //! - [`oauth`]: install and re-authorization (`/auth`, `/auth/callback`): query
 //!   HMAC, state nonce, the flow.
-//! - [`crypto`]: offline tokens sealed at rest (AES-256-GCM, key ids).
+//! - [`crypto`]: offline tokens sealed at rest (AES-256-GCM, key ids);
+//!   [`tokens`]: expiring offline tokens by token exchange, refreshed in a
+//!   single flight per shop.
 //! - [`admin_api`]: Shopify's token endpoint and Admin GraphQL API behind a trait.
 //! - [`webhooks`]: `POST /webhooks/shopify`; [`tickets`]: the audit trail;
 //!   [`notify`]: team notices; [`fulfilment`]: export and deletion from a ticket.
@@ -24,6 +26,7 @@ pub mod oauth;
 pub mod session_token;
 pub mod settings;
 pub mod tickets;
+pub mod tokens;
 pub mod webhooks;
 
 use std::path::Path;
@@ -62,6 +65,8 @@ pub struct ShopifyState {
     pub notifier: Notifier,
     pub projects: ProjectCache,
     pub events: Arc<dyn EventStore>,
+    /// One token refresh at a time per shop.
+    pub flights: tokens::Flights,
 }
 
 impl ShopifyState {
@@ -93,6 +98,7 @@ impl ShopifyState {
             admin: Arc::new(admin),
             projects,
             events,
+            flights: tokens::Flights::default(),
         })
     }
 

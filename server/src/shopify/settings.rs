@@ -45,6 +45,8 @@ pub struct Settings {
     pub shopify_base: Option<String>,
     /// Receives a JSON POST for every new privacy ticket.
     pub notify_url: Option<String>,
+    /// Whether a shop's first valid session token creates its project.
+    pub auto_projects: bool,
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
@@ -106,6 +108,7 @@ impl Settings {
             operator_token: nonempty(&opts.operator_token),
             shopify_base,
             notify_url: nonempty(&opts.notify_webhook_url),
+            auto_projects: !opts.no_auto_projects,
         };
         Ok((settings, keys))
     }

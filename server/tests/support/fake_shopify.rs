@@ -3,6 +3,15 @@
 //!
 //! - `POST /admin/oauth/access_token` with `{"client_id","client_secret","code"}`
 //!   answers `{"access_token","scope"}`; an unknown or reused code answers 400.
+//!   With `grant_type` token exchange, a session token signed with the client
+//!   secret (checked with `openssl`, apart from the code under test) and not
+//!   expired answers an expiring offline token: `{"access_token","expires_in":
+//!   3600,"refresh_token","refresh_token_expires_in","scope"}`; any other
+//!   session token 400 `invalid_subject_token`. With `grant_type=refresh_token`,
+//!   a live refresh token answers a new pair and is spent: spent, unknown or
+//!   expired ones answer 400 `invalid_grant`. Expiry is judged by the server's
+//!   clock (`lummmen_server::clock`), which a test can set; an expired access
+//!   token gets the same 401 as a revoked one.
 //! - `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`:
 //!   a revoked or unknown token answers 401 `{"errors": "[API] Invalid API key or
 //!   access token (unrecognized login or wrong password)"}`; otherwise
@@ -33,6 +42,35 @@ pub struct Recorded {
     pub pixels: Vec<(String, Value)>,
     /// Bodies of token exchanges received.
     pub exchanges: Vec<Value>,
+    /// access token → when it expires (ms), for expiring tokens.
+    pub expires: HashMap<String, u64>,
+    /// refresh token → (shop, scope, expires at ms, spent)
+    pub refresh: HashMap<String, (String, String, u64, bool)>,
+    /// Refresh requests that got a new pair.
+    pub refreshed: usize,
+    /// Tokens issued so far, to name new ones.
+    pub issued: usize,
+}
+
+/// Lifetimes Shopify documents: an hour for the access token; the refresh
+/// token's is long (ninety days here).
+pub const ACCESS_TTL_SECS: u64 = 3600;
+pub const REFRESH_TTL_SECS: u64 = 90 * 24 * 3600;
+
+impl Recorded {
+    /// Issues an expiring pair for `shop`.
+    fn issue(&mut self, shop: &str, scope: &str) -> Value {
+        self.issued += 1;
+        let now = lummmen_server::clock::now_ms();
+        let access = format!("shpat_exp{}", self.issued);
+        let refresh = format!("shprt_{}", self.issued);
+        self.tokens.insert(access.clone(), (shop.into(), scope.into(), false));
+        self.expires.insert(access.clone(), now + ACCESS_TTL_SECS * 1000);
+        self.refresh
+            .insert(refresh.clone(), (shop.into(), scope.into(), now + REFRESH_TTL_SECS * 1000, false));
+        json!({"access_token": access, "expires_in": ACCESS_TTL_SECS, "refresh_token": refresh,
+               "refresh_token_expires_in": REFRESH_TTL_SECS, "scope": scope})
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +139,43 @@ impl FakeShopify {
     pub fn exchanges(&self) -> Vec<Value> {
         self.lock().exchanges.clone()
     }
+
+    /// How many refreshes got a new pair.
+    pub fn refreshed(&self) -> usize {
+        self.lock().refreshed
+    }
+
+    /// The shop's refresh tokens stop working (as after an uninstall).
+    pub fn revoke_refresh_tokens(&self, shop: &str) {
+        for (_, (s, _, _, spent)) in self.lock().refresh.iter_mut() {
+            if s == shop {
+                *spent = true;
+            }
+        }
+    }
+}
+
+/// The shop a session token names, when Shopify would honour it: signed with
+/// the app's secret, for this app, not expired by the clock.
+fn session_shop(fake: &FakeShopify, token: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (head, body, sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let expected = super::openssl_hmac(&fake.client_secret, format!("{head}.{body}").as_bytes());
+    if B64URL.decode(sig).ok()? != expected {
+        return None;
+    }
+    let claims: Value = serde_json::from_slice(&B64URL.decode(body).ok()?).ok()?;
+    let now = (lummmen_server::clock::now_ms() / 1000) as i64;
+    if claims["aud"] != json!(fake.client_id) || claims["exp"].as_i64()? < now {
+        return None;
+    }
+    claims["dest"].as_str()?.strip_prefix("https://").map(String::from)
+}
+
+fn refused(error: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": error}))).into_response()
 }
 
 async fn access_token(State(fake): State<FakeShopify>, Json(body): Json<Value>) -> Response {
@@ -108,6 +183,32 @@ async fn access_token(State(fake): State<FakeShopify>, Json(body): Json<Value>) 
     st.exchanges.push(body.clone());
     if body["client_id"] != json!(fake.client_id) || body["client_secret"] != json!(fake.client_secret) {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_client"}))).into_response();
+    }
+    match body["grant_type"].as_str() {
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
+            let ok = body["subject_token_type"] == json!("urn:ietf:params:oauth:token-type:id_token")
+                && body["requested_token_type"]
+                    == json!("urn:shopify:params:oauth:token-type:offline-access-token");
+            let shop = body["subject_token"].as_str().and_then(|t| session_shop(&fake, t));
+            return match (ok, shop) {
+                (true, Some(shop)) => {
+                    Json(st.issue(&shop, "write_pixels,read_customer_events")).into_response()
+                }
+                _ => refused("invalid_subject_token"),
+            };
+        }
+        Some("refresh_token") => {
+            let now = lummmen_server::clock::now_ms();
+            let given = body["refresh_token"].as_str().unwrap_or_default().to_string();
+            let live = st.refresh.get(&given).filter(|(_, _, at, spent)| !spent && *at > now).cloned();
+            let Some((shop, scope, _, _)) = live else { return refused("invalid_grant") };
+            if let Some(r) = st.refresh.get_mut(&given) {
+                r.3 = true;
+            }
+            st.refreshed += 1;
+            return Json(st.issue(&shop, &scope)).into_response();
+        }
+        _ => {}
     }
     let code = body["code"].as_str().unwrap_or_default().to_string();
     let Some((shop, scope)) = st.codes.remove(&code) else {
@@ -131,7 +232,8 @@ async fn graphql(
 ) -> Response {
     let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let mut st = fake.lock();
-    let Some((shop, scope, false)) = st.tokens.get(token).cloned() else {
+    let expired = st.expires.get(token).is_some_and(|at| *at <= lummmen_server::clock::now_ms());
+    let Some((shop, scope, false)) = st.tokens.get(token).cloned().filter(|_| !expired) else {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})),

@@ -1,0 +1,189 @@
+//! Expiring offline tokens: got by token exchange from a merchant's session
+//! token, kept sealed with their expiry, refreshed shortly before they expire.
+//!
+//! Shopify replaces the refresh token on every use, so a refresh token spent
+//! twice fails the second time and leaves the shop without a token. Hence:
+//! one refresh at a time per shop (single flight: every other caller for the
+//! shop waits and then reads the pair the first one stored), and the new pair
+//! is stored before the access token is used. A refresh Shopify refuses (the
+//! app was uninstalled, the refresh token expired) clears the shop's tokens:
+//! the next session token of the shop exchanges for new ones. Tokens never go
+//! into logs or error messages.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, OptionalExtension};
+
+use super::admin_api::{AdminError, TokenSet};
+use super::crypto::{CryptoError, KeyRing};
+use super::db::AppDb;
+use super::ShopifyState;
+use crate::clock::now_ms_i64;
+use crate::sqlite::blocking;
+
+/// An access token expiring within this is refreshed before use.
+pub const REFRESH_MARGIN_MS: i64 = 60_000;
+
+/// Why no access token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// No install, uninstalled, or tokens Shopify no longer honours: a token
+    /// exchange (the merchant opening the app) or a re-authorization is needed.
+    #[error("no usable offline token for this shop")]
+    NeedsExchange,
+    #[error("no token key configured")]
+    NoKey,
+    /// Shopify could not be reached or answered an error other than a refusal.
+    #[error("{0}")]
+    Shopify(AdminError),
+    #[error("app database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("token seal: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// The per-shop locks of single-flight refreshes; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Flights(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl Flights {
+    fn of(&self, shop: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(shop.to_string()).or_default())
+    }
+}
+
+/// A shop's stored tokens, sealed.
+#[derive(Debug, Clone)]
+struct Stored {
+    access: String,
+    access_expires_at: Option<i64>,
+    refresh: Option<String>,
+    refresh_expires_at: Option<i64>,
+}
+
+fn load(db: &AppDb, shop: &str) -> rusqlite::Result<Option<Stored>> {
+    db.lock()
+        .query_row(
+            "SELECT token, token_expires_at, refresh_token, refresh_expires_at FROM shops
+             WHERE shop = ?1 AND status = 'installed' AND token IS NOT NULL",
+            [shop],
+            |r| {
+                Ok(Stored {
+                    access: r.get(0)?,
+                    access_expires_at: r.get(1)?,
+                    refresh: r.get(2)?,
+                    refresh_expires_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()
+}
+
+/// Seals and stores a token set from an exchange or a refresh.
+fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
+    let now = now_ms_i64();
+    let access = keys.seal(shop, &set.access_token)?;
+    let refresh = set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?;
+    let at = |secs: Option<i64>| secs.map(|s| now.saturating_add(s.saturating_mul(1000)));
+    db.lock().execute(
+        "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at, refresh_token,
+                            token_expires_at, refresh_expires_at)
+         VALUES (?1, ?2, ?3, 'installed', ?4, ?4, ?5, ?6, ?7)
+         ON CONFLICT(shop) DO UPDATE SET token = excluded.token, scopes = excluded.scopes,
+            status = 'installed', uninstalled_at = NULL, updated_at = excluded.updated_at,
+            installed_at = COALESCE(shops.installed_at, excluded.installed_at),
+            refresh_token = excluded.refresh_token, token_expires_at = excluded.token_expires_at,
+            refresh_expires_at = excluded.refresh_expires_at",
+        params![shop, access, set.scope, now, refresh, at(set.expires_in), at(set.refresh_token_expires_in)],
+    )?;
+    Ok(())
+}
+
+/// Forgets tokens Shopify refused, so the next session token exchanges anew.
+fn clear(db: &AppDb, shop: &str) -> rusqlite::Result<()> {
+    db.lock().execute(
+        "UPDATE shops SET token = NULL, refresh_token = NULL, token_expires_at = NULL,
+            refresh_expires_at = NULL, updated_at = ?2 WHERE shop = ?1",
+        params![shop, now_ms_i64()],
+    )?;
+    Ok(())
+}
+
+/// Whether a stored access token can be used as it is at `now`.
+fn fresh(stored: &Stored, now: i64) -> bool {
+    stored.access_expires_at.is_none_or(|at| at - REFRESH_MARGIN_MS > now)
+}
+
+impl ShopifyState {
+    fn keys_or_err(&self) -> Result<Arc<KeyRing>, TokenError> {
+        self.keys.clone().ok_or(TokenError::NoKey)
+    }
+
+    /// Whether the shop has an offline token that is usable or can be refreshed.
+    pub async fn has_token(&self, shop: &str) -> Result<bool, TokenError> {
+        let (db, name) = (self.db.clone(), shop.to_string());
+        let now = now_ms_i64();
+        Ok(blocking(move || load(&db, &name)).await?.is_some_and(|s| {
+            fresh(&s, now) || (s.refresh.is_some() && s.refresh_expires_at.is_none_or(|at| at > now))
+        }))
+    }
+
+    /// Exchanges a verified session token of `shop` for an expiring offline
+    /// token and stores it.
+    pub async fn exchange_session_token(&self, shop: &str, session_token: &str) -> Result<(), TokenError> {
+        let keys = self.keys_or_err()?;
+        let flight = self.flights.of(shop);
+        let _one = flight.lock().await;
+        let set = match self.admin.exchange_session_token(shop, session_token).await {
+            Ok(set) => set,
+            Err(AdminError::Unauthorized) => return Err(TokenError::NeedsExchange),
+            Err(e) => return Err(TokenError::Shopify(e)),
+        };
+        let (db, name) = (self.db.clone(), shop.to_string());
+        blocking(move || save(&db, &keys, &name, &set)).await?;
+        tracing::info!(%shop, "offline token received by token exchange");
+        Ok(())
+    }
+
+    /// The shop's offline access token, refreshed first when it expires within
+    /// [`REFRESH_MARGIN_MS`].
+    pub async fn offline_token(&self, shop: &str) -> Result<String, TokenError> {
+        let keys = self.keys_or_err()?;
+        let flight = self.flights.of(shop);
+        let _one = flight.lock().await;
+        let (db, name) = (self.db.clone(), shop.to_string());
+        let stored = blocking(move || load(&db, &name)).await?.ok_or(TokenError::NeedsExchange)?;
+        let now = now_ms_i64();
+        if fresh(&stored, now) {
+            return Ok(keys.open(shop, &stored.access)?);
+        }
+        let refresh = match (&stored.refresh, stored.refresh_expires_at) {
+            (Some(sealed), expires) if expires.is_none_or(|at| at > now) => keys.open(shop, sealed)?,
+            _ => return Err(self.forget(shop).await),
+        };
+        match self.admin.refresh_token(shop, &refresh).await {
+            Ok(set) => {
+                let access = set.access_token.clone();
+                let (db, name, keys) = (self.db.clone(), shop.to_string(), Arc::clone(&keys));
+                // Stored before it is used: the refresh token just spent is gone.
+                blocking(move || save(&db, &keys, &name, &set)).await?;
+                tracing::info!(%shop, "offline token refreshed");
+                Ok(access)
+            }
+            Err(AdminError::Unauthorized) => Err(self.forget(shop).await),
+            Err(e) => Err(TokenError::Shopify(e)),
+        }
+    }
+
+    /// Clears the shop's tokens; answers the error to give the caller.
+    async fn forget(&self, shop: &str) -> TokenError {
+        tracing::warn!(%shop, "offline token refused or expired beyond refresh; a new exchange is needed");
+        let (db, name) = (self.db.clone(), shop.to_string());
+        match blocking(move || clear(&db, &name)).await {
+            Ok(()) => TokenError::NeedsExchange,
+            Err(e) => TokenError::Db(e),
+        }
+    }
+}
