@@ -255,20 +255,27 @@ async fn callback_refuses_a_state_not_bound_to_this_browser_or_already_used() {
 }
 
 #[tokio::test]
-async fn enable_writes_the_site_id_metafield_and_creates_the_web_pixel() {
+async fn enable_writes_the_embed_metafields_and_creates_then_updates_the_web_pixel() {
     let (_dir, fake, server) = setup("enable").await;
     assert_eq!(install(&fake, &server, "code-enable", SCOPES).await.status(), 302);
     let (status, body) = post_json(&server, "/api/enable", &session_token(SHOP), serde_json::json!({})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        fake.metafields(),
-        vec![(
+    let field = |key: &str, value: String| {
+        (
             SHOP.to_string(),
             "gid://shopify/AppInstallation/9001".to_string(),
             "lummmen".to_string(),
-            "lummmen_site_id".to_string(),
-            SITE.to_string()
-        )]
+            key.into(),
+            value,
+        )
+    };
+    assert_eq!(
+        fake.metafields(),
+        vec![
+            field("lummmen_site_id", SITE.to_string()),
+            field("lummmen_sample", "50".into()),
+            field("lummmen_endpoint", format!("{APP_URL}/collect")),
+        ]
     );
     assert_eq!(
         fake.pixels(),
@@ -277,6 +284,11 @@ async fn enable_writes_the_site_id_metafield_and_creates_the_web_pixel() {
             serde_json::json!({"siteId": SITE.to_string(), "endpoint": format!("{APP_URL}/collect")})
         )]
     );
+    // Enabling again updates the same pixel instead of failing on TAKEN.
+    let (status, again) =
+        post_json(&server, "/api/enable", &session_token(SHOP), serde_json::json!({})).await;
+    assert_eq!((status, &again["webPixel"]), (200, &body["webPixel"]), "{again}");
+    assert_eq!((fake.pixels().len(), fake.pixel_updates()), (2, 1));
     // After the token stops working, enabling asks for a re-authorization.
     fake.revoke_tokens(SHOP);
     let (status, body) = post_json(&server, "/api/enable", &session_token(SHOP), serde_json::json!({})).await;

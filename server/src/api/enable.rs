@@ -8,7 +8,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::site::project_or_onboard;
-use crate::shopify::admin_api::AdminError;
+use crate::shopify::admin_api::{AdminError, EmbedSettings};
 use crate::shopify::auth::{bearer_of, ShopSession};
 use crate::shopify::errors::ApiError;
 use crate::shopify::tokens::TokenError;
@@ -24,9 +24,10 @@ fn token_err(e: TokenError, not_installed: impl Fn() -> ApiError) -> ApiError {
     }
 }
 
-/// `POST /api/enable`: `metafieldsSet` of `lummmen.lummmen_site_id` on the app
-/// installation (the theme app embed renders it) and `webPixelCreate` with
-/// `{siteId, endpoint}`.
+/// `POST /api/enable`: `metafieldsSet` of the site id, sample and endpoint on
+/// the app installation (the theme app embed renders them), and the web pixel
+/// with `{siteId, endpoint}`, updated when the app has one, created otherwise;
+/// idempotent, so enabling again after a change of sample or URL updates both.
 pub async fn enable(
     State(state): State<ShopifyState>,
     ShopSession(claims): ShopSession,
@@ -56,15 +57,39 @@ pub async fn enable(
     .map_err(|e| token_err(e, not_installed))?;
     let shopify = |e: AdminError| match e {
         AdminError::Unauthorized => not_installed(),
-        AdminError::UserErrors(m) => ApiError::Conflict(format!("Shopify refused: {m}")),
+        AdminError::UserErrors(m) | AdminError::Taken(m) => {
+            ApiError::Conflict(format!("Shopify refused: {m}"))
+        }
         AdminError::Transport(m) => ApiError::Upstream(m),
     };
     let installation = state.admin.installation(&shop, &token).await.map_err(shopify)?;
-    state.admin.set_site_id(&shop, &token, &installation.id, project.id).await.map_err(shopify)?;
     let endpoint = format!("{app_url}/collect");
-    let pixel = state.admin.create_web_pixel(&shop, &token, project.id, &endpoint).await.map_err(shopify)?;
+    let embed = EmbedSettings { site_id: project.id, sample: project.sample, endpoint: endpoint.clone() };
+    state.admin.set_metafields(&shop, &token, &installation.id, &embed).await.map_err(shopify)?;
+    let pixel = pixel_for(&state, &shop, &token, project.id, &endpoint).await.map_err(shopify)?;
     tracing::info!(%shop, site_id = project.id, %pixel, "tracking enabled");
-    Ok(Json(
-        json!({"siteId": project.id, "metafield": "lummmen.lummmen_site_id", "webPixel": pixel, "endpoint": endpoint}),
-    ))
+    Ok(Json(json!({"siteId": project.id, "sample": project.sample,
+                   "metafields": ["lummmen.lummmen_site_id", "lummmen.lummmen_sample", "lummmen.lummmen_endpoint"],
+                   "webPixel": pixel, "endpoint": endpoint})))
+}
+
+/// The app's web pixel with these settings: the existing one updated, or a new
+/// one. A create that finds one made meanwhile (`TAKEN`) updates that one.
+async fn pixel_for(
+    state: &ShopifyState,
+    shop: &str,
+    token: &str,
+    site_id: u32,
+    endpoint: &str,
+) -> Result<String, AdminError> {
+    if let Some(id) = state.admin.web_pixel(shop, token).await? {
+        return state.admin.update_web_pixel(shop, token, &id, site_id, endpoint).await;
+    }
+    match state.admin.create_web_pixel(shop, token, site_id, endpoint).await {
+        Err(AdminError::Taken(m)) => match state.admin.web_pixel(shop, token).await? {
+            Some(id) => state.admin.update_web_pixel(shop, token, &id, site_id, endpoint).await,
+            None => Err(AdminError::Taken(m)),
+        },
+        other => other,
+    }
 }

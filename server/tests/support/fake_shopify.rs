@@ -15,8 +15,11 @@
 //! - `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`:
 //!   a revoked or unknown token answers 401 `{"errors": "[API] Invalid API key or
 //!   access token (unrecognized login or wrong password)"}`; otherwise
-//!   `currentAppInstallation`, `webhookSubscriptionCreate`, `metafieldsSet` and
-//!   `webPixelCreate` answer `{"data": ...}` with empty `userErrors`.
+//!   `currentAppInstallation`, `webhookSubscriptionCreate` and `metafieldsSet`
+//!   answer `{"data": ...}` with empty `userErrors`; `webPixel` answers the app's
+//!   pixel, or a top-level error "No web pixel was found for this app."; a second
+//!   `webPixelCreate` answers `userErrors` code `TAKEN`; `webPixelUpdate` updates
+//!   the app's pixel (any other id: `NOT_FOUND`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,8 +41,12 @@ pub struct Recorded {
     pub subscriptions: Vec<(String, String, String)>,
     /// (shop, ownerId, namespace, key, value)
     pub metafields: Vec<(String, String, String, String, String)>,
-    /// (shop, settings JSON)
+    /// (shop, settings JSON) of every pixel created or updated, in order.
     pub pixels: Vec<(String, Value)>,
+    /// shop → the app's web pixel id on it.
+    pub pixel_ids: HashMap<String, String>,
+    /// `webPixelUpdate` calls that updated a pixel.
+    pub pixel_updates: usize,
     /// Bodies of token exchanges received.
     pub exchanges: Vec<Value>,
     /// access token → when it expires (ms), for expiring tokens.
@@ -136,6 +143,11 @@ impl FakeShopify {
         self.lock().pixels.clone()
     }
 
+    /// How many pixel updates there were.
+    pub fn pixel_updates(&self) -> usize {
+        self.lock().pixel_updates
+    }
+
     pub fn exchanges(&self) -> Vec<Value> {
         self.lock().exchanges.clone()
     }
@@ -172,6 +184,11 @@ fn session_shop(fake: &FakeShopify, token: &str) -> Option<String> {
         return None;
     }
     claims["dest"].as_str()?.strip_prefix("https://").map(String::from)
+}
+
+/// The `settings` of a web pixel input: a JSON object sent as a string.
+fn pixel_settings(vars: &Value) -> Value {
+    serde_json::from_str(vars["webPixel"]["settings"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
 }
 
 fn refused(error: &str) -> Response {
@@ -262,11 +279,37 @@ async fn graphql(
         }
         json!({"metafieldsSet": {"metafields": out, "userErrors": []}})
     } else if query.contains("webPixelCreate") {
-        let settings: Value = serde_json::from_str(vars["webPixel"]["settings"].as_str().unwrap_or("null"))
-            .unwrap_or(Value::Null);
-        st.pixels.push((shop, settings.clone()));
-        json!({"webPixelCreate": {"webPixel": {"id": "gid://shopify/WebPixel/1", "settings": settings.to_string()},
-                                  "userErrors": []}})
+        if st.pixel_ids.contains_key(&shop) {
+            json!({"webPixelCreate": {"webPixel": null, "userErrors": [
+                {"field": ["webPixel"], "message": "Web pixel is taken.", "code": "TAKEN"}]}})
+        } else {
+            let settings = pixel_settings(vars);
+            let id = format!("gid://shopify/WebPixel/{}", st.pixel_ids.len() + 1);
+            st.pixel_ids.insert(shop.clone(), id.clone());
+            st.pixels.push((shop, settings.clone()));
+            json!({"webPixelCreate": {"webPixel": {"id": id, "settings": settings.to_string()}, "userErrors": []}})
+        }
+    } else if query.contains("webPixelUpdate") {
+        let id = vars["id"].as_str().unwrap_or_default();
+        if st.pixel_ids.get(&shop).map(String::as_str) == Some(id) {
+            let settings = pixel_settings(vars);
+            st.pixels.push((shop, settings.clone()));
+            st.pixel_updates += 1;
+            json!({"webPixelUpdate": {"webPixel": {"id": id, "settings": settings.to_string()}, "userErrors": []}})
+        } else {
+            json!({"webPixelUpdate": {"webPixel": null, "userErrors": [
+                {"field": ["id"], "message": "Web pixel does not exist", "code": "NOT_FOUND"}]}})
+        }
+    } else if query.contains("webPixel {") {
+        match st.pixel_ids.get(&shop) {
+            Some(id) => json!({"webPixel": {"id": id, "settings": "{}"}}),
+            None => {
+                return Json(json!({"errors": [{"message": "No web pixel was found for this app.",
+                                                "path": ["webPixel"]}],
+                                   "data": {"webPixel": null}}))
+                .into_response()
+            }
+        }
     } else {
         return (StatusCode::OK, Json(json!({"errors": [{"message": "unknown query in fake Shopify"}]})))
             .into_response();

@@ -3,7 +3,10 @@
 //! `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`;
 //! an unknown token gets HTTP 401 `{"errors": "[API] Invalid API key or access
 //! token ..."}`; `currentAppInstallation`, `metafieldsSet` and `webPixelCreate`
-//! answer `{"data": ...}` with empty `userErrors`. Every call is recorded.
+//! answer `{"data": ...}` with empty `userErrors`; `webPixel` answers the pixel
+//! once created, before that Shopify's top-level error "No web pixel was found
+//! for this app."; a second create answers `userErrors` code `TAKEN`, and
+//! `webPixelUpdate` updates the pixel. Every answered call is recorded.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +16,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+/// The id of the pixel the fake creates.
+const PIXEL: &str = "gid://shopify/WebPixel/77";
+
 /// The installation id the fake reports.
 pub const INSTALLATION: &str = "gid://shopify/AppInstallation/424242";
 
@@ -20,6 +26,8 @@ pub const INSTALLATION: &str = "gid://shopify/AppInstallation/424242";
 #[derive(Debug)]
 struct Shared {
     token: String,
+    /// The app's pixel, once created.
+    pixel: Mutex<Option<String>>,
     /// `(query, variables)` of every accepted call.
     calls: Mutex<Vec<(String, Value)>>,
 }
@@ -37,7 +45,8 @@ impl FakeAdmin {
     pub async fn start(token: &str) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let shared = Arc::new(Shared { token: token.into(), calls: Mutex::new(Vec::new()) });
+        let shared =
+            Arc::new(Shared { token: token.into(), pixel: Mutex::new(None), calls: Mutex::new(Vec::new()) });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
             .with_state(shared.clone());
@@ -80,8 +89,30 @@ async fn graphql(
             (0..n).map(|i| json!({"id": format!("gid://shopify/Metafield/{}", i + 1)})).collect();
         json!({"metafieldsSet": {"metafields": out, "userErrors": []}})
     } else if query.contains("webPixelCreate") {
-        json!({"webPixelCreate": {"webPixel": {"id": "gid://shopify/WebPixel/77",
+        let mut pixel = me.pixel.lock().map_err(|_| ()).ok();
+        match pixel.as_deref_mut() {
+            Some(Some(_)) => json!({"webPixelCreate": {"webPixel": null, "userErrors": [
+                {"field": ["webPixel"], "message": "Web pixel is taken.", "code": "TAKEN"}]}}),
+            Some(slot) => {
+                *slot = Some(PIXEL.to_string());
+                json!({"webPixelCreate": {"webPixel": {"id": PIXEL,
+                       "settings": vars["webPixel"]["settings"].clone()}, "userErrors": []}})
+            }
+            None => json!({"webPixelCreate": {"webPixel": null, "userErrors": []}}),
+        }
+    } else if query.contains("webPixelUpdate") {
+        json!({"webPixelUpdate": {"webPixel": {"id": vars["id"].clone(),
                "settings": vars["webPixel"]["settings"].clone()}, "userErrors": []}})
+    } else if query.contains("webPixel {") {
+        let id = me.pixel.lock().ok().and_then(|p| p.clone());
+        match id {
+            Some(id) => json!({"webPixel": {"id": id, "settings": "{}"}}),
+            None => {
+                let errors =
+                    json!([{"message": "No web pixel was found for this app.", "path": ["webPixel"]}]);
+                return (StatusCode::OK, Json(json!({"errors": errors, "data": {"webPixel": null}})));
+            }
+        }
     } else {
         return (StatusCode::OK, Json(json!({"errors": [{"message": "unknown query"}]})));
     };

@@ -1,142 +1,12 @@
-//! Calls to Shopify on a shop's behalf: the OAuth code exchange, the token
-//! exchange and refresh of expiring offline tokens, and the Admin GraphQL API,
-//! behind a small trait so the flow can be exercised without Shopify.
-//!
-//! Formats (Shopify's documentation): `POST {base}/admin/oauth/access_token` with
-//! `{"client_id","client_secret","code"}` answers `{"access_token","scope"}`; with
-//! `grant_type` token exchange (`subject_token` = a session token, `expiring=1`)
-//! or `refresh_token` it answers `{"access_token","expires_in","refresh_token",
-//! "refresh_token_expires_in","scope"}`, and 400 (`invalid_grant`, ...) for a
-//! session token or refresh token it does not honour;
-//! `POST {base}/admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`
-//! answers `{"data": ...}` (mutations carry `userErrors`) or, for a token Shopify
-//! no longer honours, HTTP 401 `{"errors": "[API] Invalid API key or access token ..."}`.
+//! [`AdminApi`] over HTTP: Shopify's token endpoint and Admin GraphQL API (or
+//! the configured base URL, a fake Shopify, in tests).
 
-use std::future::Future;
-use std::pin::Pin;
-
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// A boxed future, so the trait can be used as `dyn AdminApi`.
-pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What Shopify answered to a token exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct AccessToken {
-    pub access_token: String,
-    /// Granted scopes, comma-separated.
-    pub scope: String,
-}
-
-/// An expiring offline token as Shopify issues it by token exchange or refresh.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-pub struct TokenSet {
-    pub access_token: String,
-    /// Granted scopes, comma-separated.
-    pub scope: String,
-    /// Seconds the access token lives (3600); absent for a non-expiring token.
-    #[serde(default)]
-    pub expires_in: Option<i64>,
-    /// Replaced on every refresh; absent for a non-expiring token.
-    #[serde(default)]
-    pub refresh_token: Option<String>,
-    /// Seconds the refresh token lives.
-    #[serde(default)]
-    pub refresh_token_expires_in: Option<i64>,
-}
-
-/// Never prints the tokens.
-impl std::fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("scope", &self.scope)
-            .field("expires_in", &self.expires_in)
-            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
-            .finish_non_exhaustive()
-    }
-}
-
-/// `grant_type` of a token exchange (RFC 8693).
-pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
-/// `subject_token_type` of a session token.
-pub const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
-/// `requested_token_type` of an offline token.
-pub const OFFLINE_TOKEN: &str = "urn:shopify:params:oauth:token-type:offline-access-token";
-
-/// The app's installation on a shop, as the token sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Installation {
-    /// `gid://shopify/AppInstallation/...`: owner of the app-owned metafield.
-    pub id: String,
-    /// Access scopes the token carries.
-    pub scopes: Vec<String>,
-}
-
-/// Why a call to Shopify failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdminError {
-    /// Shopify refused the token or the code (401/403): re-authorize.
-    #[error("Shopify refused the credentials")]
-    Unauthorized,
-    /// A mutation answered `userErrors`.
-    #[error("Shopify refused the request: {0}")]
-    UserErrors(String),
-    #[error("calling Shopify: {0}")]
-    Transport(String),
-}
-
-/// Shopify's OAuth and Admin API, for one app.
-pub trait AdminApi: Send + Sync + std::fmt::Debug {
-    /// Exchanges an authorization code for an offline access token.
-    fn exchange_code<'a>(
-        &'a self,
-        shop: &'a str,
-        code: &'a str,
-    ) -> BoxFut<'a, Result<AccessToken, AdminError>>;
-    /// Exchanges a merchant's session token for an expiring offline token.
-    fn exchange_session_token<'a>(
-        &'a self,
-        shop: &'a str,
-        session_token: &'a str,
-    ) -> BoxFut<'a, Result<TokenSet, AdminError>>;
-    /// Spends a refresh token for a new access token and a new refresh token.
-    fn refresh_token<'a>(
-        &'a self,
-        shop: &'a str,
-        refresh_token: &'a str,
-    ) -> BoxFut<'a, Result<TokenSet, AdminError>>;
-    /// Reads `currentAppInstallation` (id and scopes); also proves the token works.
-    fn installation<'a>(
-        &'a self,
-        shop: &'a str,
-        token: &'a str,
-    ) -> BoxFut<'a, Result<Installation, AdminError>>;
-    /// `webhookSubscriptionCreate` for `topic` (e.g. `APP_UNINSTALLED`) to `uri`.
-    fn subscribe<'a>(
-        &'a self,
-        shop: &'a str,
-        token: &'a str,
-        topic: &'a str,
-        uri: &'a str,
-    ) -> BoxFut<'a, Result<String, AdminError>>;
-    /// `metafieldsSet` of `lummmen.lummmen_site_id` on the app installation.
-    fn set_site_id<'a>(
-        &'a self,
-        shop: &'a str,
-        token: &'a str,
-        owner: &'a str,
-        site_id: u32,
-    ) -> BoxFut<'a, Result<(), AdminError>>;
-    /// `webPixelCreate` with settings `{siteId, endpoint}`.
-    fn create_web_pixel<'a>(
-        &'a self,
-        shop: &'a str,
-        token: &'a str,
-        site_id: u32,
-        endpoint: &'a str,
-    ) -> BoxFut<'a, Result<String, AdminError>>;
-}
+use super::{
+    AccessToken, AdminApi, AdminError, BoxFut, EmbedSettings, Installation, TokenSet, ID_TOKEN,
+    OFFLINE_TOKEN, TOKEN_EXCHANGE,
+};
 
 /// The real client, over HTTPS (or the configured base URL in tests).
 #[derive(Debug, Clone)]
@@ -239,7 +109,9 @@ fn user_errors(payload: &Value) -> Result<(), AdminError> {
                 .iter()
                 .map(|e| e.get("message").and_then(Value::as_str).unwrap_or("?").to_string())
                 .collect();
-            Err(AdminError::UserErrors(msgs.join("; ")))
+            let taken = errors.iter().any(|e| e.get("code").and_then(Value::as_str) == Some("TAKEN"));
+            let msgs = msgs.join("; ");
+            Err(if taken { AdminError::Taken(msgs) } else { AdminError::UserErrors(msgs) })
         }
         _ => Ok(()),
     }
@@ -248,6 +120,8 @@ fn user_errors(payload: &Value) -> Result<(), AdminError> {
 const INSTALLATION: &str = "query { currentAppInstallation { id accessScopes { handle } } }";
 const SUBSCRIBE: &str = "mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) { webhookSubscription { id } userErrors { field message } } }";
 const METAFIELDS_SET: &str = "mutation metafieldsSet($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { metafields { id } userErrors { field message code } } }";
+const WEB_PIXEL: &str = "query { webPixel { id settings } }";
+const WEB_PIXEL_UPDATE: &str = "mutation webPixelUpdate($id: ID!, $webPixel: WebPixelInput!) { webPixelUpdate(id: $id, webPixel: $webPixel) { webPixel { id settings } userErrors { field message code } } }";
 const WEB_PIXEL_CREATE: &str = "mutation webPixelCreate($webPixel: WebPixelInput!) { webPixelCreate(webPixel: $webPixel) { webPixel { id settings } userErrors { field message code } } }";
 
 impl AdminApi for HttpAdmin {
@@ -315,18 +189,55 @@ impl AdminApi for HttpAdmin {
         })
     }
 
-    fn set_site_id<'a>(
+    fn set_metafields<'a>(
         &'a self,
         shop: &'a str,
         token: &'a str,
         owner: &'a str,
-        site_id: u32,
+        embed: &'a EmbedSettings,
     ) -> BoxFut<'a, Result<(), AdminError>> {
         Box::pin(async move {
-            let vars = json!({"metafields": [{"ownerId": owner, "namespace": "lummmen", "key": "lummmen_site_id",
-                                             "type": "number_integer", "value": site_id.to_string()}]});
+            let field = |key: &str, kind: &str, value: String| json!({"ownerId": owner, "namespace": "lummmen", "key": key, "type": kind, "value": value});
+            let vars = json!({"metafields": [
+                field("lummmen_site_id", "number_integer", embed.site_id.to_string()),
+                field("lummmen_sample", "number_integer", embed.sample.to_string()),
+                field("lummmen_endpoint", "single_line_text_field", embed.endpoint.clone()),
+            ]});
             let data = self.graphql(shop, token, METAFIELDS_SET, vars).await?;
             user_errors(&data["metafieldsSet"])
+        })
+    }
+
+    fn web_pixel<'a>(
+        &'a self,
+        shop: &'a str,
+        token: &'a str,
+    ) -> BoxFut<'a, Result<Option<String>, AdminError>> {
+        Box::pin(async move {
+            // Shopify answers an app without a pixel with a top-level error and
+            // `webPixel: null`: both are "none".
+            match self.graphql(shop, token, WEB_PIXEL, json!({})).await {
+                Ok(data) => Ok(data["webPixel"]["id"].as_str().map(String::from)),
+                Err(AdminError::Transport(m)) if m.to_lowercase().contains("no web pixel") => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn update_web_pixel<'a>(
+        &'a self,
+        shop: &'a str,
+        token: &'a str,
+        id: &'a str,
+        site_id: u32,
+        endpoint: &'a str,
+    ) -> BoxFut<'a, Result<String, AdminError>> {
+        Box::pin(async move {
+            let vars = json!({"id": id, "webPixel": {"settings": pixel_settings(site_id, endpoint)}});
+            let data = self.graphql(shop, token, WEB_PIXEL_UPDATE, vars).await?;
+            let payload = &data["webPixelUpdate"];
+            user_errors(payload)?;
+            Ok(payload["webPixel"]["id"].as_str().unwrap_or(id).to_string())
         })
     }
 
@@ -338,14 +249,16 @@ impl AdminApi for HttpAdmin {
         endpoint: &'a str,
     ) -> BoxFut<'a, Result<String, AdminError>> {
         Box::pin(async move {
-            // `settings` is a JSON scalar: sent as a string holding the JSON object.
-            let settings = json!({"siteId": site_id.to_string(), "endpoint": endpoint}).to_string();
-            let data = self
-                .graphql(shop, token, WEB_PIXEL_CREATE, json!({"webPixel": {"settings": settings}}))
-                .await?;
+            let vars = json!({"webPixel": {"settings": pixel_settings(site_id, endpoint)}});
+            let data = self.graphql(shop, token, WEB_PIXEL_CREATE, vars).await?;
             let payload = &data["webPixelCreate"];
             user_errors(payload)?;
             Ok(payload["webPixel"]["id"].as_str().unwrap_or_default().to_string())
         })
     }
+}
+
+/// The pixel's settings: a JSON scalar, sent as a string holding the object.
+fn pixel_settings(site_id: u32, endpoint: &str) -> String {
+    json!({"siteId": site_id.to_string(), "endpoint": endpoint}).to_string()
 }
