@@ -289,10 +289,27 @@ async fn enable_writes_the_embed_metafields_and_creates_then_updates_the_web_pix
         post_json(&server, "/api/enable", &session_token(SHOP), serde_json::json!({})).await;
     assert_eq!((status, &again["webPixel"]), (200, &body["webPixel"]), "{again}");
     assert_eq!((fake.pixels().len(), fake.pixel_updates()), (2, 1));
-    // After the token stops working, enabling asks for a re-authorization.
+    // A revoked token is replaced by exchanging the merchant's session token.
     fake.revoke_tokens(SHOP);
     let (status, body) = post_json(&server, "/api/enable", &session_token(SHOP), serde_json::json!({})).await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(status, 200, "{body}");
+    // Uninstalled: no token works and none is exchanged: re-authorize, with
+    // Shopify's headers, at /auth for the shop.
+    fake.uninstall(SHOP);
+    let r = client()
+        .post(format!("{}/api/enable", server.url()))
+        .bearer_auth(session_token(SHOP))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("enable");
+    assert_eq!(r.status(), 401);
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    assert_eq!(header("x-shopify-api-request-failure-reauthorize").as_deref(), Some("1"));
+    let url = format!("{APP_URL}/auth?shop={SHOP}");
+    assert_eq!(header("x-shopify-api-request-failure-reauthorize-url"), Some(url.clone()));
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!((body["error"].as_str(), body["url"].as_str()), (Some("reauthorize"), Some(url.as_str())));
 }
 
 #[tokio::test]

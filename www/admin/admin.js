@@ -20,7 +20,18 @@ async function sessionToken() {
 
 class ApiError extends Error {}
 
-async function api(method, path, body) {
+/** Sends the top window (not this iframe: OAuth cannot run in it) to `url`. */
+function reauthorize(url) {
+  window.open(url, "_top");
+}
+
+/**
+ * Calls the backend with a fresh session token, as Shopify's own app libraries
+ * do: a 401 marked `X-Shopify-Retry-Invalid-Session-Request` is retried once
+ * with a new token; one marked `X-Shopify-API-Request-Failure-Reauthorize`
+ * sends the merchant to authorize the app again.
+ */
+async function api(method, path, body, retried = false) {
   const token = await sessionToken();
   if (!token) throw new ApiError("Open Lummmen from your Shopify admin (Apps → Lummmen).");
   const r = await fetch(path, {
@@ -29,6 +40,14 @@ async function api(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await r.json().catch(() => ({}));
+  if (r.headers.get("X-Shopify-API-Request-Failure-Reauthorize") === "1") {
+    const url = r.headers.get("X-Shopify-API-Request-Failure-Reauthorize-Url") || json.url;
+    if (url) reauthorize(url);
+    throw new ApiError("Shopify asks you to authorize Lummmen again: taking you there.");
+  }
+  if (r.status === 401 && !retried && r.headers.get("X-Shopify-Retry-Invalid-Session-Request") === "1") {
+    return api(method, path, body, true);
+  }
   if (!r.ok) throw new ApiError(json.detail || json.error || `HTTP ${r.status}`);
   return json;
 }

@@ -14,10 +14,23 @@ use crate::shopify::errors::ApiError;
 use crate::shopify::tokens::TokenError;
 use crate::shopify::ShopifyState;
 
-/// What the merchant is told when no offline token could be had.
-fn token_err(e: TokenError, not_installed: impl Fn() -> ApiError) -> ApiError {
+/// The shop's offline token, exchanged from the merchant's session token when
+/// the shop has none (or Shopify refused its refresh).
+async fn token_for(state: &ShopifyState, shop: &str, session: &str) -> Result<String, TokenError> {
+    match state.offline_token(shop).await {
+        Err(TokenError::NeedsExchange) => {
+            state.exchange_session_token(shop, session).await?;
+            state.offline_token(shop).await
+        }
+        other => other,
+    }
+}
+
+/// What the merchant is told when no offline token could be had: a refused
+/// exchange means the app must be authorized again.
+fn token_err(e: TokenError, reauthorize: impl Fn() -> ApiError) -> ApiError {
     match e {
-        TokenError::NeedsExchange => not_installed(),
+        TokenError::NeedsExchange => reauthorize(),
         TokenError::NoKey => ApiError::NotConfigured("no token key configured"),
         TokenError::Shopify(e) => ApiError::Upstream(e.to_string()),
         other => ApiError::Internal(other.to_string()),
@@ -39,30 +52,27 @@ pub async fn enable(
     if state.keys.is_none() {
         return Err(ApiError::NotConfigured("no token key configured"));
     }
-    let not_installed = || {
-        ApiError::Conflict(
-            "the app has no valid install on this shop: open it from the Shopify admin to re-authorize"
-                .into(),
-        )
-    };
-    let token = match state.offline_token(&shop).await {
-        Err(TokenError::NeedsExchange) => {
-            // The merchant is here with a valid session token: exchange it now.
-            let session = bearer_of(&headers).ok_or(ApiError::Unauthorized)?;
-            state.exchange_session_token(&shop, session).await.map_err(|e| token_err(e, not_installed))?;
-            state.offline_token(&shop).await
-        }
-        other => other,
-    }
-    .map_err(|e| token_err(e, not_installed))?;
+    let reauthorize = || ApiError::Reauthorize { url: format!("{app_url}/auth?shop={shop}") };
+    let session = bearer_of(&headers).ok_or(ApiError::Unauthorized)?;
+    let mut token = token_for(&state, &shop, session).await.map_err(|e| token_err(e, reauthorize))?;
     let shopify = |e: AdminError| match e {
-        AdminError::Unauthorized => not_installed(),
+        AdminError::Unauthorized => reauthorize(),
         AdminError::UserErrors(m) | AdminError::Taken(m) => {
             ApiError::Conflict(format!("Shopify refused: {m}"))
         }
         AdminError::Transport(m) => ApiError::Upstream(m),
     };
-    let installation = state.admin.installation(&shop, &token).await.map_err(shopify)?;
+    // A token Shopify refuses although it has not expired (revoked): forget
+    // it, exchange the merchant's session token for a new one, and go on.
+    let installation = match state.admin.installation(&shop, &token).await {
+        Err(AdminError::Unauthorized) => {
+            state.forget_tokens(&shop).await.map_err(|e| token_err(e, reauthorize))?;
+            token = token_for(&state, &shop, session).await.map_err(|e| token_err(e, reauthorize))?;
+            state.admin.installation(&shop, &token).await
+        }
+        other => other,
+    }
+    .map_err(shopify)?;
     let endpoint = format!("{app_url}/collect");
     let embed = EmbedSettings { site_id: project.id, sample: project.sample, endpoint: endpoint.clone() };
     state.admin.set_metafields(&shop, &token, &installation.id, &embed).await.map_err(shopify)?;

@@ -1,7 +1,7 @@
 //! The one error type of the Shopify surfaces, mapped to status codes in one place.
 //! Every body is `{"error": ..., "detail": ...}`.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -28,6 +28,10 @@ pub enum ApiError {
     /// Shopify answered something we cannot use.
     #[error("{0}")]
     Upstream(String),
+    /// Shopify refuses the shop's offline token and will not exchange a new
+    /// one: the merchant must authorize the app again, at `url` (seed 001).
+    #[error("Shopify no longer accepts this app's access to the shop: authorize it again")]
+    Reauthorize { url: String },
     /// Our own failure (database, ...): logged, reported without details.
     #[error("{0}")]
     Internal(String),
@@ -36,6 +40,10 @@ pub enum ApiError {
 /// Set on every 401 of a session-token endpoint: App Bridge retries such a
 /// request once with a fresh session token.
 pub const RETRY_INVALID_SESSION: &str = "x-shopify-retry-invalid-session-request";
+
+/// Set when the merchant must authorize the app again, with the URL to go to.
+pub const REAUTHORIZE: &str = "x-shopify-api-request-failure-reauthorize";
+pub const REAUTHORIZE_URL: &str = "x-shopify-api-request-failure-reauthorize-url";
 
 /// The body of every 401 from a session-token endpoint, byte for byte.
 pub const UNAUTHORIZED_BODY: &str = r#"{"error":"unauthorized","detail":"missing or invalid credentials"}"#;
@@ -50,11 +58,23 @@ impl IntoResponse for ApiError {
                     StatusCode::UNAUTHORIZED,
                     [
                         (axum::http::header::CONTENT_TYPE, "application/json"),
-                        (axum::http::HeaderName::from_static(RETRY_INVALID_SESSION), "1"),
+                        (HeaderName::from_static(RETRY_INVALID_SESSION), "1"),
                     ],
                     UNAUTHORIZED_BODY,
                 )
                     .into_response();
+            }
+            ApiError::Reauthorize { url } => {
+                // Shopify's libraries answer so; the admin page sends the top
+                // window to the URL, since OAuth cannot run inside the iframe.
+                let body = json!({"error": "reauthorize", "detail": self.to_string(), "url": url});
+                let mut res = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                let h = res.headers_mut();
+                h.insert(HeaderName::from_static(REAUTHORIZE), HeaderValue::from_static("1"));
+                if let Ok(v) = HeaderValue::from_str(url) {
+                    h.insert(HeaderName::from_static(REAUTHORIZE_URL), v);
+                }
+                return res;
             }
             ApiError::WebhookSignature => (StatusCode::UNAUTHORIZED, "invalid_hmac"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

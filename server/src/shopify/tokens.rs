@@ -177,6 +177,16 @@ impl ShopifyState {
         }
     }
 
+    /// Forgets the shop's tokens after Shopify refused one that had not expired.
+    pub async fn forget_tokens(&self, shop: &str) -> Result<(), TokenError> {
+        let flight = self.flights.of(shop);
+        let _one = flight.lock().await;
+        match self.forget(shop).await {
+            TokenError::NeedsExchange => Ok(()),
+            other => Err(other),
+        }
+    }
+
     /// Clears the shop's tokens; answers the error to give the caller.
     async fn forget(&self, shop: &str) -> TokenError {
         tracing::warn!(%shop, "offline token refused or expired beyond refresh; a new exchange is needed");

@@ -57,6 +57,8 @@ pub struct Recorded {
     pub refreshed: usize,
     /// Tokens issued so far, to name new ones.
     pub issued: usize,
+    /// Shops whose session tokens are no longer exchanged (the app uninstalled).
+    pub uninstalled: Vec<String>,
 }
 
 /// Lifetimes Shopify documents: an hour for the access token; the refresh
@@ -157,6 +159,14 @@ impl FakeShopify {
         self.lock().refreshed
     }
 
+    /// The app is uninstalled from the shop: its tokens and refresh tokens
+    /// stop working and its session tokens are no longer exchanged.
+    pub fn uninstall(&self, shop: &str) {
+        self.revoke_tokens(shop);
+        self.revoke_refresh_tokens(shop);
+        self.lock().uninstalled.push(shop.to_string());
+    }
+
     /// The shop's refresh tokens stop working (as after an uninstall).
     pub fn revoke_refresh_tokens(&self, shop: &str) {
         for (_, (s, _, _, spent)) in self.lock().refresh.iter_mut() {
@@ -206,7 +216,10 @@ async fn access_token(State(fake): State<FakeShopify>, Json(body): Json<Value>) 
             let ok = body["subject_token_type"] == json!("urn:ietf:params:oauth:token-type:id_token")
                 && body["requested_token_type"]
                     == json!("urn:shopify:params:oauth:token-type:offline-access-token");
-            let shop = body["subject_token"].as_str().and_then(|t| session_shop(&fake, t));
+            let shop = body["subject_token"]
+                .as_str()
+                .and_then(|t| session_shop(&fake, t))
+                .filter(|shop| !st.uninstalled.contains(shop));
             return match (ok, shop) {
                 (true, Some(shop)) => {
                     Json(st.issue(&shop, "write_pixels,read_customer_events")).into_response()

@@ -2,7 +2,9 @@
 //! shop installed (its offline token sealed at rest), one click makes the server
 //! write the site id into the app-owned metafield (`metafieldsSet`) and activate
 //! the web pixel (`webPixelCreate` with `{siteId, endpoint}`) on a fake Admin
-//! API, and the page says so; without a valid install it explains what to do.
+//! API, and the page says so; without a valid install, when Shopify will not
+//! exchange the session token either, the server answers with Shopify's
+//! reauthorize headers and the page sends the top window into OAuth.
 
 use std::time::Duration;
 
@@ -17,9 +19,9 @@ use serde_json::Value;
 
 const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const OFFLINE_TOKEN: &str = "shpat_e2e_offline_token";
-const APP_URL: &str = "https://app.lummmen.test";
 
-async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Result<String> {
+/// Opens the admin page with a stand-in App Bridge giving the demo shop's token.
+async fn start_page(browser: &Browser, server: &ServerHandle) -> anyhow::Result<()> {
     browser.client.goto(&format!("{}/admin/", server.url())).await?;
     browser
         .wait_for("document.readyState === 'complete' && window.lummmenAdmin", Duration::from_secs(15))
@@ -33,6 +35,11 @@ async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Resul
         )
         .await?;
     browser.wait_for("document.documentElement.dataset.admin === 'ready'", Duration::from_secs(15)).await?;
+    Ok(())
+}
+
+async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Result<String> {
+    start_page(browser, server).await?;
     browser.client.find(Locator::Css("#enable")).await?.click().await?;
     let text = browser
         .wait_for(
@@ -47,19 +54,44 @@ async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Resul
 async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() -> anyhow::Result<()> {
     let data = TempDir::new("e2e-enable")?;
     let fake = FakeAdmin::start(OFFLINE_TOKEN).await?;
+    // The app's URL is the server itself, so the page's re-authorization lands
+    // on its real `/auth`.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let app_url = format!("http://127.0.0.1:{port}");
     let mut config = Config::for_tests(&root(), data.0.clone());
+    config.listen = ([127, 0, 0, 1], port).into();
     config.shopify.shopify_client_id = Some(CLIENT_ID.into());
     config.shopify.shopify_client_secret = Some(CLIENT_SECRET.into());
-    config.shopify.app_url = Some(APP_URL.into());
+    config.shopify.app_url = Some(app_url.clone());
     config.shopify.token_key = Some(TOKEN_KEY.into());
     config.shopify.token_key_id = Some("k1".into());
     config.shopify.shopify_base_url = Some(fake.url.clone());
     let server = ServerHandle::start(config).await?;
     let browser = Browser::start().await?;
 
-    // Not installed yet: the page tells the merchant what to do; Shopify is not called.
-    let text = click_enable(&browser, &server).await?;
-    assert!(text.contains("Could not enable tracking") && text.contains("re-authorize"), "{text}");
+    // Not installed, and Shopify refuses to exchange the session token: the
+    // page follows the reauthorize headers, the top window to `/auth`, which
+    // starts OAuth at Shopify's authorize page. The Admin API is not called.
+    start_page(&browser, &server).await?;
+    browser.client.find(Locator::Css("#enable")).await?.click().await?;
+    // Shopify's authorize page is not part of the fake: the browser shows an
+    // error page there, but its URL is where the top window went.
+    let mut landed = String::new();
+    for _ in 0..150 {
+        landed = browser.client.current_url().await?.to_string();
+        if landed.contains("/admin/oauth/authorize") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        landed.starts_with(&format!("{}/admin/oauth/authorize?client_id={CLIENT_ID}", fake.url)),
+        "{landed}"
+    );
+    assert!(
+        landed.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fauth%2Fcallback")),
+        "{landed}"
+    );
     assert!(fake.calls().is_empty());
 
     // Installed, as the OAuth callback leaves it: the offline token sealed at rest.
@@ -85,7 +117,7 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
         calls.iter().find(|(q, _)| q.contains("webPixelCreate")).map(|(_, v)| v.clone()).unwrap_or_default();
     let settings: Value = serde_json::from_str(pixel["webPixel"]["settings"].as_str().unwrap_or("null"))?;
     assert_eq!(settings["siteId"], "1", "{settings}");
-    assert_eq!(settings["endpoint"], format!("{APP_URL}/collect"), "{settings}");
+    assert_eq!(settings["endpoint"], format!("{app_url}/collect"), "{settings}");
 
     browser.close().await?;
     server.shutdown().await?;
