@@ -7,9 +7,13 @@
 
 use std::path::PathBuf;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+use crate::api::site::project_or_onboard;
+use crate::shopify::auth::verify_session;
+use crate::shopify::{bounce, ShopifyState};
 
 /// What serving the page needs.
 #[derive(Debug, Clone)]
@@ -48,8 +52,28 @@ pub fn head(client_id: Option<&str>, dev_tokens: bool) -> String {
     }
 }
 
-/// `GET /admin/`.
-pub async fn serve(State(state): State<AdminPage>) -> Response {
+/// `GET /admin/`. Inside the Shopify admin (`embedded=1`), the request must
+/// carry a valid `id_token`, or it is bounced for a fresh one (see
+/// [`crate::shopify::bounce`]); a valid one onboards the shop: its project is
+/// created and its offline token exchanged, if missing.
+pub async fn serve(
+    State(state): State<AdminPage>,
+    State(shopify): State<ShopifyState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).into_owned().collect();
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if !state.dev_tokens && shopify.settings.configured() && param("embedded") == Some("1") {
+        let claims = param("id_token").and_then(|t| verify_session(&shopify, t).ok());
+        let Some(claims) = claims else {
+            return bounce::redirect("/admin/", &params);
+        };
+        match project_or_onboard(&shopify, &claims.shop).await {
+            Ok(_) => shopify.exchange_if_missing(&claims.shop, param("id_token").unwrap_or_default()).await,
+            Err(e) => tracing::warn!(shop = %claims.shop, error = %e, "onboarding on page load failed"),
+        }
+    }
     match tokio::fs::read_to_string(&state.page).await {
         Ok(html) => {
             let head = head(state.client_id.as_deref(), state.dev_tokens);

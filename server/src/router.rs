@@ -13,7 +13,7 @@ use tower_http::services::ServeDir;
 use crate::app::AppState;
 use crate::ingest::{collect, Pipeline};
 use crate::shopify::errors::ApiError;
-use crate::shopify::{oauth, webhooks, ShopifyState};
+use crate::shopify::{bounce, oauth, webhooks, ShopifyState};
 use crate::{admin_page, api, health};
 
 /// Builds the application router over the opened state.
@@ -23,6 +23,7 @@ pub fn router(state: &AppState) -> Router {
     let shopify_app = Router::new()
         .route("/auth", get(oauth::flow::begin))
         .route("/auth/callback", get(oauth::flow::callback))
+        .route(bounce::PATH, get(bounce::page))
         .route("/webhooks/shopify", post(webhooks::receive))
         .route("/api/config", post(api::config::config))
         .route("/api/enable", post(api::enable::enable))

@@ -21,15 +21,8 @@ pub async fn config(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let project = project_or_onboard(&state, &claims.shop).await?;
-    if state.keys.is_some() && !state.has_token(&claims.shop).await.unwrap_or(true) {
-        if let Some(token) = bearer_of(&headers) {
-            let (state, shop, token) = (state.clone(), claims.shop.clone(), token.to_string());
-            tokio::spawn(async move {
-                if let Err(e) = state.exchange_session_token(&shop, &token).await {
-                    tracing::warn!(%shop, error = %e, "token exchange failed");
-                }
-            });
-        }
+    if let Some(token) = bearer_of(&headers) {
+        state.exchange_if_missing(&claims.shop, token).await;
     }
     Ok(Json(json!({"matomoId": project.id, "sample": project.sample, "name": project.name})))
 }

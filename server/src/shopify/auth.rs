@@ -34,7 +34,7 @@ pub fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-fn verify_session(state: &ShopifyState, token: &str) -> Result<SessionClaims, ApiError> {
+pub(crate) fn verify_session(state: &ShopifyState, token: &str) -> Result<SessionClaims, ApiError> {
     let client_id = state.settings.client_id.as_deref().ok_or(ApiError::Unauthorized)?;
     let secrets = state.secrets();
     if secrets.is_empty() {

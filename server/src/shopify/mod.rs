@@ -5,6 +5,7 @@
 //! - [`session_token`]: HS256 session-token verification (pure); [`auth`]: the
 //!   extractors built on it (shop session or operator token), which every
 //!   endpoint of the admin page (see [`crate::api`]) sits behind.
+//! - [`bounce`]: the session-token bounce page for document requests.
 //! - [`oauth`]: install and re-authorization (`/auth`, `/auth/callback`): query
 //!   HMAC, state nonce, the flow.
 //! - [`crypto`]: offline tokens sealed at rest (AES-256-GCM, key ids);
@@ -17,6 +18,7 @@
 
 pub mod admin_api;
 pub mod auth;
+pub mod bounce;
 pub mod crypto;
 pub mod db;
 pub mod errors;

@@ -147,6 +147,20 @@ impl ShopifyState {
         Ok(())
     }
 
+    /// Starts a token exchange in the background when the shop has no usable
+    /// offline token, so a page load or `/api/config` never waits on Shopify.
+    pub async fn exchange_if_missing(&self, shop: &str, session_token: &str) {
+        if self.keys.is_none() || self.has_token(shop).await.unwrap_or(true) {
+            return;
+        }
+        let (state, shop, session) = (self.clone(), shop.to_string(), session_token.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = state.exchange_session_token(&shop, &session).await {
+                tracing::warn!(%shop, error = %e, "token exchange failed");
+            }
+        });
+    }
+
     /// The shop's offline access token, refreshed first when it expires within
     /// [`REFRESH_MARGIN_MS`].
     pub async fn offline_token(&self, shop: &str) -> Result<String, TokenError> {
