@@ -43,6 +43,7 @@ async fn fulfil(server: &ServerHandle, id: i64, token: &str) -> (u16, Value) {
 }
 
 async fn scenario(config: Config) {
+    let dir = config.data_dir.clone();
     let server = start(config, SITE, SHOP).await;
     server
         .projects()
@@ -95,6 +96,10 @@ async fn scenario(config: Config) {
     assert_eq!(resolved["ticket"]["status"], "resolved");
     assert_eq!(resolved["ticket"]["resolver"], format!("{SHOP} user 4242"));
     assert!(resolved["ticket"]["resolved_at"].as_i64().expect("resolved_at") > 0);
+    // A resolved ticket keeps the ids and drops the customer's contact data.
+    let kept = resolved["ticket"]["body"].to_string();
+    assert!(!kept.contains("john@example.com") && !kept.contains("555-625-1199"), "{kept}");
+    assert_eq!(resolved["ticket"]["body"]["customer"], json!({"id": 191167}));
 
     // customers/redact by customer id removes exactly that visitor's rows.
     let body = json!({"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 191167, "email": "john@example.com"},
@@ -125,6 +130,20 @@ async fn scenario(config: Config) {
     assert_eq!(done["outcome"]["rows_deleted"], 6);
     assert_eq!(server.store().count_events(SITE).await.expect("count"), 0);
     assert_eq!(server.store().count_events(OTHER_SITE).await.expect("count"), 4);
+    // ... and the project, the shop's install, and the contact data of its tickets.
+    assert_eq!(server.projects().get(SITE).expect("read"), None);
+    assert_eq!(server.projects().find_by_shop(SHOP).expect("read"), None);
+    assert!(server.projects().get(OTHER_SITE).expect("read").is_some(), "another shop's project stays");
+    let app_db = rusqlite::Connection::open(dir.join("shopify.db")).expect("open shopify.db");
+    for table in ["shops", "oauth_states", "webhook_deliveries"] {
+        let n: i64 = app_db
+            .query_row(&format!("SELECT COUNT(*) FROM {table} WHERE shop = ?1"), [SHOP], |r| r.get(0))
+            .expect("count");
+        assert_eq!(n, 0, "{table} still holds {SHOP}");
+    }
+    let (_, tickets) = get_json(&server, "/api/gdpr/tickets", OPERATOR).await;
+    let tickets = tickets["tickets"].to_string();
+    assert!(!tickets.contains("john@example.com") && !tickets.contains("555-625-1199"), "{tickets}");
 
     // Operators must name themselves to resolve.
     let path = format!("/api/gdpr/tickets/{shop_redact}/resolve");

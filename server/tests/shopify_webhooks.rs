@@ -247,3 +247,18 @@ async fn the_webhook_is_answered_before_the_team_notice_is_delivered() {
     assert_eq!(*hits.lock().expect("hits"), 1);
     let _ = release.send(());
 }
+
+#[tokio::test]
+async fn app_scopes_update_records_the_scopes_shopify_now_grants() {
+    let dir = TempDir::new("wh-scopes");
+    let server = start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await;
+    let db = lummmen_server::shopify::db::AppDb::open(&dir.0).expect("db");
+    db.save_install(SHOP, "k1:sealed", "write_pixels,read_customer_events").expect("install");
+    let body = json!({"id": 1, "previous": ["write_pixels", "read_customer_events"],
+                      "current": ["write_pixels", "read_customer_events", "read_orders"],
+                      "updated_at": "2026-12-02T05:00:00.000Z"})
+    .to_string();
+    assert_eq!(deliver(&server, "app/scopes_update", SHOP, "wh-scopes", &body, SECRET).await.status(), 200);
+    let row = db.shop(SHOP).expect("read").expect("row");
+    assert_eq!(row.scopes, "write_pixels,read_customer_events,read_orders");
+}

@@ -64,6 +64,11 @@ impl ProjectCache {
         let shop = shop.to_string();
         on_pool(move || store.find_by_shop(&shop)).await
     }
+
+    /// Forgets the cached lookup of a site after it changed or was deleted.
+    pub fn forget(&self, site_id: u32) {
+        self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&site_id);
+    }
 }
 
 /// Runs a lookup on the blocking pool; a task that ends without an answer is

@@ -159,6 +159,26 @@ impl AppDb {
     }
 }
 
+/// Forgets a shop (`shop/redact`): its install and tokens, OAuth nonces and
+/// delivery ids, and the contact data in its tickets; the tickets themselves
+/// stay as the audit trail of the request.
+pub fn forget_shop(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM shops WHERE shop = ?1", [shop])?;
+    tx.execute("DELETE FROM oauth_states WHERE shop = ?1", [shop])?;
+    tx.execute("DELETE FROM webhook_deliveries WHERE shop = ?1", [shop])?;
+    super::tickets::scrub_shop(tx, shop)?;
+    Ok(())
+}
+
+/// Records the scopes Shopify now grants (`app/scopes_update`).
+pub fn set_scopes(tx: &Transaction<'_>, shop: &str, scopes: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE shops SET scopes = ?2, updated_at = ?3 WHERE shop = ?1",
+        params![shop, scopes, now_ms_i64()],
+    )?;
+    Ok(())
+}
+
 /// Columns added after the first release, for expiring offline tokens: the
 /// sealed refresh token and when each token expires (milliseconds since the
 /// epoch; NULL: never, as a token from the authorization-code flow).

@@ -1,7 +1,8 @@
 //! Fulfilment of a privacy ticket, which the original did by hand: map the
 //! request's customer id and order ids to visitor ids through the stored checkout
 //! events, then export every row of those visitors or delete them from every
-//! table; `shop/redact` deletes everything of the shop's projects.
+//! table; `shop/redact` deletes everything of the shop's projects, the
+//! projects themselves, the shop's install, and the contact data of its tickets.
 
 use serde_json::{json, Value};
 
@@ -52,6 +53,21 @@ async fn visitors(
     Ok(found)
 }
 
+/// After the shop's events: its projects, its install and tokens, and the
+/// contact data in its tickets.
+async fn forget_shop(state: &ShopifyState, shop: &str, sites: &[u32]) -> Result<(), ApiError> {
+    let (store, ids) = (state.projects.store().clone(), sites.to_vec());
+    blocking(move || ids.iter().try_for_each(|id| store.delete(*id).map(|_| ())))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for id in sites {
+        state.projects.forget(*id);
+    }
+    let (db, shop) = (state.db.clone(), shop.to_string());
+    blocking(move || db.with_tx(|tx| super::db::forget_shop(tx, &shop))).await?;
+    Ok(())
+}
+
 /// Runs the ticket's request against the event store and records the outcome.
 pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, ApiError> {
     if !matches!(ticket.status.as_str(), "open" | "fulfilled") {
@@ -85,8 +101,9 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
         }
         PrivacyRequest::Shop => {
             let deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
+            forget_shop(state, &ticket.shop, &sites).await?;
             let outcome = json!({"action": "shop_redact", "sites": sites, "rows_deleted": deleted,
-                                 "store": state.events.name(), "at": now_ms()});
+                                 "projects_deleted": sites.len(), "store": state.events.name(), "at": now_ms()});
             Fulfilled { outcome, export: None }
         }
     };

@@ -75,6 +75,25 @@ pub fn request_of(topic: &str, body: &Value) -> Option<PrivacyRequest> {
     }
 }
 
+/// A ticket body without the customer's contact data: every `email` and
+/// `phone`, and every field of an address, at any depth, dropped. What is kept
+/// (ids, order ids, dates) is what the audit trail needs.
+pub fn scrub(body: &Value) -> Value {
+    match body {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| {
+                    let k = k.to_ascii_lowercase();
+                    !(k == "email" || k == "phone" || k.contains("address"))
+                })
+                .map(|(k, v)| (k.clone(), scrub(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(scrub).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Whether the request carries nothing we can link to stored data.
 pub fn is_email_only(request: &PrivacyRequest) -> bool {
     matches!(request, PrivacyRequest::Customer { customer_id: None, orders, .. } if orders.is_empty())
@@ -113,16 +132,17 @@ pub fn create(
 ) -> rusqlite::Result<i64> {
     let now = now_ms_i64();
     let email_only = request_of(topic, body).as_ref().is_some_and(is_email_only);
-    let (status, resolved_at, resolver, outcome) = if email_only {
+    // A ticket closed at once keeps no contact data, as a resolved one.
+    let (status, resolved_at, resolver, outcome, stored) = if email_only {
         let outcome = serde_json::json!({"unfulfillable": EMAIL_ONLY_REASON}).to_string();
-        ("unfulfillable", Some(now), Some(AUTOMATIC_RESOLVER), Some(outcome))
+        ("unfulfillable", Some(now), Some(AUTOMATIC_RESOLVER), Some(outcome), scrub(body).to_string())
     } else {
-        ("open", None, None, None)
+        ("open", None, None, None, raw_body.to_string())
     };
     tx.execute(
         "INSERT INTO tickets (webhook_id, topic, shop, body, created_at, status, platform, resolved_at, resolver, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![webhook_id, topic, shop, raw_body, now, status, PLATFORM, resolved_at, resolver, outcome],
+        params![webhook_id, topic, shop, stored, now, status, PLATFORM, resolved_at, resolver, outcome],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -150,14 +170,37 @@ pub fn set_outcome(db: &AppDb, id: i64, status: &str, outcome: &Value) -> rusqli
     Ok(())
 }
 
-/// Signs a ticket off: who and when. False when it was already closed.
+/// Signs a ticket off: who and when, and drops the customer's contact data
+/// from its body. False when it was already closed.
 pub fn resolve(db: &AppDb, id: i64, resolver: &str) -> rusqlite::Result<bool> {
-    let n = db.lock().execute(
-        "UPDATE tickets SET status = 'resolved', resolved_at = ?2, resolver = ?3
-         WHERE id = ?1 AND status IN ('open', 'fulfilled')",
-        params![id, now_ms_i64(), resolver],
-    )?;
-    Ok(n == 1)
+    db.with_tx(|tx| {
+        let body: Option<String> = tx
+            .query_row("SELECT body FROM tickets WHERE id = ?1 AND status IN ('open', 'fulfilled')", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(body) = body else { return Ok(false) };
+        let scrubbed = serde_json::from_str(&body).map(|b| scrub(&b).to_string()).unwrap_or_default();
+        tx.execute(
+            "UPDATE tickets SET status = 'resolved', resolved_at = ?2, resolver = ?3, body = ?4 WHERE id = ?1",
+            params![id, now_ms_i64(), resolver, scrubbed],
+        )?;
+        Ok(true)
+    })
+}
+
+/// Drops the contact data from every ticket body of `shop` (`shop/redact`).
+pub fn scrub_shop(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<usize> {
+    let bodies: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, body FROM tickets WHERE shop = ?1")?;
+        let rows = stmt.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, body) in &bodies {
+        let scrubbed = serde_json::from_str(body).map(|b| scrub(&b).to_string()).unwrap_or_default();
+        tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, scrubbed])?;
+    }
+    Ok(bodies.len())
 }
 
 #[cfg(test)]
@@ -184,5 +227,19 @@ mod tests {
         assert!(is_email_only(&request_of("customers/redact", &email).expect("request")));
         assert_eq!(request_of("shop/redact", &json!({})), Some(PrivacyRequest::Shop));
         assert_eq!(request_of("orders/create", &json!({})), None);
+    }
+
+    #[test]
+    fn scrubbing_drops_emails_phones_and_addresses_at_any_depth_and_keeps_ids() {
+        let body = json!({"shop_domain": "a.myshopify.com", "orders_requested": [1],
+                          "customer": {"id": 7, "email": "j@example.com", "phone": "555",
+                                       "default_address": {"address1": "1 Main St"}},
+                          "orders": [{"id": 1, "Email": "x@example.com", "billing_address": {}}]});
+        let s = scrub(&body);
+        assert_eq!(
+            s,
+            json!({"shop_domain": "a.myshopify.com", "orders_requested": [1],
+                             "customer": {"id": 7}, "orders": [{"id": 1}]})
+        );
     }
 }

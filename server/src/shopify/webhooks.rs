@@ -85,6 +85,16 @@ pub async fn receive(
                 db::mark_uninstalled(tx, &shop_)?;
                 return Ok(Outcome::Uninstalled);
             }
+            if topic_ == "app/scopes_update" {
+                let current = parsed
+                    .get("current")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
+                if let Some(scopes) = current {
+                    db::set_scopes(tx, &shop_, &scopes)?;
+                    return Ok(Outcome::ScopesUpdated);
+                }
+            }
             Ok(Outcome::Ignored)
         })
     })
@@ -111,6 +121,10 @@ pub async fn receive(
             tracing::info!(%shop, "app uninstalled: offline token deleted");
             json!({"status": "accepted"})
         }
+        Outcome::ScopesUpdated => {
+            tracing::info!(%shop, "granted scopes updated");
+            json!({"status": "accepted"})
+        }
         Outcome::Ignored => {
             tracing::debug!(%topic, %shop, "webhook topic not handled; acknowledged");
             json!({"status": "ignored"})
@@ -122,5 +136,6 @@ enum Outcome {
     Duplicate,
     Ticket(i64),
     Uninstalled,
+    ScopesUpdated,
     Ignored,
 }
