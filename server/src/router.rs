@@ -27,6 +27,8 @@ pub fn router(state: &AppState) -> Router {
         .route("/webhooks/shopify", post(webhooks::receive))
         .route("/api/config", post(api::config::config))
         .route("/api/enable", post(api::enable::enable))
+        .route("/api/sample", post(api::sample::set_sample))
+        .route("/api/status", get(api::status::status))
         .route("/api/dev/session-token", get(api::dev_token::mint))
         .route_layer(middleware::from_fn_with_state(state.shopify.clone(), require_shopify_app));
     // Also for operators (`--operator-token`), app or no app: a session token

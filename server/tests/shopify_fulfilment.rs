@@ -66,6 +66,9 @@ async fn scenario(config: Config) {
     collect(&server, &page_views(SITE, CAROL, "c000000000000001", 2)).await;
     collect(&server, &page_views(OTHER_SITE, DAVE, "d000000000000001", 4)).await;
     server.flush().await.expect("flush");
+    let last = server.store().last_event_ms(SITE).await.expect("last event");
+    assert_eq!(last, Some(1_763_800_190_000), "the latest checkout's time");
+    assert_eq!(server.store().last_event_ms(999).await.expect("none"), None);
     let alice = event_ids(&server, SITE, ALICE).await;
     let bob = event_ids(&server, SITE, BOB).await;
     assert_eq!((alice.len(), bob.len()), (6, 4));

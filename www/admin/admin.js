@@ -1,6 +1,7 @@
 // The embedded admin page: a session token from App Bridge (`shopify.idToken()`)
 // or, in local development only, from the server's development token source;
-// then the project, "Enable tracking", the click heatmap and privacy requests.
+// then the project, "Enable tracking", the share of visitors tracked, whether
+// events arrive, the click heatmap and privacy requests.
 import { draw } from "/admin/heatmap.js";
 
 const $ = (id) => document.getElementById(id);
@@ -62,7 +63,43 @@ async function showProject() {
   $("project-name").textContent = p.name;
   $("project-site").textContent = p.matomoId;
   $("project-sample").textContent = `${p.sample}%`;
+  $("sample-input").value = p.sample;
   $("project").hidden = false;
+}
+
+/** "2 minutes ago", from milliseconds since the epoch. */
+function ago(ms) {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return "just now";
+  const [n, unit] = s < 3600 ? [Math.round(s / 60), "minute"] : s < 86400 ? [Math.round(s / 3600), "hour"]
+    : [Math.round(s / 86400), "day"];
+  return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+}
+
+/** Whether events arrive; if none yet, the next step and where to take it. */
+async function showStatus() {
+  const st = await api("GET", "/api/status");
+  const link = $("embed-link");
+  link.href = st.embedLink;
+  link.hidden = st.lastEventAt != null;
+  if (st.lastEventAt != null) {
+    say($("events-status"), `Receiving events, last one ${ago(st.lastEventAt)}.`, "ok");
+  } else {
+    say($("events-status"), "No events yet: enable tracking, then turn on Lummmen's app embed in your theme.");
+  }
+}
+
+async function saveSample(event) {
+  event.preventDefault();
+  const sample = Number($("sample-input").value);
+  say($("sample-result"), "Saving…");
+  try {
+    const r = await api("POST", "/api/sample", { sample });
+    $("project-sample").textContent = `${r.sample}%`;
+    say($("sample-result"), `Saved: ${r.sample}% of visitors are tracked.`, "ok");
+  } catch (e) {
+    say($("sample-result"), `Could not save: ${e.message}`, "error");
+  }
 }
 
 async function enableTracking() {
@@ -72,6 +109,7 @@ async function enableTracking() {
   try {
     const r = await api("POST", "/api/enable", {});
     say($("enable-result"), `Tracking is on: site ${r.siteId} is set on your theme and the web pixel is active.`, "ok");
+    await showStatus().catch(() => {});
   } catch (e) {
     say($("enable-result"), `Could not enable tracking: ${e.message}`, "error");
   } finally {
@@ -178,7 +216,7 @@ export async function start() {
   say(status, "Loading…");
   try {
     await showProject();
-    await Promise.all([refreshHeatmap(), showTickets()]);
+    await Promise.all([showStatus(), refreshHeatmap(), showTickets()]);
     say(status, "");
     document.documentElement.dataset.admin = "ready";
   } catch (e) {
@@ -188,6 +226,7 @@ export async function start() {
 }
 
 $("enable").onclick = enableTracking;
+$("sample-form").onsubmit = saveSample;
 $("heatmap-page").onchange = (e) => showHeatmap(e.target.value).catch((err) => say($("status"), err.message, "error"));
 $("heatmap-refresh").onclick = () => refreshHeatmap().catch((err) => say($("status"), err.message, "error"));
 window.lummmenAdmin = { start, state, refreshHeatmap, showTickets };

@@ -8,6 +8,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::site::project_or_onboard;
+use crate::projects::Project;
 use crate::shopify::admin_api::{AdminError, EmbedSettings};
 use crate::shopify::auth::{bearer_of, ShopSession};
 use crate::shopify::errors::ApiError;
@@ -46,15 +47,24 @@ pub async fn enable(
     ShopSession(claims): ShopSession,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let shop = claims.shop;
-    let project = project_or_onboard(&state, &shop).await?;
+    let project = project_or_onboard(&state, &claims.shop).await?;
+    let session = bearer_of(&headers).ok_or(ApiError::Unauthorized)?;
+    apply(&state, &claims.shop, session, &project).await.map(Json)
+}
+
+/// Writes the project's settings to the shop: the metafields and the pixel.
+pub async fn apply(
+    state: &ShopifyState,
+    shop: &str,
+    session: &str,
+    project: &Project,
+) -> Result<Value, ApiError> {
     let app_url = state.settings.app_url.clone().ok_or(ApiError::NotConfigured("no app URL configured"))?;
     if state.keys.is_none() {
         return Err(ApiError::NotConfigured("no token key configured"));
     }
     let reauthorize = || ApiError::Reauthorize { url: format!("{app_url}/auth?shop={shop}") };
-    let session = bearer_of(&headers).ok_or(ApiError::Unauthorized)?;
-    let mut token = token_for(&state, &shop, session).await.map_err(|e| token_err(e, reauthorize))?;
+    let mut token = token_for(state, shop, session).await.map_err(|e| token_err(e, reauthorize))?;
     let shopify = |e: AdminError| match e {
         AdminError::Unauthorized => reauthorize(),
         AdminError::UserErrors(m) | AdminError::Taken(m) => {
@@ -64,23 +74,23 @@ pub async fn enable(
     };
     // A token Shopify refuses although it has not expired (revoked): forget
     // it, exchange the merchant's session token for a new one, and go on.
-    let installation = match state.admin.installation(&shop, &token).await {
+    let installation = match state.admin.installation(shop, &token).await {
         Err(AdminError::Unauthorized) => {
-            state.forget_tokens(&shop).await.map_err(|e| token_err(e, reauthorize))?;
-            token = token_for(&state, &shop, session).await.map_err(|e| token_err(e, reauthorize))?;
-            state.admin.installation(&shop, &token).await
+            state.forget_tokens(shop).await.map_err(|e| token_err(e, reauthorize))?;
+            token = token_for(state, shop, session).await.map_err(|e| token_err(e, reauthorize))?;
+            state.admin.installation(shop, &token).await
         }
         other => other,
     }
     .map_err(shopify)?;
     let endpoint = format!("{app_url}/collect");
     let embed = EmbedSettings { site_id: project.id, sample: project.sample, endpoint: endpoint.clone() };
-    state.admin.set_metafields(&shop, &token, &installation.id, &embed).await.map_err(shopify)?;
-    let pixel = pixel_for(&state, &shop, &token, project.id, &endpoint).await.map_err(shopify)?;
+    state.admin.set_metafields(shop, &token, &installation.id, &embed).await.map_err(shopify)?;
+    let pixel = pixel_for(state, shop, &token, project.id, &endpoint).await.map_err(shopify)?;
     tracing::info!(%shop, site_id = project.id, %pixel, "tracking enabled");
-    Ok(Json(json!({"siteId": project.id, "sample": project.sample,
-                   "metafields": ["lummmen.lummmen_site_id", "lummmen.lummmen_sample", "lummmen.lummmen_endpoint"],
-                   "webPixel": pixel, "endpoint": endpoint})))
+    Ok(json!({"siteId": project.id, "sample": project.sample,
+              "metafields": ["lummmen.lummmen_site_id", "lummmen.lummmen_sample", "lummmen.lummmen_endpoint"],
+              "webPixel": pixel, "endpoint": endpoint}))
 }
 
 /// The app's web pixel with these settings: the existing one updated, or a new

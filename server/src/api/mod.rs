@@ -7,7 +7,9 @@
 //! [`crate::shopify`].
 //!
 //! - [`config`]: `POST /api/config`, the token's project.
-//! - [`enable`]: `POST /api/enable`, metafield and web pixel.
+//! - [`enable`]: `POST /api/enable`, metafields and web pixel; [`sample`]:
+//!   `POST /api/sample`, the share of visitors tracked; [`status`]:
+//!   `GET /api/status`, whether events arrive and where to turn the embed on.
 //! - [`heatmap`]: `GET /api/heatmap`; [`heatmap_pages`]: `GET /api/heatmap/pages`.
 //! - [`tickets`]: `GET /api/gdpr/tickets`; [`ticket_fulfil`] and
 //!   [`ticket_resolve`]: `POST /api/gdpr/tickets/{id}/fulfil|resolve`.
@@ -19,7 +21,9 @@ pub mod dev_token;
 pub mod enable;
 pub mod heatmap;
 pub mod heatmap_pages;
+pub mod sample;
 pub mod site;
+pub mod status;
 pub mod ticket_fulfil;
 pub mod ticket_resolve;
 pub mod tickets;

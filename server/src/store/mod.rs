@@ -104,6 +104,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Number of distinct events stored for a site.
     fn count_events(&self, site_id: u32) -> StoreFuture<'_, u64>;
 
+    /// When the site's latest stored event happened (its `t`), if it has any:
+    /// whether events arrive, for the admin page.
+    fn last_event_ms(&self, site_id: u32) -> StoreFuture<'_, Option<u64>>;
+
     /// Visitors whose checkouts carry this customer id or one of these order ids.
     fn visitors_for<'a>(
         &'a self,

@@ -303,6 +303,19 @@ impl EventStore for ClickHouseStore {
         })
     }
 
+    fn last_event_ms(&self, site_id: u32) -> StoreFuture<'_, Option<u64>> {
+        Box::pin(async move {
+            // max() of no rows is 0 in ClickHouse: no event has time 0.
+            let t: u64 = self
+                .client
+                .query("SELECT max(time) FROM events WHERE site_id = ?")
+                .bind(site_id)
+                .fetch_one()
+                .await?;
+            Ok((t > 0).then_some(t))
+        })
+    }
+
     fn visitors_for<'a>(
         &'a self,
         site_ids: &'a [u32],

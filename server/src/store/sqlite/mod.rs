@@ -225,6 +225,14 @@ impl EventStore for SqliteStore {
         })
     }
 
+    fn last_event_ms(&self, site_id: u32) -> StoreFuture<'_, Option<u64>> {
+        self.run(move |conn| {
+            let t: Option<i64> =
+                conn.query_row("SELECT MAX(time) FROM events WHERE site_id = ?1", [site_id], |r| r.get(0))?;
+            Ok(t.and_then(|t| u64::try_from(t).ok()))
+        })
+    }
+
     fn visitors_for<'a>(
         &'a self,
         site_ids: &'a [u32],
