@@ -7,8 +7,20 @@
 //! once created, before that Shopify's top-level error "No web pixel was found
 //! for this app."; a second create answers `userErrors` code `TAKEN`, and
 //! `webPixelUpdate` updates the pixel. Every answered call is recorded.
+//! `POST /admin/oauth/access_token` exchanges a session token signed with the
+//! app's secret and not expired for an expiring offline token (an hour, by the
+//! server's clock) with a refresh token, and spends a refresh token once for a
+//! new pair; anything else answers 400, as Shopify does.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::storefront::{CLIENT_ID, CLIENT_SECRET};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -23,9 +35,19 @@ const PIXEL: &str = "gid://shopify/WebPixel/77";
 pub const INSTALLATION: &str = "gid://shopify/AppInstallation/424242";
 
 /// What the fake knows and saw.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Shared {
     token: String,
+    /// Expiring access tokens it issued → when they expire (ms, by the
+    /// server's clock, which the test may set).
+    issued: Mutex<HashMap<String, u64>>,
+    /// Refresh tokens it issued → spent.
+    refresh: Mutex<HashMap<String, bool>>,
+    /// Token exchanges and refreshes that got a new pair.
+    exchanges: Mutex<usize>,
+    refreshes: Mutex<usize>,
+    /// The app is uninstalled: no session token is exchanged.
+    uninstalled: std::sync::atomic::AtomicBool,
     /// The app's pixel, once created.
     pixel: Mutex<Option<String>>,
     /// `(query, variables)` of every accepted call.
@@ -45,15 +67,36 @@ impl FakeAdmin {
     pub async fn start(token: &str) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let shared =
-            Arc::new(Shared { token: token.into(), pixel: Mutex::new(None), calls: Mutex::new(Vec::new()) });
+        let shared = Arc::new(Shared { token: token.into(), ..Shared::default() });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/admin/oauth/access_token", post(access_token))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         Ok(Self { url, shared, task })
+    }
+
+    /// The app is uninstalled from the shop: session tokens are no longer
+    /// exchanged (tokens already issued keep their own lifetimes here).
+    pub fn uninstall(&self) {
+        self.shared.uninstalled.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Installed again.
+    pub fn reinstall(&self) {
+        self.shared.uninstalled.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Session tokens exchanged for an expiring offline token.
+    pub fn exchanges(&self) -> usize {
+        self.shared.exchanges.lock().map(|n| *n).unwrap_or_default()
+    }
+
+    /// Refresh tokens spent for a new pair.
+    pub fn refreshes(&self) -> usize {
+        self.shared.refreshes.lock().map(|n| *n).unwrap_or_default()
     }
 
     /// `(query, variables)` of every accepted call, in order.
@@ -74,7 +117,9 @@ async fn graphql(
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
     let token = headers.get("X-Shopify-Access-Token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if token != me.token {
+    let now = lummmen_server::clock::now_ms();
+    let live = me.issued.lock().ok().and_then(|m| m.get(token).copied()).is_some_and(|at| at > now);
+    if token != me.token && !live {
         let errors = "[API] Invalid API key or access token (unrecognized login or wrong password)";
         return (StatusCode::UNAUTHORIZED, Json(json!({"errors": errors})));
     }
@@ -120,4 +165,73 @@ async fn graphql(
         calls.push((query, vars));
     }
     (StatusCode::OK, Json(json!({"data": data})))
+}
+
+/// Seconds an issued access token lives, as Shopify documents.
+pub const ACCESS_TTL_SECS: u64 = 3600;
+
+/// Whether Shopify would honour this session token: our app's, signed with its
+/// secret, not expired.
+fn honoured(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [head, body, sig] = parts[..] else { return false };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()) else { return false };
+    mac.update(format!("{head}.{body}").as_bytes());
+    let signed = B64URL.decode(sig).is_ok_and(|s| mac.verify_slice(&s).is_ok());
+    let claims: Value =
+        B64URL.decode(body).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let now = lummmen_server::clock::now_secs();
+    signed && claims["aud"] == CLIENT_ID && claims["exp"].as_i64().is_some_and(|exp| exp >= now)
+}
+
+/// Issues an expiring pair; `n` names it.
+fn issue(me: &Shared, n: usize) -> Value {
+    let access = format!("shpat_e2e_exp{n}");
+    let refresh = format!("shprt_e2e_{n}");
+    let at = lummmen_server::clock::now_ms() + ACCESS_TTL_SECS * 1000;
+    if let (Ok(mut issued), Ok(mut r)) = (me.issued.lock(), me.refresh.lock()) {
+        issued.insert(access.clone(), at);
+        r.insert(refresh.clone(), false);
+    }
+    json!({"access_token": access, "expires_in": ACCESS_TTL_SECS, "refresh_token": refresh,
+           "refresh_token_expires_in": 7_776_000, "scope": "write_pixels,read_customer_events"})
+}
+
+async fn access_token(State(me): State<Arc<Shared>>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    let refused = |e: &str| (StatusCode::BAD_REQUEST, Json(json!({"error": e})));
+    if body["client_id"] != CLIENT_ID || body["client_secret"] != CLIENT_SECRET {
+        return refused("invalid_client");
+    }
+    match body["grant_type"].as_str() {
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
+            let uninstalled = me.uninstalled.load(std::sync::atomic::Ordering::SeqCst);
+            if uninstalled || !body["subject_token"].as_str().is_some_and(honoured) {
+                return refused("invalid_subject_token");
+            }
+            let n = me.exchanges.lock().map(|mut n| {
+                *n += 1;
+                *n
+            });
+            (StatusCode::OK, Json(issue(&me, n.unwrap_or_default())))
+        }
+        Some("refresh_token") => {
+            let given = body["refresh_token"].as_str().unwrap_or_default();
+            let fresh = me.refresh.lock().ok().is_some_and(|mut r| match r.get_mut(given) {
+                Some(spent) if !*spent => {
+                    *spent = true;
+                    true
+                }
+                _ => false,
+            });
+            if !fresh {
+                return refused("invalid_grant");
+            }
+            let n = me.refreshes.lock().map(|mut n| {
+                *n += 1;
+                100 + *n
+            });
+            (StatusCode::OK, Json(issue(&me, n.unwrap_or_default())))
+        }
+        _ => refused("unsupported_grant_type"),
+    }
 }

@@ -53,16 +53,17 @@ fn hmac_sha256(key: &str, msg: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// The server's clock: a test that sets it gets session tokens of that time.
 fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    lummmen_server::clock::now_secs()
 }
 
-/// A session token as App Bridge's `shopify.idToken()` returns it for `shop`.
 pub fn session_token(shop: &str) -> String {
-    let t = now_secs();
+    session_token_at(shop, now_secs())
+}
+
+/// A session token issued at `t` (seconds): from a minute before now on, expired.
+pub fn session_token_at(shop: &str, t: i64) -> String {
     let header = json!({"alg": "HS256", "typ": "JWT"});
     let claims = json!({"iss": format!("https://{shop}/admin"), "dest": format!("https://{shop}"),
                         "aud": CLIENT_ID, "sub": "77", "exp": t + 60, "nbf": t - 1, "iat": t - 1,

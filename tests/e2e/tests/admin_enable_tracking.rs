@@ -68,6 +68,7 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
     config.shopify.shopify_base_url = Some(fake.url.clone());
     let server = ServerHandle::start(config).await?;
     let browser = Browser::start().await?;
+    fake.uninstall();
 
     // Not installed, and Shopify refuses to exchange the session token: the
     // page follows the reauthorize headers, the top window to `/auth`, which
