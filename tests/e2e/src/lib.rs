@@ -108,6 +108,22 @@ impl Browser {
     }
 
     /// Ends the WebDriver session, then the driver.
+    /// Clicks the admin page's "Enable tracking" and answers what the page then
+    /// says (the result line, once it shows an outcome).
+    pub async fn enable_tracking(&self) -> anyhow::Result<String> {
+        self.client
+            .execute("document.getElementById('enable-result').className = ''; return 1", vec![])
+            .await?;
+        self.click("#enable").await?;
+        let text = self
+            .wait_for(
+                "document.getElementById('enable-result').className && document.getElementById('enable-result').textContent",
+                Duration::from_secs(15),
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.client.clone().close().await?;
         let _ = self.driver.kill();

@@ -40,14 +40,7 @@ async fn start_page(browser: &Browser, server: &ServerHandle) -> anyhow::Result<
 
 async fn click_enable(browser: &Browser, server: &ServerHandle) -> anyhow::Result<String> {
     start_page(browser, server).await?;
-    browser.client.find(Locator::Css("#enable")).await?.click().await?;
-    let text = browser
-        .wait_for(
-            "document.getElementById('enable-result').className && document.getElementById('enable-result').textContent",
-            Duration::from_secs(15),
-        )
-        .await?;
-    Ok(text.as_str().unwrap_or_default().to_string())
+    browser.enable_tracking().await
 }
 
 #[tokio::test]

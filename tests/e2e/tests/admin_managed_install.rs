@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use lummmen_e2e::fake_admin::{FakeAdmin, ACCESS_TTL_SECS};
 use lummmen_e2e::storefront::{session_token, session_token_at, CLIENT_ID, CLIENT_SECRET};
 use lummmen_e2e::{root, Browser, TempDir};
@@ -31,21 +30,6 @@ async fn start_page(browser: &Browser, first: &str, fresh: &str) -> anyhow::Resu
     browser.client.execute(&script, vec![]).await?;
     browser.wait_for("document.documentElement.dataset.admin === 'ready'", Duration::from_secs(15)).await?;
     Ok(())
-}
-
-async fn enable(browser: &Browser) -> anyhow::Result<String> {
-    browser
-        .client
-        .execute("document.getElementById('enable-result').className = ''; return 1", vec![])
-        .await?;
-    browser.client.find(Locator::Css("#enable")).await?.click().await?;
-    let text = browser
-        .wait_for(
-            "document.getElementById('enable-result').className && document.getElementById('enable-result').textContent",
-            Duration::from_secs(15),
-        )
-        .await?;
-    Ok(text.as_str().unwrap_or_default().to_string())
 }
 
 #[tokio::test]
@@ -96,7 +80,7 @@ async fn a_cold_start_onboards_the_shop_and_refreshes_its_token_once_after_expir
         browser.client.execute("return document.getElementById('project-name').textContent", vec![]).await?;
     assert_eq!(shown, "cold-start");
 
-    let text = enable(&browser).await?;
+    let text = browser.enable_tracking().await?;
     assert!(text.starts_with(&format!("Tracking is on: site {}", project.id)), "{text}");
     let calls = fake.calls();
     let set =
@@ -115,7 +99,7 @@ async fn a_cold_start_onboards_the_shop_and_refreshes_its_token_once_after_expir
     clock::set_for_tests(Some(clock::now_ms() + ACCESS_TTL_SECS * 1000));
     let fresh = session_token(SHOP);
     start_page(&browser, &fresh, &fresh).await?;
-    let text = enable(&browser).await?;
+    let text = browser.enable_tracking().await?;
     assert!(text.starts_with("Tracking is on"), "{text}");
     assert_eq!(fake.refreshes(), 1);
     let calls = fake.calls();
