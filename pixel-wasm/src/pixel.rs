@@ -167,6 +167,12 @@ impl Pixel {
             return None;
         }
         let (site_id, visitor_id) = self.identity.resolved()?;
+        if !protocol::in_sample(visitor_id, self.settings.sample) {
+            // Outside the project's sample, as the storefront tracker decides
+            // it for the same visitor: nothing of theirs is sent.
+            self.queue.clear();
+            return None;
+        }
         let batch = Batch {
             site_id,
             visitor_id: visitor_id.into(),

@@ -17,6 +17,9 @@ pub struct Settings {
     pub site_id: Option<u32>,
     /// Absolute `http(s)` URL of the backend's `POST /collect`.
     pub endpoint: String,
+    /// Percentage of visitors tracked, as the theme embed's; 100 when absent
+    /// or not a whole number from 0 to 100.
+    pub sample: u8,
 }
 
 impl Settings {
@@ -28,6 +31,7 @@ impl Settings {
         Self {
             site_id: field("siteId").and_then(site_id),
             endpoint: field("endpoint").filter(|e| is_http_url(e)).unwrap_or(DEFAULT_ENDPOINT).into(),
+            sample: field("sample").and_then(sample).unwrap_or(100),
         }
     }
 }
@@ -39,6 +43,14 @@ pub fn site_id(raw: &str) -> Option<u32> {
         return None;
     }
     raw.parse::<u32>().ok().filter(|&id| id > 0)
+}
+
+/// Parses a sample given as text: a whole percentage from 0 to 100.
+fn sample(raw: &str) -> Option<u8> {
+    (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && raw.len() <= 3)
+        .then(|| raw.parse::<u8>().ok())
+        .flatten()
+        .filter(|s| *s <= 100)
 }
 
 /// Whether `url` is an absolute `http:` or `https:` URL with a host.
@@ -69,7 +81,10 @@ mod tests {
     #[test]
     fn reads_site_id_and_endpoint_from_settings() {
         let s = Settings::from_json(r#"{"siteId":"7","endpoint":"https://a.example/collect"}"#);
-        assert_eq!(s, Settings { site_id: Some(7), endpoint: "https://a.example/collect".into() });
+        assert_eq!(
+            s,
+            Settings { site_id: Some(7), endpoint: "https://a.example/collect".into(), sample: 100 }
+        );
     }
 
     #[test]
@@ -84,5 +99,15 @@ mod tests {
             assert_eq!(Settings::from_json(json).endpoint, DEFAULT_ENDPOINT, "{json}");
         }
         assert_eq!(Settings::from_json("{").site_id, None);
+    }
+
+    #[test]
+    fn reads_a_whole_percentage_as_the_sample_and_defaults_to_everyone() {
+        let sample = |raw: &str| Settings::from_json(&format!(r#"{{"sample":"{raw}"}}"#)).sample;
+        assert_eq!((sample("25"), sample("0"), sample("100")), (25, 0, 100));
+        for bad in ["101", "-1", "2.5", "", "abc", "0100"] {
+            assert_eq!(sample(bad), 100, "{bad}");
+        }
+        assert_eq!(Settings::from_json("{}").sample, 100);
     }
 }

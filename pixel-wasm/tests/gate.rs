@@ -197,3 +197,20 @@ fn retries_are_bounded_and_dropped_on_revoke() {
     p.set_consent(true);
     assert_eq!(p.take_batch(1, 11), None, "revoking consent dropped the retry");
 }
+
+#[test]
+fn a_visitor_outside_the_projects_sample_sends_nothing() {
+    // The start event's visitor 9f86d081884c7d65 falls in bucket 45 of 100.
+    let with_sample = |sample: &str| {
+        let settings =
+            format!(r#"{{"siteId":"3","endpoint":"https://collect.example/collect","sample":"{sample}"}}"#);
+        let mut p = Pixel::new(&settings, CONSENT_YES);
+        p.handle(&start(), 1);
+        p.handle(&fixture("product_viewed"), 2);
+        let sent = body(&mut p);
+        (sent.map(|b| b.events.len()), p.queued())
+    };
+    assert_eq!(with_sample("40"), (None, 0), "out of a 40% sample: dropped, not kept");
+    assert_eq!(with_sample("50"), (Some(1), 0), "in a 50% sample");
+    assert_eq!(with_sample("oops"), (Some(1), 0), "an unreadable sample tracks everyone");
+}

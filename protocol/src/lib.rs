@@ -54,3 +54,16 @@ pub fn is_visitor_id(s: &str) -> bool {
 pub fn is_hex16(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
+
+/// Whether a visitor is tracked under a `sample` percentage (0 to 100). The
+/// bucket comes from the visitor id, so the same visitor is in or out on every
+/// page, every visit, and in both the tracker and the web pixel; a random draw
+/// per page would track fragments of visits.
+pub fn in_sample(visitor_id: &str, sample: u8) -> bool {
+    if sample >= 100 {
+        return true;
+    }
+    let head = visitor_id.get(..8).unwrap_or("");
+    let bucket = u32::from_str_radix(head, 16).map_or(0, |n| n % 100);
+    bucket < u32::from(sample)
+}

@@ -29,6 +29,8 @@ async fn the_sample_is_saved_and_written_to_the_shop_and_the_status_follows_the_
     let sample =
         fake.metafields().into_iter().rev().find(|m| m.3 == "lummmen_sample").expect("sample metafield");
     assert_eq!(sample.4, "25");
+    let pixel = fake.pixels().last().cloned().expect("pixel written");
+    assert_eq!(pixel.1["sample"], "25", "the pixel gets the sample too");
     let (status, config) = post_json(&server, "/api/config", &session_token(SHOP), json!({})).await;
     assert_eq!((status, config["sample"].as_u64()), (200, Some(25)), "the page shows the new sample");
 

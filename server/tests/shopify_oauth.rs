@@ -281,7 +281,7 @@ async fn enable_writes_the_embed_metafields_and_creates_then_updates_the_web_pix
         fake.pixels(),
         vec![(
             SHOP.to_string(),
-            serde_json::json!({"siteId": SITE.to_string(), "endpoint": format!("{APP_URL}/collect")})
+            serde_json::json!({"siteId": SITE.to_string(), "endpoint": format!("{APP_URL}/collect"), "sample": "50"})
         )]
     );
     // Enabling again updates the same pixel instead of failing on TAKEN.

@@ -34,17 +34,8 @@ pub fn visitor_id(consent_id: &str) -> Option<String> {
     Some(hex(&digest[..8]))
 }
 
-/// Whether the visitor is tracked under a `sample` percentage. The bucket comes
-/// from the visitor id, so the same visitor is in or out on every page and every
-/// visit; a random draw per page would track fragments of visits.
-pub fn in_sample(visitor_id: &str, sample: u8) -> bool {
-    if sample >= 100 {
-        return true;
-    }
-    let head = visitor_id.get(..8).unwrap_or("");
-    let bucket = u32::from_str_radix(head, 16).map_or(0, |n| n % 100);
-    bucket < u32::from(sample)
-}
+/// Sampling by visitor id, shared with the web pixel.
+pub use protocol::in_sample;
 
 #[cfg(test)]
 mod tests {

@@ -40,7 +40,7 @@ fn token_err(e: TokenError, reauthorize: impl Fn() -> ApiError) -> ApiError {
 
 /// `POST /api/enable`: `metafieldsSet` of the site id, sample and endpoint on
 /// the app installation (the theme app embed renders them), and the web pixel
-/// with `{siteId, endpoint}`, updated when the app has one, created otherwise;
+/// with `{siteId, endpoint, sample}`, updated when the app has one, created otherwise;
 /// idempotent, so enabling again after a change of sample or URL updates both.
 pub async fn enable(
     State(state): State<ShopifyState>,
@@ -86,7 +86,7 @@ pub async fn apply(
     let endpoint = format!("{app_url}/collect");
     let embed = EmbedSettings { site_id: project.id, sample: project.sample, endpoint: endpoint.clone() };
     state.admin.set_metafields(shop, &token, &installation.id, &embed).await.map_err(shopify)?;
-    let pixel = pixel_for(state, shop, &token, project.id, &endpoint).await.map_err(shopify)?;
+    let pixel = pixel_for(state, shop, &token, &embed).await.map_err(shopify)?;
     tracing::info!(%shop, site_id = project.id, %pixel, "tracking enabled");
     Ok(json!({"siteId": project.id, "sample": project.sample,
               "metafields": ["lummmen.lummmen_site_id", "lummmen.lummmen_sample", "lummmen.lummmen_endpoint"],
@@ -99,15 +99,14 @@ async fn pixel_for(
     state: &ShopifyState,
     shop: &str,
     token: &str,
-    site_id: u32,
-    endpoint: &str,
+    settings: &EmbedSettings,
 ) -> Result<String, AdminError> {
     if let Some(id) = state.admin.web_pixel(shop, token).await? {
-        return state.admin.update_web_pixel(shop, token, &id, site_id, endpoint).await;
+        return state.admin.update_web_pixel(shop, token, &id, settings).await;
     }
-    match state.admin.create_web_pixel(shop, token, site_id, endpoint).await {
+    match state.admin.create_web_pixel(shop, token, settings).await {
         Err(AdminError::Taken(m)) => match state.admin.web_pixel(shop, token).await? {
-            Some(id) => state.admin.update_web_pixel(shop, token, &id, site_id, endpoint).await,
+            Some(id) => state.admin.update_web_pixel(shop, token, &id, settings).await,
             None => Err(AdminError::Taken(m)),
         },
         other => other,

@@ -229,11 +229,10 @@ impl AdminApi for HttpAdmin {
         shop: &'a str,
         token: &'a str,
         id: &'a str,
-        site_id: u32,
-        endpoint: &'a str,
+        settings: &'a EmbedSettings,
     ) -> BoxFut<'a, Result<String, AdminError>> {
         Box::pin(async move {
-            let vars = json!({"id": id, "webPixel": {"settings": pixel_settings(site_id, endpoint)}});
+            let vars = json!({"id": id, "webPixel": {"settings": pixel_settings(settings)}});
             let data = self.graphql(shop, token, WEB_PIXEL_UPDATE, vars).await?;
             let payload = &data["webPixelUpdate"];
             user_errors(payload)?;
@@ -245,11 +244,10 @@ impl AdminApi for HttpAdmin {
         &'a self,
         shop: &'a str,
         token: &'a str,
-        site_id: u32,
-        endpoint: &'a str,
+        settings: &'a EmbedSettings,
     ) -> BoxFut<'a, Result<String, AdminError>> {
         Box::pin(async move {
-            let vars = json!({"webPixel": {"settings": pixel_settings(site_id, endpoint)}});
+            let vars = json!({"webPixel": {"settings": pixel_settings(settings)}});
             let data = self.graphql(shop, token, WEB_PIXEL_CREATE, vars).await?;
             let payload = &data["webPixelCreate"];
             user_errors(payload)?;
@@ -258,7 +256,9 @@ impl AdminApi for HttpAdmin {
     }
 }
 
-/// The pixel's settings: a JSON scalar, sent as a string holding the object.
-fn pixel_settings(site_id: u32, endpoint: &str) -> String {
-    json!({"siteId": site_id.to_string(), "endpoint": endpoint}).to_string()
+/// The pixel's settings: a JSON scalar, sent as a string holding the object
+/// (Shopify keeps every setting as text, as the extension's TOML declares).
+fn pixel_settings(s: &EmbedSettings) -> String {
+    json!({"siteId": s.site_id.to_string(), "endpoint": s.endpoint, "sample": s.sample.to_string()})
+        .to_string()
 }

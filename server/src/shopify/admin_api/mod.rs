@@ -31,7 +31,8 @@ pub struct AccessToken {
     pub scope: String,
 }
 
-/// What the theme app embed reads from the app-installation metafields.
+/// What the theme app embed reads from the app-installation metafields, and
+/// the web pixel from its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbedSettings {
     pub site_id: u32,
@@ -150,21 +151,19 @@ pub trait AdminApi: Send + Sync + std::fmt::Debug {
         shop: &'a str,
         token: &'a str,
     ) -> BoxFut<'a, Result<Option<String>, AdminError>>;
-    /// `webPixelUpdate` of the pixel `id` with settings `{siteId, endpoint}`.
+    /// `webPixelUpdate` of the pixel `id` with settings `{siteId, endpoint, sample}`.
     fn update_web_pixel<'a>(
         &'a self,
         shop: &'a str,
         token: &'a str,
         id: &'a str,
-        site_id: u32,
-        endpoint: &'a str,
+        settings: &'a EmbedSettings,
     ) -> BoxFut<'a, Result<String, AdminError>>;
-    /// `webPixelCreate` with settings `{siteId, endpoint}`.
+    /// `webPixelCreate` with settings `{siteId, endpoint, sample}`.
     fn create_web_pixel<'a>(
         &'a self,
         shop: &'a str,
         token: &'a str,
-        site_id: u32,
-        endpoint: &'a str,
+        settings: &'a EmbedSettings,
     ) -> BoxFut<'a, Result<String, AdminError>>;
 }
