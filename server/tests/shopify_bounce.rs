@@ -53,7 +53,13 @@ async fn an_embedded_load_without_a_valid_id_token_bounces_and_a_valid_one_onboa
     assert_eq!((project.name.as_str(), project.sample), ("bounce-shop", 100));
 
     // The bounce page only ever reloads a path of this app.
-    for bad in ["https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example%2F", ""] {
+    for bad in [
+        "https%3A%2F%2Fevil.example%2F",
+        "%2F%2Fevil.example%2F",
+        "%2F%09%2Fevil.example",
+        "%2F%5Cevil.example",
+        "",
+    ] {
         let r = get(&server, &format!("/auth/session-token?shopify-reload={bad}")).send().await.expect("get");
         assert_eq!(r.status(), 400, "{bad}");
         let body: serde_json::Value = r.json().await.expect("JSON");

@@ -171,3 +171,25 @@ async fn clickhouse_fulfils_export_redact_and_shop_redact_from_tickets() {
         .with_clickhouse(&clickhouse_url(), &unique_database("fulfil"));
     scenario(config).await;
 }
+
+#[tokio::test]
+async fn shop_redact_of_one_shop_keeps_a_project_another_shop_shares() {
+    let dir = TempDir::new("fulfil-shared");
+    let server = start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await;
+    let shared =
+        Project { id: SITE, name: "Shared".into(), sample: 100, shops: vec![SHOP.into(), OTHER_SHOP.into()] };
+    server.projects().upsert(&shared).expect("share");
+    let id = ticket_for(
+        &server,
+        "shop/redact",
+        SHOP,
+        "wh-shared",
+        json!({"shop_id": 954889, "shop_domain": SHOP}),
+    )
+    .await;
+    let (status, done) = fulfil(&server, id, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    let kept = server.projects().get(SITE).expect("read").expect("the shared project stays");
+    assert_eq!(kept.shops, vec![OTHER_SHOP.to_string()], "only the redacted shop is unlinked");
+    assert_eq!(server.projects().find_by_shop(SHOP).expect("read"), None);
+}

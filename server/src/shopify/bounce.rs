@@ -47,7 +47,10 @@ pub async fn page(
     let Query(params) =
         params.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
     let reload = params.reload.unwrap_or_default();
-    if !reload.starts_with('/') || reload.starts_with("//") || reload.contains('\\') {
+    // Browsers drop tabs and newlines from URLs and read `\` as `/`, so any
+    // of them could turn `/\t/evil.example` into another site.
+    let odd = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if !reload.starts_with('/') || reload.starts_with("//") || reload.contains(odd) {
         return Err(ApiError::BadRequest("`shopify-reload` must be a path of this app".into()));
     }
     let key = state.settings.client_id.as_deref().unwrap_or_default();

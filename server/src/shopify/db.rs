@@ -127,6 +127,23 @@ impl AppDb {
         Ok(())
     }
 
+    /// The sealed refresh token of a shop, if it has one.
+    pub fn sealed_refresh(&self, shop: &str) -> rusqlite::Result<Option<String>> {
+        self.lock()
+            .query_row("SELECT refresh_token FROM shops WHERE shop = ?1", [shop], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+    }
+
+    /// Replaces a sealed refresh token (key rotation).
+    pub fn reseal_refresh(&self, shop: &str, sealed: &str) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "UPDATE shops SET refresh_token = ?2, updated_at = ?3 WHERE shop = ?1",
+            params![shop, sealed, now_ms_i64()],
+        )?;
+        Ok(())
+    }
+
     /// Replaces a sealed token (key rotation).
     pub fn reseal(&self, shop: &str, sealed_token: &str) -> rusqlite::Result<()> {
         self.lock().execute(

@@ -29,7 +29,7 @@ pub enum ApiError {
     #[error("{0}")]
     Upstream(String),
     /// Shopify refuses the shop's offline token and will not exchange a new
-    /// one: the merchant must authorize the app again, at `url` (seed 001).
+    /// one: the merchant must authorize the app again, at `url`.
     #[error("Shopify no longer accepts this app's access to the shop: authorize it again")]
     Reauthorize { url: String },
     /// Our own failure (database, ...): logged, reported without details.

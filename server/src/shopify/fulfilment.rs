@@ -56,10 +56,21 @@ async fn visitors(
 /// After the shop's events: its projects, its install and tokens, and the
 /// contact data in its tickets.
 async fn forget_shop(state: &ShopifyState, shop: &str, sites: &[u32]) -> Result<(), ApiError> {
-    let (store, ids) = (state.projects.store().clone(), sites.to_vec());
-    blocking(move || ids.iter().try_for_each(|id| store.delete(*id).map(|_| ())))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // A project another shop shares only loses this shop; one of this shop
+    // alone goes.
+    let (store, ids, name) = (state.projects.store().clone(), sites.to_vec(), shop.to_string());
+    blocking(move || {
+        ids.iter().try_for_each(|id| match store.get(*id)? {
+            Some(mut p) if p.shops.iter().any(|s| *s != name) => {
+                p.shops.retain(|s| *s != name);
+                store.upsert(&p)
+            }
+            Some(_) => store.delete(*id).map(|_| ()),
+            None => Ok(()),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     for id in sites {
         state.projects.forget(*id);
     }

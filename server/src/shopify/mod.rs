@@ -121,6 +121,14 @@ impl ShopifyState {
 /// opens the app, and the other shops keep working.
 fn reseal_old_tokens(db: &AppDb, keys: &KeyRing) -> Result<(), SetupError> {
     for row in db.shops()? {
+        if let Some(sealed) = db.sealed_refresh(&row.shop)?.filter(|s| keys.needs_rewrap(s)) {
+            match keys.open(&row.shop, &sealed) {
+                Ok(token) => db.reseal_refresh(&row.shop, &keys.seal(&row.shop, &token)?)?,
+                Err(e) => {
+                    tracing::error!(shop = %row.shop, error = %e, "stored refresh token cannot be opened")
+                }
+            }
+        }
         let Some(sealed) = row.sealed_token.filter(|s| keys.needs_rewrap(s)) else { continue };
         match keys.open(&row.shop, &sealed) {
             Ok(token) => {

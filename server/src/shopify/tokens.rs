@@ -101,6 +101,20 @@ fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), To
     Ok(())
 }
 
+/// Stores a refreshed pair onto the shop's row, only while it is installed.
+fn save_refreshed(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
+    let now = now_ms_i64();
+    let access = keys.seal(shop, &set.access_token)?;
+    let refresh = set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?;
+    let at = |secs: Option<i64>| secs.map(|s| now.saturating_add(s.saturating_mul(1000)));
+    db.lock().execute(
+        "UPDATE shops SET token = ?2, scopes = ?3, refresh_token = ?4, token_expires_at = ?5,
+            refresh_expires_at = ?6, updated_at = ?7 WHERE shop = ?1 AND status = 'installed'",
+        params![shop, access, set.scope, refresh, at(set.expires_in), at(set.refresh_token_expires_in), now],
+    )?;
+    Ok(())
+}
+
 /// Forgets tokens Shopify refused, so the next session token exchanges anew.
 fn clear(db: &AppDb, shop: &str) -> rusqlite::Result<()> {
     db.lock().execute(
@@ -155,6 +169,14 @@ impl ShopifyState {
         }
         let (state, shop, session) = (self.clone(), shop.to_string(), session_token.to_string());
         tokio::spawn(async move {
+            // Several page loads at once: the first exchanges, the others
+            // find its token once they get the shop's turn.
+            let flight = state.flights.of(&shop);
+            let turn = flight.lock().await;
+            if state.has_token(&shop).await.unwrap_or(true) {
+                return;
+            }
+            drop(turn);
             if let Err(e) = state.exchange_session_token(&shop, &session).await {
                 tracing::warn!(%shop, error = %e, "token exchange failed");
             }
@@ -170,11 +192,19 @@ impl ShopifyState {
         let (db, name) = (self.db.clone(), shop.to_string());
         let stored = blocking(move || load(&db, &name)).await?.ok_or(TokenError::NeedsExchange)?;
         let now = now_ms_i64();
+        // A token no configured key opens (its key was retired) is as good as
+        // refused: forgotten, so the next session token exchanges a new one.
         if fresh(&stored, now) {
-            return Ok(keys.open(shop, &stored.access)?);
+            return match keys.open(shop, &stored.access) {
+                Ok(token) => Ok(token),
+                Err(_) => Err(self.forget(shop).await),
+            };
         }
         let refresh = match (&stored.refresh, stored.refresh_expires_at) {
-            (Some(sealed), expires) if expires.is_none_or(|at| at > now) => keys.open(shop, sealed)?,
+            (Some(sealed), expires) if expires.is_none_or(|at| at > now) => match keys.open(shop, sealed) {
+                Ok(token) => token,
+                Err(_) => return Err(self.forget(shop).await),
+            },
             _ => return Err(self.forget(shop).await),
         };
         match self.admin.refresh_token(shop, &refresh).await {
@@ -182,7 +212,9 @@ impl ShopifyState {
                 let access = set.access_token.clone();
                 let (db, name, keys) = (self.db.clone(), shop.to_string(), Arc::clone(&keys));
                 // Stored before it is used: the refresh token just spent is gone.
-                blocking(move || save(&db, &keys, &name, &set)).await?;
+                // Only onto a row still installed: an uninstall or a redact
+                // meanwhile must not be undone.
+                blocking(move || save_refreshed(&db, &keys, &name, &set)).await?;
                 tracing::info!(%shop, "offline token refreshed");
                 Ok(access)
             }

@@ -57,7 +57,9 @@ impl HttpAdmin {
             .await
             .map_err(|e| AdminError::Transport(format!("{what}: {}", e.without_url())))?;
         let status = resp.status();
-        if status.is_client_error() {
+        // Only a refusal of the grant means the token is gone; a rate limit
+        // (429) or an outage leaves the stored tokens alone.
+        if matches!(status.as_u16(), 400 | 401 | 403) {
             return Err(AdminError::Unauthorized);
         }
         if !status.is_success() {
