@@ -76,7 +76,7 @@ pub async fn apply(
     // it, exchange the merchant's session token for a new one, and go on.
     let installation = match state.admin.installation(shop, &token).await {
         Err(AdminError::Unauthorized) => {
-            state.forget_tokens(shop).await.map_err(|e| token_err(e, reauthorize))?;
+            state.forget_tokens(shop, &token).await.map_err(|e| token_err(e, reauthorize))?;
             token = token_for(state, shop, session).await.map_err(|e| token_err(e, reauthorize))?;
             state.admin.installation(shop, &token).await
         }

@@ -223,10 +223,19 @@ impl ShopifyState {
         }
     }
 
-    /// Forgets the shop's tokens after Shopify refused one that had not expired.
-    pub async fn forget_tokens(&self, shop: &str) -> Result<(), TokenError> {
+    /// Forgets the shop's tokens after Shopify refused `refused`, one that had
+    /// not expired (revoked). Only if it is still the stored one: a pair
+    /// another request stored meanwhile is left alone.
+    pub async fn forget_tokens(&self, shop: &str, refused: &str) -> Result<(), TokenError> {
+        let keys = self.keys_or_err()?;
         let flight = self.flights.of(shop);
         let _one = flight.lock().await;
+        let (db, name) = (self.db.clone(), shop.to_string());
+        let stored = blocking(move || load(&db, &name)).await?;
+        let current = stored.and_then(|s| keys.open(shop, &s.access).ok());
+        if current.as_deref().is_some_and(|t| t != refused) {
+            return Ok(());
+        }
         match self.forget(shop).await {
             TokenError::NeedsExchange => Ok(()),
             other => Err(other),
