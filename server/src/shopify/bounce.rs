@@ -53,16 +53,10 @@ pub async fn page(
     if !reload.starts_with('/') || reload.starts_with("//") || reload.contains(odd) {
         return Err(ApiError::BadRequest("`shopify-reload` must be a path of this app".into()));
     }
-    let key = state.settings.client_id.as_deref().unwrap_or_default();
-    let escape =
-        |s: &str| s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
+    let head = crate::admin_page::head(state.settings.client_id.as_deref(), false);
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\n\
-         <meta name=\"shopify-api-key\" content=\"{}\">\n\
-         <script src=\"{}\"></script>\n<title>Lummmen</title></head>\n\
-         <body><p>Loading Lummmen&hellip;</p></body></html>\n",
-        escape(key),
-        crate::admin_page::APP_BRIDGE,
+         {head}\n<title>Lummmen</title></head>\n<body><p>Loading Lummmen&hellip;</p></body></html>\n"
     );
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)
         .into_response())

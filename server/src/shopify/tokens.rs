@@ -81,12 +81,30 @@ fn load(db: &AppDb, shop: &str) -> rusqlite::Result<Option<Stored>> {
         .optional()
 }
 
-/// Seals and stores a token set from an exchange or a refresh.
-fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
+/// A token set as stored: both tokens sealed, lifetimes as expiry times.
+struct SealedSet {
+    access: String,
+    refresh: Option<String>,
+    access_expires_at: Option<i64>,
+    refresh_expires_at: Option<i64>,
+    now: i64,
+}
+
+fn seal_set(keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<SealedSet, TokenError> {
     let now = now_ms_i64();
-    let access = keys.seal(shop, &set.access_token)?;
-    let refresh = set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?;
     let at = |secs: Option<i64>| secs.map(|s| now.saturating_add(s.saturating_mul(1000)));
+    Ok(SealedSet {
+        access: keys.seal(shop, &set.access_token)?,
+        refresh: set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?,
+        access_expires_at: at(set.expires_in),
+        refresh_expires_at: at(set.refresh_token_expires_in),
+        now,
+    })
+}
+
+/// Stores the token set of an exchange: the shop is installed from now on.
+fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
+    let s = seal_set(keys, shop, set)?;
     db.lock().execute(
         "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at, refresh_token,
                             token_expires_at, refresh_expires_at)
@@ -96,21 +114,18 @@ fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), To
             installed_at = COALESCE(shops.installed_at, excluded.installed_at),
             refresh_token = excluded.refresh_token, token_expires_at = excluded.token_expires_at,
             refresh_expires_at = excluded.refresh_expires_at",
-        params![shop, access, set.scope, now, refresh, at(set.expires_in), at(set.refresh_token_expires_in)],
+        params![shop, s.access, set.scope, s.now, s.refresh, s.access_expires_at, s.refresh_expires_at],
     )?;
     Ok(())
 }
 
 /// Stores a refreshed pair onto the shop's row, only while it is installed.
 fn save_refreshed(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
-    let now = now_ms_i64();
-    let access = keys.seal(shop, &set.access_token)?;
-    let refresh = set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?;
-    let at = |secs: Option<i64>| secs.map(|s| now.saturating_add(s.saturating_mul(1000)));
+    let s = seal_set(keys, shop, set)?;
     db.lock().execute(
         "UPDATE shops SET token = ?2, scopes = ?3, refresh_token = ?4, token_expires_at = ?5,
             refresh_expires_at = ?6, updated_at = ?7 WHERE shop = ?1 AND status = 'installed'",
-        params![shop, access, set.scope, refresh, at(set.expires_in), at(set.refresh_token_expires_in), now],
+        params![shop, s.access, set.scope, s.refresh, s.access_expires_at, s.refresh_expires_at, s.now],
     )?;
     Ok(())
 }

@@ -89,6 +89,20 @@ impl FakeAdmin {
         self.shared.uninstalled.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// A server configured as the app against this fake, on loopback `port`,
+    /// whose public URL is itself: a re-authorization the page follows lands on
+    /// its real `/auth`. Offline tokens sealed with [`TOKEN_KEY`].
+    pub fn app_config(&self, data: &std::path::Path, port: u16) -> lummmen_server::Config {
+        let mut config = lummmen_server::Config::for_tests(&crate::root(), data.to_path_buf());
+        config.listen = ([127, 0, 0, 1], port).into();
+        config.shopify.shopify_client_id = Some(CLIENT_ID.into());
+        config.shopify.shopify_client_secret = Some(CLIENT_SECRET.into());
+        config.shopify.app_url = Some(format!("http://127.0.0.1:{port}"));
+        config.shopify.token_key = Some(TOKEN_KEY.into());
+        config.shopify.shopify_base_url = Some(self.url.clone());
+        config
+    }
+
     /// Session tokens exchanged for an expiring offline token.
     pub fn exchanges(&self) -> usize {
         self.shared.exchanges.lock().map(|n| *n).unwrap_or_default()
@@ -166,6 +180,9 @@ async fn graphql(
     }
     (StatusCode::OK, Json(json!({"data": data})))
 }
+
+/// The key [`FakeAdmin::app_config`] seals offline tokens with.
+pub const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// Seconds an issued access token lives, as Shopify documents.
 pub const ACCESS_TTL_SECS: u64 = 3600;

@@ -9,15 +9,14 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use lummmen_e2e::fake_admin::{FakeAdmin, INSTALLATION};
-use lummmen_e2e::storefront::{session_token, CLIENT_ID, CLIENT_SECRET, DEMO_SHOP};
+use lummmen_e2e::fake_admin::{FakeAdmin, INSTALLATION, TOKEN_KEY};
+use lummmen_e2e::storefront::{session_token, CLIENT_ID, DEMO_SHOP};
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::shopify::crypto::KeyRing;
 use lummmen_server::shopify::db::AppDb;
 use lummmen_server::{Config, ServerHandle};
 use serde_json::Value;
 
-const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const OFFLINE_TOKEN: &str = "shpat_e2e_offline_token";
 
 /// Opens the admin page with a stand-in App Bridge giving the demo shop's token.
@@ -51,14 +50,7 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
     // on its real `/auth`.
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let app_url = format!("http://127.0.0.1:{port}");
-    let mut config = Config::for_tests(&root(), data.0.clone());
-    config.listen = ([127, 0, 0, 1], port).into();
-    config.shopify.shopify_client_id = Some(CLIENT_ID.into());
-    config.shopify.shopify_client_secret = Some(CLIENT_SECRET.into());
-    config.shopify.app_url = Some(app_url.clone());
-    config.shopify.token_key = Some(TOKEN_KEY.into());
-    config.shopify.token_key_id = Some("k1".into());
-    config.shopify.shopify_base_url = Some(fake.url.clone());
+    let config = fake.app_config(&data.0, port);
     let server = ServerHandle::start(config).await?;
     let browser = Browser::start().await?;
     fake.uninstall();

@@ -11,14 +11,13 @@
 use std::time::Duration;
 
 use lummmen_e2e::fake_admin::{FakeAdmin, ACCESS_TTL_SECS};
-use lummmen_e2e::storefront::{session_token, session_token_at, CLIENT_ID, CLIENT_SECRET};
-use lummmen_e2e::{root, Browser, TempDir};
-use lummmen_server::{clock, Config, ServerHandle};
+use lummmen_e2e::storefront::{session_token, session_token_at};
+use lummmen_e2e::{Browser, TempDir};
+use lummmen_server::{clock, ServerHandle};
 use serde_json::Value;
 
 const SHOP: &str = "cold-start.myshopify.com";
 const HOST: &str = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvY29sZC1zdGFydA";
-const TOKEN_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// Gives the page a stand-in App Bridge whose first token is `first`, then
 /// fresh ones, and (re)starts it.
@@ -39,13 +38,7 @@ async fn a_cold_start_onboards_the_shop_and_refreshes_its_token_once_after_expir
     let fake = FakeAdmin::start("no-legacy-token").await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let app_url = format!("http://127.0.0.1:{port}");
-    let mut config = Config::for_tests(&root(), data.0.clone());
-    config.listen = ([127, 0, 0, 1], port).into();
-    config.shopify.shopify_client_id = Some(CLIENT_ID.into());
-    config.shopify.shopify_client_secret = Some(CLIENT_SECRET.into());
-    config.shopify.app_url = Some(app_url.clone());
-    config.shopify.token_key = Some(TOKEN_KEY.into());
-    config.shopify.shopify_base_url = Some(fake.url.clone());
+    let config = fake.app_config(&data.0, port);
     let server = ServerHandle::start(config).await?;
     let browser = Browser::start().await?;
     assert_eq!(server.projects().find_by_shop(SHOP)?, None);

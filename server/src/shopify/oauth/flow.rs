@@ -183,17 +183,13 @@ pub async fn begin(
 /// App Bridge (OAuth cannot complete inside the iframe). Only the shop's admin may
 /// frame it, as Shopify requires of embedded app pages.
 fn top_level_redirect_page(client_id: &str, shop: &str, url: &str) -> Response {
-    let escape =
-        |s: &str| s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
     let url_js = serde_json::Value::String(url.to_string()).to_string().replace('<', "\\u003c");
+    let head = crate::admin_page::head(Some(client_id), false);
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\n\
-         <meta name=\"shopify-api-key\" content=\"{}\">\n\
-         <script src=\"https://cdn.shopify.com/shopifycloud/app-bridge.js\"></script>\n\
-         <title>Lummmen: re-authorizing</title></head>\n\
+         {head}\n<title>Lummmen: re-authorizing</title></head>\n\
          <body><p>Redirecting to re-authorize Lummmen&hellip;</p>\n\
-         <script>window.open({url_js}, \"_top\");</script></body></html>\n",
-        escape(client_id)
+         <script>window.open({url_js}, \"_top\");</script></body></html>\n"
     );
     let csp = format!("frame-ancestors 'self' https://{shop} https://admin.shopify.com;");
     (
