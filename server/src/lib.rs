@@ -29,6 +29,7 @@ pub mod server;
 pub mod shop;
 pub mod shopify;
 pub mod sqlite;
+pub mod stats;
 pub mod store;
 
 pub use app::AppState;
