@@ -34,6 +34,7 @@ pub fn router(state: &AppState) -> Router {
     // Also for operators (`--operator-token`), app or no app: a session token
     // finds no secret to verify it while the app is off and gets the usual 401.
     let admin_api = Router::new()
+        .route("/api/stats", get(api::stats::stats))
         .route("/api/heatmap", get(api::heatmap::heatmap))
         .route("/api/heatmap/pages", get(api::heatmap_pages::pages))
         .route("/api/gdpr/tickets", get(api::tickets::list))

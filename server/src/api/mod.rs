@@ -10,6 +10,7 @@
 //! - [`enable`]: `POST /api/enable`, metafields and web pixel; [`sample`]:
 //!   `POST /api/sample`, the share of visitors tracked; [`status`]:
 //!   `GET /api/status`, whether events arrive and where to turn the embed on.
+//! - [`stats`]: `GET /api/stats`, the dashboard.
 //! - [`heatmap`]: `GET /api/heatmap`; [`heatmap_pages`]: `GET /api/heatmap/pages`.
 //! - [`tickets`]: `GET /api/gdpr/tickets`; [`ticket_fulfil`] and
 //!   [`ticket_resolve`]: `POST /api/gdpr/tickets/{id}/fulfil|resolve`.
@@ -23,6 +24,7 @@ pub mod heatmap;
 pub mod heatmap_pages;
 pub mod sample;
 pub mod site;
+pub mod stats;
 pub mod status;
 pub mod ticket_fulfil;
 pub mod ticket_resolve;

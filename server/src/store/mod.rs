@@ -27,8 +27,10 @@
 pub mod clickhouse;
 pub mod heatmap;
 mod kind_sql;
+pub mod traffic;
 pub mod rows;
 pub mod sqlite;
+pub mod stats;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 pub use heatmap::{ClickPage, HeatCell, Heatmap, HeatmapQuery};
+pub use stats::{Breakdown, Counts, StatsQuery};
 pub use rows::{Batches, ClickCols, EventRow, PageContext, RowSource};
 
 /// An event as stored, field for field what was posted.
@@ -137,6 +140,16 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// The site's pages with the most clicks, most first (at most
     /// [`heatmap::MAX_PAGES`]).
     fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<ClickPage>>;
+
+    /// The dashboard's headline figures and funnel over a window (see [`stats`]).
+    fn stats_counts<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Counts>;
+
+    /// The dashboard's days and top lists over a window.
+    fn stats_breakdown<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Breakdown>;
+
+    /// The distinct order ids of completed checkouts over a window: which of
+    /// Shopify's orders the pixel saw.
+    fn order_ids<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Vec<String>>;
 }
 
 /// Opens the store the configuration names: ClickHouse when `clickhouse_url` is

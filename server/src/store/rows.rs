@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use protocol::{Batch, Event};
 
+use super::traffic::{SeenMarks, Traffic};
+
 /// The page a click happened on, from its page view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageContext {
@@ -61,6 +63,8 @@ pub struct EventRow {
     pub order_id: String,
     pub customer_id: String,
     pub click: Option<ClickCols>,
+    /// The dashboard's row of this event, if it gets one (see [`super::traffic`]).
+    pub traffic: Option<Traffic>,
     /// The whole event as posted.
     pub json: String,
 }
@@ -88,6 +92,7 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
     let session_id = batch.session_id.as_deref().unwrap_or_default();
     let page_view_id = batch.page_view_id.as_deref().unwrap_or_default();
     let mut rows = Vec::with_capacity(batch.events.len());
+    let mut seen = SeenMarks::default();
     for (i, event) in batch.events.iter().enumerate() {
         if let Event::PageView(pv) = event {
             page.url.clone_from(&pv.url);
@@ -125,6 +130,7 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
             order_id,
             customer_id,
             click,
+            traffic: seen.row_for(event),
             // Serializing a value that came from JSON cannot fail: every
             // field is a plain string, number, bool or list of them.
             json: serde_json::to_string(event).unwrap_or_default(),

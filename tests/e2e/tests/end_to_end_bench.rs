@@ -148,6 +148,7 @@ fn synthetic_rows(n: usize) -> Vec<EventRow> {
                     viewport_width: 1280,
                     doc_width: 1280,
                 }),
+                traffic: None,
                 json,
             }
         })

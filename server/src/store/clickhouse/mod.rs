@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 mod heatmap;
 mod schema;
+mod stats;
 
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
@@ -56,6 +57,24 @@ struct ClickOut<'a> {
     rage: u8,
     viewport_width: u32,
     doc_width: u32,
+}
+
+#[derive(Debug, Row, Serialize)]
+struct TrafficOut<'a> {
+    site_id: u32,
+    time: u64,
+    event_id: &'a str,
+    kind: &'a str,
+    visitor_id: &'a str,
+    session_id: &'a str,
+    path: &'a str,
+    source: &'a str,
+    viewport_width: u32,
+    product_id: &'a str,
+    product_name: &'a str,
+    order_id: &'a str,
+    total: f64,
+    currency: &'a str,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -140,9 +159,10 @@ impl ClickHouseStore {
                 .client
                 .query(
                     "SELECT count() FROM system.mutations
-                     WHERE database = ? AND table IN ('events', 'clicks') AND is_done = 0",
+                     WHERE database = ? AND has(?, table) AND is_done = 0",
                 )
                 .bind(&self.database)
+                .bind(schema::TABLES.as_slice())
                 .fetch_one()
                 .await?;
             if pending == 0 {
@@ -175,7 +195,7 @@ impl ClickHouseStore {
         let count: u64 = bind(self.client.query(&format!("SELECT count() FROM events FINAL WHERE {filter}")))
             .fetch_one()
             .await?;
-        for table in ["events", "clicks"] {
+        for table in schema::TABLES {
             bind(self.client.query(&format!("ALTER TABLE {table} DELETE WHERE {filter}"))).execute().await?;
         }
         self.wait_for_mutations().await?;
@@ -203,6 +223,7 @@ impl EventStore for ClickHouseStore {
             // clicks insert starts with the first click.
             let mut events = self.client.insert::<EventOut<'static>>("events").await?;
             let mut clicks = None;
+            let mut traffic = None;
             for r in rows.rows() {
                 events
                     .write(&EventOut {
@@ -219,6 +240,30 @@ impl EventStore for ClickHouseStore {
                         json: &r.json,
                     })
                     .await?;
+                if let Some(t) = &r.traffic {
+                    let traffic = match &mut traffic {
+                        Some(insert) => insert,
+                        None => traffic.insert(self.client.insert::<TrafficOut<'static>>("traffic").await?),
+                    };
+                    traffic
+                        .write(&TrafficOut {
+                            site_id: r.site_id,
+                            time: r.time,
+                            event_id: &r.event_id,
+                            kind: t.kind,
+                            visitor_id: &r.visitor_id,
+                            session_id: &r.session_id,
+                            path: &t.path,
+                            source: &t.source,
+                            viewport_width: t.viewport_width,
+                            product_id: &t.product_id,
+                            product_name: &t.product_name,
+                            order_id: &r.order_id,
+                            total: t.total,
+                            currency: &t.currency,
+                        })
+                        .await?;
+                }
                 let Some(c) = &r.click else { continue };
                 let clicks = match &mut clicks {
                     Some(insert) => insert,
@@ -250,6 +295,9 @@ impl EventStore for ClickHouseStore {
             events.end().await?;
             if let Some(clicks) = clicks {
                 clicks.end().await?;
+            }
+            if let Some(traffic) = traffic {
+                traffic.end().await?;
             }
             Ok(())
         })
@@ -390,5 +438,17 @@ impl EventStore for ClickHouseStore {
 
     fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
         Box::pin(heatmap::pages(&self.client, site_id))
+    }
+
+    fn stats_counts<'a>(&'a self, query: &'a super::StatsQuery) -> StoreFuture<'a, super::Counts> {
+        Box::pin(stats::counts(&self.client, query))
+    }
+
+    fn stats_breakdown<'a>(&'a self, query: &'a super::StatsQuery) -> StoreFuture<'a, super::Breakdown> {
+        Box::pin(stats::breakdown(&self.client, query))
+    }
+
+    fn order_ids<'a>(&'a self, query: &'a super::StatsQuery) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(stats::order_ids(&self.client, query))
     }
 }

@@ -1,7 +1,8 @@
 //! The ClickHouse tables, created when missing: `events` sorted by
 //! `(site_id, visitor_id, event_id)` for per-visitor reads, exports and deletes;
 //! `clicks` sorted by `(site_id, url, time, event_id)` for heatmaps of one page
-//! over a time range. Both `ReplacingMergeTree` with the event id last in the
+//! over a time range; `traffic` sorted by `(site_id, time, event_id)` for the
+//! dashboard. All `ReplacingMergeTree` with the event id last in the
 //! sorting key, so replays collapse; partitioned by month.
 
 use ::clickhouse::Client;
@@ -23,11 +24,26 @@ const CLICKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS clicks (
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY (site_id, url, time, event_id)";
 
+/// The dashboard's rows (see [`crate::store::traffic`]), sorted by time so a
+/// date range is one contiguous read. Reads count distinct ids (`uniqExact`)
+/// instead of reading `FINAL`, so replays not yet merged never count twice.
+const TRAFFIC_TABLE: &str = "CREATE TABLE IF NOT EXISTS traffic (
+    site_id UInt32, time UInt64, event_id String, kind String, visitor_id String, session_id String,
+    path String, source String, viewport_width UInt32, product_id String, product_name String,
+    order_id String, total Float64, currency String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, time, event_id)";
+
+/// Every table a delete of a visitor or a site must reach.
+pub const TABLES: [&str; 3] = ["events", "clicks", "traffic"];
+
 /// Creates the database (through `base`, which names none) and the tables
 /// (through `client`, which names the database).
 pub async fn create(base: &Client, client: &Client, database: &str) -> Result<(), StoreError> {
     base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
     client.query(EVENTS_TABLE).execute().await?;
     client.query(CLICKS_TABLE).execute().await?;
+    client.query(TRAFFIC_TABLE).execute().await?;
     Ok(())
 }

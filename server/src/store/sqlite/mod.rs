@@ -10,9 +10,11 @@ use std::sync::{Arc, LazyLock, Mutex};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 pub(crate) mod heatmap;
+pub(crate) mod stats;
 
 use protocol::Kind;
 
+use crate::store::stats::{Breakdown, Counts, StatsQuery};
 use crate::store::{
     kind_sql, stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent,
 };
@@ -67,6 +69,8 @@ const SELECT_STORED: &str =
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// For the dashboard's reads.
+    reader: Arc<Mutex<Connection>>,
 }
 
 impl SqliteStore {
@@ -86,7 +90,11 @@ impl SqliteStore {
         let conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
         conn.execute_batch(&SCHEMA)?;
         conn.execute_batch(&heatmap::INDEX)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        conn.execute_batch(stats::SCHEMA)?;
+        // The dashboard reads on a connection of its own: WAL lets it read
+        // while the drainer writes, so a long range never holds up ingest.
+        let reader = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
     }
 
     /// Runs `f` on the connection on the blocking pool.
@@ -95,7 +103,23 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        Self::run_on(Arc::clone(&self.conn), f)
+    }
+
+    /// Runs `f` on the dashboard's reading connection on the blocking pool.
+    fn read<'a, T, F>(&'a self, f: F) -> StoreFuture<'a, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        Self::run_on(Arc::clone(&self.reader), f)
+    }
+
+    fn run_on<'a, T, F>(conn: Arc<Mutex<Connection>>, f: F) -> StoreFuture<'a, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let mut conn = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -159,7 +183,26 @@ impl EventStore for SqliteStore {
                      time, url, order_id, customer_id, x, y, cx, cy, selector, rage, viewport_width, doc_width, json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )?;
+                let mut traffic = tx.prepare_cached(stats::INSERT)?;
                 for r in rows.rows() {
+                    if let Some(t) = &r.traffic {
+                        traffic.execute(params![
+                            r.site_id,
+                            i64::try_from(r.time).unwrap_or(i64::MAX),
+                            r.event_id,
+                            t.kind,
+                            r.visitor_id,
+                            r.session_id,
+                            t.path,
+                            t.source,
+                            t.viewport_width,
+                            t.product_id,
+                            t.product_name,
+                            r.order_id,
+                            t.total,
+                            t.currency,
+                        ])?;
+                    }
                     let c = r.click.as_ref();
                     stmt.execute(params![
                         r.event_id,
@@ -294,12 +337,12 @@ impl EventStore for SqliteStore {
             if site_ids.is_empty() || visitors.is_empty() {
                 return Ok(0);
             }
-            let sql = format!(
-                "DELETE FROM events WHERE site_id IN ({}) AND visitor_id IN ({})",
+            let filter = format!(
+                "site_id IN ({}) AND visitor_id IN ({})",
                 placeholders(site_ids.len()),
                 placeholders(visitors.len())
             );
-            Ok(conn.execute(&sql, params_from_iter(values_of(&site_ids, &visitors)))? as u64)
+            delete_where(conn, &filter, values_of(&site_ids, &visitors))
         })
     }
 
@@ -309,8 +352,8 @@ impl EventStore for SqliteStore {
             if site_ids.is_empty() {
                 return Ok(0);
             }
-            let sql = format!("DELETE FROM events WHERE site_id IN ({})", placeholders(site_ids.len()));
-            Ok(conn.execute(&sql, params_from_iter(values_of(&site_ids, &[])))? as u64)
+            let filter = format!("site_id IN ({})", placeholders(site_ids.len()));
+            delete_where(conn, &filter, values_of(&site_ids, &[]))
         })
     }
 
@@ -322,6 +365,35 @@ impl EventStore for SqliteStore {
     fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
         self.run(move |conn| heatmap::pages(conn, site_id))
     }
+
+    fn stats_counts<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Counts> {
+        let query = query.clone();
+        self.read(move |conn| stats::counts(conn, &query))
+    }
+
+    fn stats_breakdown<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Breakdown> {
+        let query = query.clone();
+        self.read(move |conn| stats::breakdown(conn, &query))
+    }
+
+    fn order_ids<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Vec<String>> {
+        let query = query.clone();
+        self.read(move |conn| stats::order_ids(conn, &query))
+    }
+}
+
+/// Deletes the events matching `filter` (over `site_id` and `visitor_id`) and
+/// their dashboard rows in one transaction; returns how many events went.
+fn delete_where(
+    conn: &mut Connection,
+    filter: &str,
+    args: Vec<rusqlite::types::Value>,
+) -> Result<u64, StoreError> {
+    let tx = conn.transaction()?;
+    let deleted = tx.execute(&format!("DELETE FROM events WHERE {filter}"), params_from_iter(args.iter()))?;
+    tx.execute(&format!("DELETE FROM traffic WHERE {filter}"), params_from_iter(args.iter()))?;
+    tx.commit()?;
+    Ok(deleted as u64)
 }
 
 #[cfg(test)]

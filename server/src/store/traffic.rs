@@ -1,0 +1,224 @@
+//! The dashboard's rows: a narrow `traffic` table next to `events`, sorted by
+//! `(site_id, time, event_id)` so a date range is one contiguous read, holding
+//! only what `/api/stats` counts, already reduced at ingest:
+//!
+//! - page views, with the path, the session's source and the viewport width;
+//! - product views and adds to cart, with the product's id and name;
+//! - completed checkouts, with the order's total and currency;
+//! - one `seen` row per batch and quarter of an hour for the other events
+//!   (clicks, moves, scrolls, leaves), so "visitors with any event" is exact
+//!   without copying every click: day boundaries in every time zone fall on a
+//!   quarter of an hour (UTC offsets are whole quarters), so a range either
+//!   holds a whole quarter of an hour of a batch or none of it.
+//!
+//! Counting here instead of in `events` costs ingest a second, narrow insert of
+//! a fraction of the rows (page views and commerce are about a fifth of the
+//! events); the figures are in BENCHMARKS.md.
+
+use protocol::{Event, Kind};
+
+/// The `kind` of a `seen` row; the other rows carry their event's tag.
+pub const SEEN: &str = "seen";
+
+/// A quarter of an hour in milliseconds: the grain of `seen` rows.
+pub const QUARTER_MS: u64 = 15 * 60 * 1000;
+
+/// The dashboard's columns of one event (see the module's doc).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Traffic {
+    /// [`SEEN`] or the event's tag.
+    pub kind: &'static str,
+    /// Page views and product views: the URL without scheme, host, query and
+    /// fragment.
+    pub path: String,
+    /// Page views: the referrer's host without `www.`; empty for none and for
+    /// the page's own host (the page was reached from the shop itself).
+    pub source: String,
+    /// Page views: the viewport width, which tells the device.
+    pub viewport_width: u32,
+    /// Product views and adds to cart.
+    pub product_id: String,
+    pub product_name: String,
+    /// Completed checkouts: the grand total and its currency.
+    pub total: f64,
+    pub currency: String,
+}
+
+impl Traffic {
+    /// The row of an event the dashboard counts by itself; `None` for the kinds
+    /// only a `seen` row stands for.
+    pub fn of(event: &Event) -> Option<Self> {
+        let kind = event.kind().as_str();
+        let row = match event {
+            Event::PageView(pv) => Self {
+                kind,
+                path: url_path(&pv.url).to_string(),
+                source: source_of(&pv.referrer, &pv.url).to_string(),
+                viewport_width: pv.viewport_width,
+                ..Self::default()
+            },
+            Event::ProductViewed { url, product, .. } => Self {
+                kind,
+                path: url_path(url).to_string(),
+                product_id: product.product_id.clone().unwrap_or_default(),
+                product_name: product.title.clone(),
+                ..Self::default()
+            },
+            Event::AddedToCart { url, line, .. } => Self {
+                kind,
+                path: url_path(url).to_string(),
+                product_id: line.product.product_id.clone().unwrap_or_default(),
+                product_name: line.product.title.clone(),
+                ..Self::default()
+            },
+            Event::CheckoutCompleted(c) => {
+                Self { kind, total: c.total, currency: c.currency.clone(), ..Self::default() }
+            }
+            _ => return None,
+        };
+        Some(row)
+    }
+
+    /// A `seen` row: this visitor had an event in this quarter of an hour.
+    pub fn seen() -> Self {
+        Self { kind: SEEN, ..Self::default() }
+    }
+}
+
+/// Whether the dashboard counts this kind from its own row (not a `seen` row).
+pub fn counted(kind: Kind) -> bool {
+    matches!(kind, Kind::PageView | Kind::ProductViewed | Kind::AddedToCart | Kind::CheckoutCompleted)
+}
+
+/// Marks which events of one batch get a traffic row: the counted kinds
+/// always, the others only the first of each quarter of an hour.
+#[derive(Debug, Default)]
+pub struct SeenMarks {
+    last_quarter: Option<u64>,
+}
+
+impl SeenMarks {
+    pub fn row_for(&mut self, event: &Event) -> Option<Traffic> {
+        if counted(event.kind()) {
+            return Traffic::of(event);
+        }
+        let quarter = event.time() / QUARTER_MS;
+        if self.last_quarter == Some(quarter) {
+            return None;
+        }
+        self.last_quarter = Some(quarter);
+        Some(Traffic::seen())
+    }
+}
+
+/// The part after `scheme://` (empty when there is none).
+fn after_scheme(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)).then_some(rest)
+}
+
+/// The URL's path: no scheme, host, query or fragment; `/` when empty.
+pub fn url_path(url: &str) -> &str {
+    let rest = match after_scheme(url) {
+        Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    match &rest[..end] {
+        "" => "/",
+        path => path,
+    }
+}
+
+/// The URL's host, without user info and port; empty for a URL without one.
+pub fn url_host(url: &str) -> &str {
+    let Some(rest) = after_scheme(url) else { return "" };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // A bracketed IPv6 address keeps its colons.
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or(host, |(h, _)| h),
+        None => host.split_once(':').map_or(host, |(h, _)| h),
+    }
+}
+
+fn without_www(host: &str) -> &str {
+    match host.get(..4) {
+        Some(p) if p.eq_ignore_ascii_case("www.") => &host[4..],
+        _ => host,
+    }
+}
+
+/// A page view's source: the referrer's host without `www.`, or empty when
+/// there is no referrer or it is the page's own host.
+pub fn source_of<'a>(referrer: &'a str, page_url: &str) -> &'a str {
+    let host = without_www(url_host(referrer));
+    if host.eq_ignore_ascii_case(without_www(url_host(page_url))) {
+        return "";
+    }
+    host
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_drop_scheme_host_query_and_fragment() {
+        for (url, path) in [
+            ("https://shop.example/products/a?variant=1#x", "/products/a"),
+            ("https://shop.example", "/"),
+            ("https://shop.example?q=1", "/"),
+            ("https://shop.example/", "/"),
+            ("http://user:pw@shop.example:8080/cart#top", "/cart"),
+            ("/relative/page?x", "/relative/page"),
+            ("", "/"),
+        ] {
+            assert_eq!(url_path(url), path, "{url}");
+        }
+    }
+
+    #[test]
+    fn hosts_drop_user_info_and_port() {
+        for (url, host) in [
+            ("https://www.Google.com/search?q=x", "www.Google.com"),
+            ("http://user@shop.example:8080/", "shop.example"),
+            ("https://[::1]:8080/x", "::1"),
+            ("https://t.co", "t.co"),
+            ("android-app://com.google.android.gm/", "com.google.android.gm"),
+            ("", ""),
+            ("not a url", ""),
+        ] {
+            assert_eq!(url_host(url), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_source_is_the_foreign_referrer_host_without_www() {
+        let page = "https://shop.example/products/a";
+        assert_eq!(source_of("https://www.google.com/search?q=shirts", page), "google.com");
+        assert_eq!(source_of("https://news.ycombinator.com/", page), "news.ycombinator.com");
+        assert_eq!(source_of("", page), "");
+        assert_eq!(source_of("https://shop.example/", page), "");
+        assert_eq!(source_of("https://www.shop.example/", page), "");
+        assert_eq!(source_of("https://SHOP.example/", page), "");
+        assert_eq!(source_of("https://www.shop.example/", "https://www.shop.example/x"), "");
+    }
+
+    #[test]
+    fn other_events_are_seen_once_per_batch_and_quarter_hour() {
+        let click = |t: u64| -> Event {
+            serde_json::from_value(serde_json::json!(
+                {"k":"c","t":t,"x":1,"y":2,"cx":1,"cy":2,"dt":5,"tg":"a","sel":"a"}
+            ))
+            .expect("click")
+        };
+        let q = QUARTER_MS * 100_000;
+        let mut marks = SeenMarks::default();
+        let rows: Vec<bool> = [q, q + 5, q + QUARTER_MS - 1, q + QUARTER_MS, q + QUARTER_MS + 9]
+            .iter()
+            .map(|t| marks.row_for(&click(*t)).is_some())
+            .collect();
+        assert_eq!(rows, [true, false, false, true, false]);
+    }
+}
