@@ -71,8 +71,23 @@ fn expected() -> Value {
 
 const RANGE: &str = "/api/stats?from=2026-11-02&to=2026-11-04&tz=Europe/Paris";
 
+/// Drops the dashboard's table, as in a database from before it.
+async fn drop_traffic(config: &Config) {
+    match &config.clickhouse_url {
+        Some(url) => {
+            let sql = format!("DROP TABLE {}.traffic", config.clickhouse_database);
+            let r = client().post(url).body(sql).send().await.expect("clickhouse");
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+        }
+        None => {
+            let db = rusqlite::Connection::open(config.data_dir.join("events.db")).expect("events.db");
+            db.execute_batch("DROP TABLE traffic").expect("drop");
+        }
+    }
+}
+
 async fn scenario(config: Config) {
-    let server = start(config, SITE, SHOP).await;
+    let server = start(config.clone(), SITE, SHOP).await;
     server
         .projects()
         .upsert(&Project { id: 8, name: "B".into(), sample: 100, shops: vec!["b-shop.myshopify.com".into()] })
@@ -133,6 +148,15 @@ async fn scenario(config: Config) {
     let (status, _) = get_json(&server, "/api/stats?from=2025-01-01&to=2026-02-04", &token).await;
     assert_eq!(status, 200, "400 days are allowed");
     server.shutdown().await.expect("shutdown");
+
+    // A database from before the dashboard: its events fill the table at start.
+    drop_traffic(&config).await;
+    let server = start(config, SITE, SHOP).await;
+    server.flush().await.expect("flush");
+    let (status, stats) = get_json(&server, RANGE, &token).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats, expected(), "after filling the table from stored events");
+    server.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test]
@@ -144,7 +168,7 @@ async fn stats_of_the_fixed_data_set_in_sqlite() {
 #[tokio::test]
 async fn stats_of_the_fixed_data_set_in_clickhouse() {
     let dir = TempDir::new("stats-clickhouse");
-    let config =
-        app_config(&dir.0, "http://127.0.0.1:9").with_clickhouse(&clickhouse_url(), &unique_database("stats"));
+    let config = app_config(&dir.0, "http://127.0.0.1:9")
+        .with_clickhouse(&clickhouse_url(), &unique_database("stats"));
     scenario(config).await;
 }

@@ -131,7 +131,8 @@ mod tests {
         assert_eq!((stats.previous.from.as_str(), stats.previous.to.as_str()), ("2026-02-23", "2026-02-26"));
         assert_eq!(stats.previous.headline.bounce_rate, 0.0, "no sessions: no division by zero");
         let json = serde_json::to_value(&stats).expect("json");
-        for key in ["visitors", "bounceRate", "topPages", "topProducts", "shopifyOrders", "previous", "days"] {
+        for key in ["visitors", "bounceRate", "topPages", "topProducts", "shopifyOrders", "previous", "days"]
+        {
             assert!(json.get(key).is_some(), "{key} in {json}");
         }
         assert!(json["previous"].get("pageviews").is_some());

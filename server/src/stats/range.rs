@@ -72,7 +72,10 @@ fn parse_date(field: &'static str, value: Option<&str>) -> Result<Date, RangeErr
     let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or(RangeError::Missing(field))?;
     // Exactly YYYY-MM-DD: jiff would also take a date with a time or an offset.
     let well_formed = value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && value
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     let bad = || RangeError::BadDate { field, value: value.to_string() };
     if !well_formed {
         return Err(bad());
@@ -136,8 +139,9 @@ impl DayRange {
     pub fn window(&self) -> Window {
         let start_ms = self.start_of(self.from);
         let end_ms = self.to.tomorrow().map_or(start_ms + self.len() * DAY_MS, |d| self.start_of(d));
-        let offset_at =
-            |ms: i64| jiff::Timestamp::from_millisecond(ms).map_or(0, |t| self.tz.to_offset(t).seconds()) as i64;
+        let offset_at = |ms: i64| {
+            jiff::Timestamp::from_millisecond(ms).map_or(0, |t| self.tz.to_offset(t).seconds()) as i64
+        };
         let first = offset_at(start_ms) * 1000;
         let mut changes = Vec::new();
         if let Ok(start) = jiff::Timestamp::from_millisecond(start_ms) {
@@ -174,7 +178,10 @@ mod tests {
         assert!(matches!(range("2026-11-02", "2026-11-01", "UTC"), Err(RangeError::FromAfterTo { .. })));
         assert!(range("2025-01-01", "2026-02-04", "UTC").is_ok(), "400 days exactly");
         assert!(matches!(range("2025-01-01", "2026-02-05", "UTC"), Err(RangeError::TooLong { days: 401 })));
-        assert!(matches!(range("2026-11-01", "2026-11-01", "Mars/Olympus"), Err(RangeError::UnknownTimeZone(_))));
+        assert!(matches!(
+            range("2026-11-01", "2026-11-01", "Mars/Olympus"),
+            Err(RangeError::UnknownTimeZone(_))
+        ));
     }
 
     #[test]

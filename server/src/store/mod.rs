@@ -27,10 +27,10 @@
 pub mod clickhouse;
 pub mod heatmap;
 mod kind_sql;
-pub mod traffic;
 pub mod rows;
 pub mod sqlite;
 pub mod stats;
+pub mod traffic;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 pub use heatmap::{ClickPage, HeatCell, Heatmap, HeatmapQuery};
-pub use stats::{Breakdown, Counts, StatsQuery};
 pub use rows::{Batches, ClickCols, EventRow, PageContext, RowSource};
+pub use stats::{Breakdown, Counts, StatsQuery};
 
 /// An event as stored, field for field what was posted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

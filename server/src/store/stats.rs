@@ -101,10 +101,7 @@ mod tests {
         let plain = Offsets { first: 3_600_000, changes: vec![] };
         assert_eq!(offset_sql("time", &plain), "3600000");
         let two = Offsets { first: 0, changes: vec![(100, 60), (200, 120)] };
-        assert_eq!(
-            offset_sql("t", &two),
-            "CASE WHEN t < 100 THEN 0 WHEN t < 200 THEN 60 ELSE 120 END"
-        );
+        assert_eq!(offset_sql("t", &two), "CASE WHEN t < 100 THEN 0 WHEN t < 200 THEN 60 ELSE 120 END");
         let one = Offsets { first: 7, changes: vec![(100, 8)] };
         assert_eq!(offset_sql("t", &one), "CASE WHEN t < 100 THEN 7 ELSE 8 END");
     }

@@ -111,6 +111,29 @@ impl SeenMarks {
     }
 }
 
+/// Rebuilds the rows of events stored before the table existed, from their
+/// JSON. Fed in event-id order, so the events of a batch come together
+/// (`{batch_id}-{index}`) and each batch gets its own `seen` marks.
+#[derive(Debug, Default)]
+pub struct Backfill {
+    batch: String,
+    marks: SeenMarks,
+}
+
+impl Backfill {
+    /// The row of one stored event; `None` for unreadable JSON or an event
+    /// that a `seen` row of its batch already covers.
+    pub fn row(&mut self, event_id: &str, json: &str) -> Option<Traffic> {
+        let batch = event_id.rsplit_once('-').map_or(event_id, |(b, _)| b);
+        if batch != self.batch {
+            self.batch = batch.to_string();
+            self.marks = SeenMarks::default();
+        }
+        let event: Event = serde_json::from_str(json).ok()?;
+        self.marks.row_for(&event)
+    }
+}
+
 /// The part after `scheme://` (empty when there is none).
 fn after_scheme(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
@@ -203,6 +226,19 @@ mod tests {
         assert_eq!(source_of("https://www.shop.example/", page), "");
         assert_eq!(source_of("https://SHOP.example/", page), "");
         assert_eq!(source_of("https://www.shop.example/", "https://www.shop.example/x"), "");
+    }
+
+    #[test]
+    fn a_backfill_marks_each_batch_afresh() {
+        let click = r#"{"k":"c","t":1000,"x":1,"y":2,"cx":1,"cy":2,"dt":5,"tg":"a","sel":"a"}"#;
+        let pv = r#"{"k":"pv","t":1000,"u":"https://s.example/a?b","r":"","vw":390,"vh":1,"sw":1,"sh":1}"#;
+        let mut b = Backfill::default();
+        assert_eq!(b.row("00aa-0", click).map(|t| t.kind), Some(SEEN));
+        assert_eq!(b.row("00aa-1", click), None, "the batch's quarter hour is already seen");
+        assert_eq!(b.row("00bb-0", click).map(|t| t.kind), Some(SEEN), "another batch");
+        let row = b.row("00bb-1", pv).expect("a page view row");
+        assert_eq!((row.kind, row.path.as_str(), row.viewport_width), ("pv", "/a", 390));
+        assert_eq!(b.row("00bb-2", "not json"), None);
     }
 
     #[test]

@@ -78,6 +78,17 @@ struct TrafficOut<'a> {
 }
 
 #[derive(Debug, Row, Deserialize)]
+struct BackfillIn {
+    site_id: u32,
+    time: u64,
+    event_id: String,
+    visitor_id: String,
+    session_id: String,
+    order_id: String,
+    json: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
 struct StoredIn {
     event_id: String,
     site_id: u32,
@@ -134,9 +145,56 @@ impl ClickHouseStore {
     /// Creates the database and tables once per process, when missing.
     async fn ensure_schema(&self) -> Result<(), StoreError> {
         self.schema
-            .get_or_try_init(|| async { schema::create(&self.base, &self.client, &self.database).await })
+            .get_or_try_init(|| async {
+                if schema::create(&self.base, &self.client, &self.database).await? {
+                    self.backfill_traffic().await?;
+                }
+                Ok::<_, StoreError>(())
+            })
             .await
             .map(|_| ())
+    }
+
+    /// Fills `traffic` from the events stored before it existed, streaming
+    /// them in event-id order (see [`crate::store::traffic::Backfill`]).
+    async fn backfill_traffic(&self) -> Result<(), StoreError> {
+        let mut cursor = self
+            .client
+            .query(
+                "SELECT site_id, time, event_id, visitor_id, session_id, order_id, json FROM events FINAL
+                 ORDER BY event_id",
+            )
+            .fetch::<BackfillIn>()?;
+        let mut insert = self.client.insert::<TrafficOut<'static>>("traffic").await?;
+        let mut backfill = crate::store::traffic::Backfill::default();
+        let mut filled = 0u64;
+        while let Some(e) = cursor.next().await? {
+            let Some(t) = backfill.row(&e.event_id, &e.json) else { continue };
+            insert
+                .write(&TrafficOut {
+                    site_id: e.site_id,
+                    time: e.time,
+                    event_id: &e.event_id,
+                    kind: t.kind,
+                    visitor_id: &e.visitor_id,
+                    session_id: &e.session_id,
+                    path: &t.path,
+                    source: &t.source,
+                    viewport_width: t.viewport_width,
+                    product_id: &t.product_id,
+                    product_name: &t.product_name,
+                    order_id: &e.order_id,
+                    total: t.total,
+                    currency: &t.currency,
+                })
+                .await?;
+            filled += 1;
+        }
+        insert.end().await?;
+        if filled > 0 {
+            tracing::info!(rows = filled, "filled the dashboard's table from the events stored before it");
+        }
+        Ok(())
     }
 
     async fn read_stored(

@@ -39,11 +39,18 @@ ORDER BY (site_id, time, event_id)";
 pub const TABLES: [&str; 3] = ["events", "clicks", "traffic"];
 
 /// Creates the database (through `base`, which names none) and the tables
-/// (through `client`, which names the database).
-pub async fn create(base: &Client, client: &Client, database: &str) -> Result<(), StoreError> {
+/// (through `client`, which names the database). Returns whether `traffic` is
+/// new next to an existing `events`: a database from before the dashboard,
+/// whose events must fill it.
+pub async fn create(base: &Client, client: &Client, database: &str) -> Result<bool, StoreError> {
     base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
+    let exists = |table: &'static str| async move {
+        client.query(&format!("EXISTS TABLE {table}")).fetch_one::<u8>().await.map(|n| n == 1)
+    };
+    let had_events = exists("events").await?;
+    let had_traffic = exists("traffic").await?;
     client.query(EVENTS_TABLE).execute().await?;
     client.query(CLICKS_TABLE).execute().await?;
     client.query(TRAFFIC_TABLE).execute().await?;
-    Ok(())
+    Ok(had_events && !had_traffic)
 }

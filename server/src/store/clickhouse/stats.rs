@@ -110,10 +110,8 @@ pub async fn counts(client: &Client, q: &StatsQuery) -> Result<Counts, StoreErro
            SELECT visitor_id, max(kind = '{PRV}') AS p, max(kind = '{ADD}') AS a, max(kind = '{CHK}') AS c
            FROM traffic WHERE {IN_WINDOW} AND kind IN ('{PRV}', '{ADD}', '{CHK}') GROUP BY visitor_id)"
     );
-    let revenue = format!(
-        "SELECT cur, count(), sum(amount) FROM ({}) GROUP BY cur ORDER BY cur",
-        orders_sql()
-    );
+    let revenue =
+        format!("SELECT cur, count(), sum(amount) FROM ({}) GROUP BY cur ORDER BY cur", orders_sql());
     let (views, sessions, funnel, revenue) = tokio::try_join!(
         windowed(client, &views, q).fetch_one::<Two>(),
         windowed(client, &sessions, q).fetch_one::<Two>(),
@@ -137,7 +135,8 @@ pub async fn breakdown(client: &Client, q: &StatsQuery) -> Result<Breakdown, Sto
          WHERE {IN_WINDOW} GROUP BY day ORDER BY day",
         day_sql("time", q)
     );
-    let day_orders = format!("SELECT {} AS day, count() FROM ({}) GROUP BY day", day_sql("first", q), orders_sql());
+    let day_orders =
+        format!("SELECT {} AS day, count() FROM ({}) GROUP BY day", day_sql("first", q), orders_sql());
     let pages = format!(
         "SELECT path, uniqExact(event_id) AS views, uniqExact(visitor_id) FROM traffic
          WHERE {IN_WINDOW} AND kind = '{PV}' GROUP BY path ORDER BY views DESC, path LIMIT {TOP}"
@@ -188,13 +187,20 @@ pub async fn breakdown(client: &Client, q: &StatsQuery) -> Result<Breakdown, Sto
         devices: Devices { mobile: devices.a, tablet: devices.b, desktop: devices.c },
         products: products
             .into_iter()
-            .map(|p| ProductRow { product_id: p.product_id, name: p.name, views: p.views, added_to_cart: p.added })
+            .map(|p| ProductRow {
+                product_id: p.product_id,
+                name: p.name,
+                views: p.views,
+                added_to_cart: p.added,
+            })
             .collect(),
     })
 }
 
 /// The distinct order ids of completed checkouts in the window.
 pub async fn order_ids(client: &Client, q: &StatsQuery) -> Result<Vec<String>, StoreError> {
-    let sql = format!("SELECT DISTINCT order_id FROM traffic WHERE {IN_WINDOW} AND kind = '{CHK}' AND order_id != ''");
+    let sql = format!(
+        "SELECT DISTINCT order_id FROM traffic WHERE {IN_WINDOW} AND kind = '{CHK}' AND order_id != ''"
+    );
     Ok(windowed(client, &sql, q).fetch_all::<String>().await?)
 }

@@ -87,10 +87,10 @@ impl SqliteStore {
         // insert is cheap. 16 MB of page cache keeps the indexes' hot pages in
         // memory during large inserts without growing the process much.
         let tuning = crate::sqlite::Tuning { page_size: Some(PAGE_SIZE), cache_kib: Some(16 * 1024) };
-        let conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
+        let mut conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
         conn.execute_batch(&SCHEMA)?;
         conn.execute_batch(&heatmap::INDEX)?;
-        conn.execute_batch(stats::SCHEMA)?;
+        stats::create(&mut conn)?;
         // The dashboard reads on a connection of its own: WAL lets it read
         // while the drainer writes, so a long range never holds up ingest.
         let reader = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;

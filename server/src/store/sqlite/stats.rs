@@ -6,12 +6,13 @@
 use protocol::Kind;
 use rusqlite::{params, Connection};
 
+use crate::stats::{Devices, Funnel, Money, PageRow, ProductRow, SourceRow};
 use crate::store::stats::{
     count, offset_sql, Breakdown, Counts, DayCount, StatsQuery, DESKTOP_MIN_WIDTH, DIRECT, TABLET_MIN_WIDTH,
     TOP,
 };
+use crate::store::traffic::Backfill;
 use crate::store::StoreError;
-use crate::stats::{Devices, Funnel, Money, PageRow, ProductRow, SourceRow};
 
 /// The table, created with the events schema.
 pub const SCHEMA: &str = "
@@ -34,9 +35,61 @@ CREATE TABLE IF NOT EXISTS traffic (
 ) WITHOUT ROWID;
 ";
 
-pub const INSERT: &str = "INSERT OR IGNORE INTO traffic (site_id, time, event_id, kind, visitor_id, session_id,
+pub const INSERT: &str =
+    "INSERT OR IGNORE INTO traffic (site_id, time, event_id, kind, visitor_id, session_id,
     path, source, viewport_width, product_id, product_name, order_id, total, currency)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// Creates `traffic`; when it is new in a database that holds events (one
+/// from before the dashboard), fills it from their JSON, in one transaction.
+pub fn create(conn: &mut Connection) -> Result<(), StoreError> {
+    let existed: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'traffic'",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch(SCHEMA)?;
+    if existed {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let mut filled = 0u64;
+    {
+        let mut insert = tx.prepare(INSERT)?;
+        let mut read = tx.prepare(
+            "SELECT site_id, time, event_id, visitor_id, session_id, order_id, json FROM events ORDER BY event_id",
+        )?;
+        let mut rows = read.query([])?;
+        let mut backfill = Backfill::default();
+        while let Some(r) = rows.next()? {
+            let event_id: String = r.get(2)?;
+            let json: String = r.get(6)?;
+            let Some(t) = backfill.row(&event_id, &json) else { continue };
+            insert.execute(params![
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                event_id,
+                t.kind,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                t.path,
+                t.source,
+                t.viewport_width,
+                t.product_id,
+                t.product_name,
+                r.get::<_, String>(5)?,
+                t.total,
+                t.currency,
+            ])?;
+            filled += 1;
+        }
+    }
+    tx.commit()?;
+    if filled > 0 {
+        tracing::info!(rows = filled, "filled the dashboard's table from the events stored before it");
+    }
+    Ok(())
+}
 
 /// The tags the queries filter on, as SQL literals.
 struct Tags {
@@ -118,7 +171,10 @@ pub fn counts(conn: &Connection, q: &StatsQuery) -> Result<Counts, StoreError> {
     )?;
     let by_currency = query_all(
         conn,
-        &format!("SELECT currency, COUNT(*), SUM(total) FROM ({}) GROUP BY currency ORDER BY currency", orders_sql()),
+        &format!(
+            "SELECT currency, COUNT(*), SUM(total) FROM ({}) GROUP BY currency ORDER BY currency",
+            orders_sql()
+        ),
         q,
         |r| Ok((r.get::<_, String>(0)?, n(r, 1)?, r.get::<_, f64>(2)?)),
     )?;
@@ -201,7 +257,14 @@ pub fn breakdown(conn: &Connection, q: &StatsQuery) -> Result<Breakdown, StoreEr
              GROUP BY product_id ORDER BY views DESC, product_id LIMIT {TOP}"
         ),
         q,
-        |r| Ok(ProductRow { product_id: r.get(0)?, name: r.get(1)?, views: n(r, 3)?, added_to_cart: n(r, 4)? }),
+        |r| {
+            Ok(ProductRow {
+                product_id: r.get(0)?,
+                name: r.get(1)?,
+                views: n(r, 3)?,
+                added_to_cart: n(r, 4)?,
+            })
+        },
     )?;
     Ok(Breakdown { days, pages, sources, devices, products })
 }
