@@ -19,14 +19,17 @@ pub struct PaidOrder {
     /// When the order was processed (its `created_at` when Shopify sends no
     /// `processed_at`), in milliseconds since the epoch.
     pub time_ms: i64,
-    /// `total_price`: what the customer paid, in `currency`.
+    /// `total_price`: the order's total (line items, discounts, shipping,
+    /// taxes), in `currency`.
     pub total: f64,
-    /// ISO 4217 code of the order's (presentment) currency.
+    /// ISO 4217 code of the shop's currency, which Shopify gives `total_price` in.
     pub currency: String,
 }
 
 /// A refund, as stored: what successful refund transactions returned, per
 /// currency (by currency; empty when none succeeded, as a restock-only refund).
+/// A transaction's currency is the one the customer paid in, which in a shop
+/// selling in several currencies may differ from the order's shop currency.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refund {
     pub refund_id: String,
