@@ -163,8 +163,10 @@ impl Config {
     }
 }
 
-/// Access scopes the app requires unless `--shopify-scopes` says otherwise.
-pub const DEFAULT_SHOPIFY_SCOPES: &str = "write_pixels,read_customer_events";
+/// Access scopes the app requires unless `--shopify-scopes` says otherwise:
+/// the web pixel's, and `read_orders` for the order webhooks. The same as
+/// `shopify.app.toml` asks for, so a managed install grants them all.
+pub const DEFAULT_SHOPIFY_SCOPES: &str = "write_pixels,read_customer_events,read_orders";
 /// Admin GraphQL API version unless `--shopify-api-version` says otherwise.
 pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2025-10";
 /// Name of the token key unless `--token-key-id` says otherwise.

@@ -8,7 +8,7 @@ use support::fake_shopify::FakeShopify;
 use support::*;
 
 const HOST: &str = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYS1zaG9w";
-const SCOPES: &str = "write_pixels,read_customer_events";
+const SCOPES: &str = "write_pixels,read_customer_events,read_orders";
 
 fn enc(v: &str) -> String {
     form_urlencoded::byte_serialize(v.as_bytes()).collect()
@@ -197,6 +197,9 @@ async fn granted_scopes_short_of_the_required_ones_re_authorize() {
     let resp = install(&fake, &server, "code-few", "write_pixels").await;
     let again = started(&resp);
     assert!(again.location.starts_with(&format!("{}/admin/oauth/authorize?", fake.url)));
+    // An install from before the order webhooks, without read_orders, too.
+    let resp = install(&fake, &server, "code-pixel-only", "write_pixels,read_customer_events").await;
+    assert!(started(&resp).location.contains(&format!("scope={}", enc(SCOPES))));
     // And an install whose stored scopes fall short is not `valid` either.
     let opened = client()
         .get(format!("{}/auth?{}", server.url(), open_query(SHOP, true, now())))

@@ -147,7 +147,7 @@ async fn app_uninstalled_deletes_the_token_and_marks_the_shop_uninstalled() {
     let cookie =
         opened.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
     let state = location.split("state=").nth(1).expect("state").to_string();
-    fake.approve(SHOP, "code-u", "write_pixels,read_customer_events");
+    fake.approve(SHOP, "code-u", support::fake_shopify::APP_SCOPES);
     let ts = now();
     let msg = format!("code=code-u&shop={SHOP}&state={state}&timestamp={ts}");
     let q = format!("{msg}&hmac={}", openssl_hmac_hex(SECRET, &msg));

@@ -1,6 +1,7 @@
 //! The Shopify app's own state in SQLite (`<data_dir>/shopify.db`): installed
 //! shops with their sealed offline tokens, OAuth nonces, webhook deliveries seen
-//! (for de-duplication) and the privacy tickets (`tickets`).
+//! (for de-duplication), the privacy tickets (`tickets`), and Shopify's order
+//! facts (`shop_orders`, `shop_refunds`; see [`super::orders`]).
 //!
 //! Tokens are stored only as sealed by [`super::crypto::KeyRing`], never in clear.
 
@@ -72,8 +73,28 @@ impl AppDb {
                 resolver TEXT,
                 outcome TEXT
             );
+            CREATE TABLE IF NOT EXISTS shop_orders (
+                shop TEXT NOT NULL,
+                order_id TEXT NOT NULL,
+                time_ms INTEGER NOT NULL,
+                total REAL NOT NULL,
+                currency TEXT NOT NULL,
+                PRIMARY KEY (shop, order_id)
+            );
+            CREATE TABLE IF NOT EXISTS shop_refunds (
+                shop TEXT NOT NULL,
+                refund_id TEXT NOT NULL,
+                order_id TEXT NOT NULL,
+                time_ms INTEGER NOT NULL,
+                amount REAL NOT NULL,
+                currency TEXT NOT NULL,
+                PRIMARY KEY (shop, refund_id, currency)
+            );
             CREATE INDEX IF NOT EXISTS deliveries_by_time ON webhook_deliveries(received_at);
-            CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);",
+            CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);
+            CREATE INDEX IF NOT EXISTS orders_by_time ON shop_orders(shop, time_ms);
+            CREATE INDEX IF NOT EXISTS refunds_by_time ON shop_refunds(shop, time_ms);
+            CREATE INDEX IF NOT EXISTS refunds_by_order ON shop_refunds(shop, order_id);",
         )?;
         add_missing_columns(&conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
@@ -177,12 +198,13 @@ impl AppDb {
 }
 
 /// Forgets a shop (`shop/redact`): its install and tokens, OAuth nonces and
-/// delivery ids, and the contact data in its tickets; the tickets themselves
-/// stay as the audit trail of the request.
+/// delivery ids, its orders and refunds, and the contact data in its tickets;
+/// the tickets themselves stay as the audit trail of the request.
 pub fn forget_shop(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM shops WHERE shop = ?1", [shop])?;
     tx.execute("DELETE FROM oauth_states WHERE shop = ?1", [shop])?;
     tx.execute("DELETE FROM webhook_deliveries WHERE shop = ?1", [shop])?;
+    super::orders::forget_shop(tx, shop)?;
     super::tickets::scrub_shop(tx, shop)?;
     Ok(())
 }

@@ -1,12 +1,16 @@
 //! Fulfilment of a privacy ticket, which the original did by hand: map the
 //! request's customer id and order ids to visitor ids through the stored checkout
 //! events, then export every row of those visitors or delete them from every
-//! table; `shop/redact` deletes everything of the shop's projects, the
-//! projects themselves, the shop's install, and the contact data of its tickets.
+//! table; the same for the facts of the request's orders from Shopify's order
+//! webhooks (they name no customer, so only the order ids reach them);
+//! `shop/redact` deletes everything of the shop's projects, the projects
+//! themselves, the shop's install, orders and refunds, and the contact data of
+//! its tickets.
 
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
+use super::orders;
 use super::tickets::{self, PrivacyRequest, Ticket};
 use super::ShopifyState;
 use crate::clock::now_ms;
@@ -94,19 +98,26 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
         PrivacyRequest::Customer { .. } if tickets::is_email_only(&request) => {
             return Err(ApiError::Conflict(tickets::EMAIL_ONLY_REASON.into()));
         }
-        PrivacyRequest::Customer { redact, customer_id, orders } => {
-            let visitors = visitors(state, &sites, customer_id.as_deref(), &orders).await?;
+        PrivacyRequest::Customer { redact, customer_id, orders: order_ids } => {
+            let visitors = visitors(state, &sites, customer_id.as_deref(), &order_ids).await?;
+            let (db, shop) = (state.db.clone(), ticket.shop.clone());
             if redact {
                 let deleted = state.events.delete_visitors(&sites, &visitors).await.map_err(store_err)?;
+                let order_rows =
+                    blocking(move || db.with_tx(|tx| orders::redact(tx, &shop, &order_ids))).await?;
                 let outcome = json!({"action": "redact", "sites": sites, "visitors": visitors.len(),
-                                     "rows_deleted": deleted, "store": state.events.name(), "at": now_ms()});
+                                     "rows_deleted": deleted, "order_rows_deleted": order_rows,
+                                     "store": state.events.name(), "at": now_ms()});
                 Fulfilled { outcome, export: None }
             } else {
                 let rows = state.events.export_visitors(&sites, &visitors).await.map_err(store_err)?;
+                let facts = blocking(move || orders::export(&db.lock(), &shop, &order_ids)).await?;
                 let outcome = json!({"action": "export", "sites": sites, "visitors": visitors.len(),
-                                     "rows": rows.len(), "store": state.events.name(), "at": now_ms()});
+                                     "rows": rows.len(), "orders": facts.orders.len(),
+                                     "refunds": facts.refunds.len(), "store": state.events.name(), "at": now_ms()});
                 let export = json!({"ticket": ticket.id, "shop": ticket.shop, "generated_at": now_ms(),
-                                    "visitors": visitors, "events": rows});
+                                    "visitors": visitors, "events": rows,
+                                    "orders": facts.orders, "refunds": facts.refunds});
                 Fulfilled { outcome, export: Some(export) }
             }
         }

@@ -14,6 +14,8 @@
 //! - [`admin_api`]: Shopify's token endpoint and Admin GraphQL API behind a trait.
 //! - [`webhooks`]: `POST /webhooks/shopify`; [`tickets`]: the audit trail;
 //!   [`notify`]: team notices; [`fulfilment`]: export and deletion from a ticket.
+//! - [`orders`]: Shopify's own orders and refunds (`orders/paid`,
+//!   `refunds/create`), kept as bare facts for the dashboard.
 //! - [`db`]: the app's own SQLite tables; [`errors`]: the error type.
 
 pub mod admin_api;
@@ -25,6 +27,7 @@ pub mod errors;
 pub mod fulfilment;
 pub mod notify;
 pub mod oauth;
+pub mod orders;
 pub mod session_token;
 pub mod settings;
 pub mod tickets;

@@ -144,6 +144,25 @@ mod tests {
     }
 
     #[test]
+    fn the_default_scopes_and_order_topics_are_those_of_the_app_configuration() {
+        // A managed install grants what shopify.app.toml asks for; requiring
+        // anything else would send every such install to re-authorization.
+        let toml = include_str!("../../../shopify.app.toml");
+        let asked = toml
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("scopes = "))
+            .map(|v| v.trim_matches('"'))
+            .expect("shopify.app.toml names its scopes");
+        assert_eq!(asked, DEFAULT_SHOPIFY_SCOPES);
+        let topics = format!(
+            "topics = [\"{}\", \"{}\"]",
+            crate::shopify::orders::ORDERS_PAID,
+            crate::shopify::orders::REFUNDS_CREATE
+        );
+        assert!(toml.lines().any(|l| l.trim() == topics), "shopify.app.toml subscribes to {topics}");
+    }
+
+    #[test]
     fn a_wrong_setting_is_refused_with_its_name() {
         let only_id = ShopifyOptions { shopify_client_secret: None, ..opts() };
         let e = Settings::from_options(&only_id).expect_err("half");

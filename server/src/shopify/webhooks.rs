@@ -7,6 +7,12 @@
 //! Shopify retries deliveries. What must not be lost (the ticket, the uninstall)
 //! is written in one transaction with the delivery id before the 200; the team
 //! notice goes out after the answer.
+//!
+//! The order topics (`orders/paid`, `refunds/create`) are read straight into
+//! the few fields kept (see [`super::orders`]): their bodies, full of the
+//! customer's personal data, are never parsed into a JSON value. A body that
+//! lacks a kept field is a 400, and nothing of it is stored, its delivery id
+//! included.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,6 +25,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
+use super::orders::{self, OrderFact};
 use super::{db, tickets, ShopifyState};
 use crate::shop::is_shop_domain;
 use crate::sqlite::blocking;
@@ -56,11 +63,20 @@ pub async fn receive(
         .ok_or_else(|| ApiError::BadRequest("missing X-Shopify-Topic header".into()))?
         .to_string();
     let raw = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()))?;
-    let parsed: Value =
-        serde_json::from_str(raw).map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
+    let parsed = match orders::parse(&topic, &body) {
+        Some(fact) => Body::Order(fact.map_err(|e| ApiError::BadRequest(e.to_string()))?),
+        None => Body::Json(
+            serde_json::from_str(raw).map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?,
+            raw.to_string(),
+        ),
+    };
+    let in_body = match &parsed {
+        Body::Json(v, _) => v.get("shop_domain").and_then(Value::as_str).map(String::from),
+        Body::Order(_) => None,
+    };
     let shop = header(&headers, "x-shopify-shop-domain")
         .map(String::from)
-        .or_else(|| parsed.get("shop_domain").and_then(Value::as_str).map(String::from))
+        .or(in_body)
         .filter(|s| is_shop_domain(s))
         .ok_or_else(|| {
             ApiError::BadRequest("missing or invalid shop domain (X-Shopify-Shop-Domain)".into())
@@ -71,13 +87,20 @@ pub async fn receive(
         .map(String::from)
         .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(&body))));
 
-    let (app_db, raw) = (state.db.clone(), raw.to_string());
+    let app_db = state.db.clone();
     let (id, topic_, shop_) = (webhook_id.clone(), topic.clone(), shop.clone());
     let outcome = blocking(move || {
         app_db.with_tx(|tx| {
             if !db::first_delivery(tx, &id, &topic_, &shop_)? {
                 return Ok(Outcome::Duplicate);
             }
+            let (parsed, raw) = match parsed {
+                Body::Order(fact) => {
+                    return orders::record(tx, &shop_, &fact)
+                        .map(|new| Outcome::Order { what: fact.what(), new })
+                }
+                Body::Json(v, raw) => (v, raw),
+            };
             if tickets::is_privacy_topic(&topic_) {
                 return tickets::create(tx, &id, &topic_, &shop_, &raw, &parsed).map(Outcome::Ticket);
             }
@@ -121,6 +144,10 @@ pub async fn receive(
             tracing::info!(%shop, "app uninstalled: offline token deleted");
             json!({"status": "accepted"})
         }
+        Outcome::Order { what, new } => {
+            tracing::debug!(%shop, new, "{what} recorded");
+            json!({"status": "accepted"})
+        }
         Outcome::ScopesUpdated => {
             tracing::info!(%shop, "granted scopes updated");
             json!({"status": "accepted"})
@@ -132,9 +159,21 @@ pub async fn receive(
     }))
 }
 
+/// A body as read for its topic: an order topic's facts alone, any other
+/// topic's JSON and its text (a privacy ticket keeps the body as sent).
+enum Body {
+    Order(OrderFact),
+    Json(Value, String),
+}
+
 enum Outcome {
     Duplicate,
     Ticket(i64),
+    /// What was recorded, and whether it was new to the shop.
+    Order {
+        what: &'static str,
+        new: bool,
+    },
     Uninstalled,
     ScopesUpdated,
     Ignored,

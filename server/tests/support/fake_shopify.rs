@@ -61,6 +61,10 @@ pub struct Recorded {
     pub uninstalled: Vec<String>,
 }
 
+/// The scopes of the app's configuration (`shopify.app.toml`): what a managed
+/// install, and so a token exchange, grants.
+pub const APP_SCOPES: &str = "write_pixels,read_customer_events,read_orders";
+
 /// Lifetimes Shopify documents: an hour for the access token; the refresh
 /// token's is long (ninety days here).
 pub const ACCESS_TTL_SECS: u64 = 3600;
@@ -221,9 +225,7 @@ async fn access_token(State(fake): State<FakeShopify>, Json(body): Json<Value>) 
                 .and_then(|t| session_shop(&fake, t))
                 .filter(|shop| !st.uninstalled.contains(shop));
             return match (ok, shop) {
-                (true, Some(shop)) => {
-                    Json(st.issue(&shop, "write_pixels,read_customer_events")).into_response()
-                }
+                (true, Some(shop)) => Json(st.issue(&shop, APP_SCOPES)).into_response(),
                 _ => refused("invalid_subject_token"),
             };
         }

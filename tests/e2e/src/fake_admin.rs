@@ -34,6 +34,10 @@ const PIXEL: &str = "gid://shopify/WebPixel/77";
 /// The installation id the fake reports.
 pub const INSTALLATION: &str = "gid://shopify/AppInstallation/424242";
 
+/// The scopes of the app's configuration (`shopify.app.toml`): what the
+/// installation carries and a token exchange grants.
+pub const APP_SCOPES: &str = "write_pixels,read_customer_events,read_orders";
+
 /// What the fake knows and saw.
 #[derive(Debug, Default)]
 struct Shared {
@@ -140,8 +144,8 @@ async fn graphql(
     let query = body["query"].as_str().unwrap_or_default().to_string();
     let vars = body["variables"].clone();
     let data = if query.contains("currentAppInstallation") {
-        json!({"currentAppInstallation": {"id": INSTALLATION,
-               "accessScopes": [{"handle": "write_pixels"}, {"handle": "read_customer_events"}]}})
+        let scopes: Vec<Value> = APP_SCOPES.split(',').map(|s| json!({"handle": s})).collect();
+        json!({"currentAppInstallation": {"id": INSTALLATION, "accessScopes": scopes}})
     } else if query.contains("metafieldsSet") {
         let n = vars["metafields"].as_array().map_or(0, Vec::len);
         let out: Vec<Value> =
@@ -211,7 +215,7 @@ fn issue(me: &Shared, n: usize) -> Value {
         r.insert(refresh.clone(), false);
     }
     json!({"access_token": access, "expires_in": ACCESS_TTL_SECS, "refresh_token": refresh,
-           "refresh_token_expires_in": 7_776_000, "scope": "write_pixels,read_customer_events"})
+           "refresh_token_expires_in": 7_776_000, "scope": APP_SCOPES})
 }
 
 async fn access_token(State(me): State<Arc<Shared>>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use lummmen_e2e::fake_admin::{FakeAdmin, INSTALLATION, TOKEN_KEY};
+use lummmen_e2e::fake_admin::{FakeAdmin, APP_SCOPES, INSTALLATION, TOKEN_KEY};
 use lummmen_e2e::storefront::{session_token, CLIENT_ID, DEMO_SHOP};
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::shopify::crypto::KeyRing;
@@ -82,11 +82,7 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
 
     // Installed, as the OAuth callback leaves it: the offline token sealed at rest.
     let keys = KeyRing::new("k1", TOKEN_KEY, "")?;
-    AppDb::open(&data.0)?.save_install(
-        DEMO_SHOP,
-        &keys.seal(DEMO_SHOP, OFFLINE_TOKEN)?,
-        "write_pixels,read_customer_events",
-    )?;
+    AppDb::open(&data.0)?.save_install(DEMO_SHOP, &keys.seal(DEMO_SHOP, OFFLINE_TOKEN)?, APP_SCOPES)?;
     let text = click_enable(&browser, &server).await?;
     assert!(text.starts_with("Tracking is on: site 1"), "{text}");
 

@@ -45,7 +45,7 @@ async fn reauthorize_page_inside_a_frame_sends_the_top_window_into_oauth() -> an
     AppDb::open(&data.0)?.save_install(
         SHOP,
         &retired.seal(SHOP, "shpat_gone")?,
-        "write_pixels,read_customer_events",
+        "write_pixels,read_customer_events,read_orders",
     )?;
 
     let mut config = Config::for_tests(&root(), data.0.clone());
