@@ -32,7 +32,10 @@ fn batches() -> Vec<Value> {
 /// - product 101 viewed by A, E, C (whose view is the latest: its name),
 ///   added by A and E; 102 viewed and added by B;
 /// - the period before (30 October to 1 November): D's and G's page views,
-///   each alone in its session.
+///   each alone in its session;
+/// - Shopify's paid orders: 1001 (delivered twice) and 1003, which the pixel
+///   saw, and 1004, which it did not (45.50 + 60.25 + 30.00 EUR); 1005 is paid
+///   a moment after the range; 1003 is partly refunded (10.25 EUR).
 fn expected() -> Value {
     json!({
         "from": "2026-11-02", "to": "2026-11-04", "tz": "Europe/Paris",
@@ -65,8 +68,55 @@ fn expected() -> Value {
             "visitors": 2, "sessions": 2, "pageviews": 2, "bounceRate": 1.0, "orders": 0, "revenue": [],
             "funnel": {"productViewed": 0, "addedToCart": 0, "checkoutCompleted": 0},
         },
-        "shopifyOrders": {"orders": 0, "revenue": [], "refunds": [], "seenByPixel": 0},
+        "shopifyOrders": {
+            "orders": 3, "revenue": [{"currency": "EUR", "amount": 135.75}],
+            "refunds": [{"currency": "EUR", "amount": 10.25}], "seenByPixel": 2,
+        },
     })
+}
+
+fn fixture(name: &str) -> Value {
+    let path = root().join("tests/fixtures/shopify").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+}
+
+/// Shopify's `orders/paid` for one order: the documented payload, personal
+/// data included, with this id, time and total.
+fn paid(id: u64, at: &str, total: &str) -> String {
+    let mut order = fixture("webhook_orders_paid.json");
+    order["id"] = json!(id);
+    order["admin_graphql_api_id"] = json!(format!("gid://shopify/Order/{id}"));
+    order["processed_at"] = json!(at);
+    order["created_at"] = json!(at);
+    order["total_price"] = json!(total);
+    order.to_string()
+}
+
+fn refund(order: u64, at: &str, amount: &str) -> String {
+    let mut refund = fixture("webhook_refunds_create.json");
+    refund["order_id"] = json!(order);
+    refund["created_at"] = json!(at);
+    refund["processed_at"] = json!(at);
+    let transactions = refund["transactions"].as_array_mut().expect("transactions");
+    transactions.truncate(1);
+    transactions[0]["amount"] = json!(amount);
+    transactions[0]["order_id"] = json!(order);
+    refund.to_string()
+}
+
+async fn deliver_orders(server: &lummmen_server::ServerHandle) {
+    let deliveries = [
+        ("orders/paid", "w1", paid(1001, "2026-11-02T10:06:00+01:00", "45.50")),
+        ("orders/paid", "w2", paid(1001, "2026-11-02T10:06:00+01:00", "45.50")),
+        ("orders/paid", "w3", paid(1003, "2026-11-03T12:11:00+01:00", "60.25")),
+        ("orders/paid", "w4", paid(1004, "2026-11-04T09:00:00+01:00", "30.00")),
+        ("orders/paid", "w5", paid(1005, "2026-11-05T00:00:00+01:00", "99.00")),
+        ("refunds/create", "w6", refund(1003, "2026-11-04T08:00:00+01:00", "10.25")),
+    ];
+    for (topic, id, body) in deliveries {
+        let r = deliver(server, topic, SHOP, id, &body, SECRET).await;
+        assert_eq!(r.status(), 200, "{topic}: {}", r.text().await.unwrap_or_default());
+    }
 }
 
 const RANGE: &str = "/api/stats?from=2026-11-02&to=2026-11-04&tz=Europe/Paris";
@@ -101,6 +151,7 @@ async fn scenario(config: Config) {
     )
     .expect("json");
     collect(&server, &cached).await;
+    deliver_orders(&server).await;
     server.flush().await.expect("flush");
 
     let token = session_token(SHOP);

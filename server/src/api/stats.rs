@@ -14,6 +14,7 @@ use super::heatmap::{bad_query, store_err};
 use super::site::site_of;
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
+use crate::shopify::orders;
 use crate::shopify::ShopifyState;
 use crate::stats::range::{DayRange, Window};
 use crate::stats::{assemble, Counted, ShopifyOrders, Stats};
@@ -71,15 +72,20 @@ pub async fn stats(
     Ok(Json(assemble(&range, counted)))
 }
 
-/// Shopify's own orders of the project's shops over the window.
+/// Shopify's own orders of the project's shops over the window, and how many
+/// of them the pixel saw.
 async fn shopify_orders(
-    _state: &ShopifyState,
-    _site_id: u32,
-    _window: &Window,
+    state: &ShopifyState,
+    site_id: u32,
+    window: &Window,
     pixel_orders: Vec<String>,
 ) -> Result<ShopifyOrders, ApiError> {
-    let _seen: HashSet<String> = pixel_orders.into_iter().collect();
-    Ok(ShopifyOrders::default())
+    let project = state.projects.get(site_id).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let shops = project.map(|p| p.shops).unwrap_or_default();
+    let seen: HashSet<String> = pixel_orders.into_iter().collect();
+    orders::load_summary(&state.db, shops, window.start_ms, window.end_ms, seen)
+        .await
+        .map_err(|e| ApiError::Internal(format!("shop orders: {e}")))
 }
 
 #[cfg(test)]

@@ -45,12 +45,6 @@ pub fn order_key(id: &str) -> &str {
     }
 }
 
-/// An amount rounded to a millionth, so the order in which floats were added
-/// does not show.
-pub fn round_money(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// What an order webhook says.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderFact {

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{order_key, round_money, timestamp};
+use super::{order_key, timestamp};
+use crate::stats::round_amount;
 
 /// A paid order, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,7 +171,7 @@ pub fn refund(body: &[u8]) -> Result<Refund, PayloadError> {
         let code = currency(t.currency.as_deref()).ok_or(PayloadError::Invalid("transactions.currency"))?;
         *sums.entry(code).or_default() += value;
     }
-    let amounts = sums.into_iter().map(|(c, x)| (c, round_money(x))).collect();
+    let amounts = sums.into_iter().map(|(c, x)| (c, round_amount(x))).collect();
     Ok(Refund { refund_id, order_id, time_ms, amounts })
 }
 

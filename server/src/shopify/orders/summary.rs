@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params_from_iter, Connection};
 
-use super::{order_key, round_money};
+use super::order_key;
+use crate::stats::round_amount;
 use crate::stats::{Money, ShopifyOrders};
 
 /// The orders of `shops` processed in `[from_ms, to_ms)` and the refunds
@@ -53,7 +54,7 @@ pub fn summary(
     }
 
     let money = |sums: BTreeMap<String, f64>| {
-        sums.into_iter().map(|(currency, x)| Money { currency, amount: round_money(x) }).collect()
+        sums.into_iter().map(|(currency, x)| Money { currency, amount: round_amount(x) }).collect()
     };
     out.revenue = money(revenue);
     out.refunds = money(refunds);
