@@ -207,6 +207,16 @@ async fn scenario(config: Config) {
     let (status, stats) = get_json(&server, RANGE, &token).await;
     assert_eq!(status, 200, "{stats}");
     assert_eq!(stats, expected(), "after filling the table from stored events");
+
+    // A visitor's deletion (a privacy request) takes them off the dashboard:
+    // without A, 4 visitors, 7 page views, and only the orders of E.
+    let deleted =
+        server.store().delete_visitors(&[SITE], &["aaaaaaaaaaaaaaaa".to_string()]).await.expect("delete");
+    assert!(deleted > 0);
+    let (_, stats) = get_json(&server, RANGE, &token).await;
+    assert_eq!((stats["visitors"].as_u64(), stats["pageviews"].as_u64()), (Some(4), Some(7)), "{stats}");
+    assert_eq!(stats["funnel"], json!({"productViewed": 3, "addedToCart": 2, "checkoutCompleted": 1}));
+    assert_eq!(stats["orders"], 2, "{stats}");
     server.shutdown().await.expect("shutdown");
 }
 

@@ -111,6 +111,20 @@ impl SeenMarks {
     }
 }
 
+/// A 16-hex-digit id (visitor, session) as the number it spells; 0 for none.
+/// ClickHouse counts and groups numbers about twice as fast as strings.
+pub fn hex_id(id: &str) -> u64 {
+    u64::from_str_radix(id, 16).unwrap_or(0)
+}
+
+/// An event id (`{batch_id}-{index}`) as a number, for ClickHouse's keys and
+/// distinct counts: FNV-1a, stable across builds and platforms (unlike std's
+/// hasher). Two events would share it only by a 64-bit collision at the same
+/// millisecond of the same site, the rest of `traffic`'s key.
+pub fn event_key(event_id: &str) -> u64 {
+    event_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// Rebuilds the rows of events stored before the table existed, from their
 /// JSON. Fed in event-id order, so the events of a batch come together
 /// (`{batch_id}-{index}`) and each batch gets its own `seen` marks.
@@ -226,6 +240,17 @@ mod tests {
         assert_eq!(source_of("https://www.shop.example/", page), "");
         assert_eq!(source_of("https://SHOP.example/", page), "");
         assert_eq!(source_of("https://www.shop.example/", "https://www.shop.example/x"), "");
+    }
+
+    #[test]
+    fn ids_become_numbers() {
+        assert_eq!(hex_id("00000000000000ff"), 255);
+        assert_eq!(hex_id("ffffffffffffffff"), u64::MAX);
+        assert_eq!(hex_id(""), 0);
+        // FNV-1a's published test vectors.
+        assert_eq!(event_key(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(event_key("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_ne!(event_key("5f0c6a1e9d2b4c37-1"), event_key("5f0c6a1e9d2b4c37-10"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod heatmap;
 mod schema;
 mod stats;
 
+use crate::store::traffic::{event_key, hex_id, Traffic};
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 /// How long a delete waits for ClickHouse's asynchronous mutation to finish.
@@ -63,10 +64,10 @@ struct ClickOut<'a> {
 struct TrafficOut<'a> {
     site_id: u32,
     time: u64,
-    event_id: &'a str,
+    event: u64,
     kind: &'a str,
-    visitor_id: &'a str,
-    session_id: &'a str,
+    visitor: u64,
+    session: u64,
     path: &'a str,
     source: &'a str,
     viewport_width: u32,
@@ -75,6 +76,37 @@ struct TrafficOut<'a> {
     order_id: &'a str,
     total: f64,
     currency: &'a str,
+}
+
+impl<'a> TrafficOut<'a> {
+    /// The row of an event: its envelope's ids as numbers, its dashboard columns.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        site_id: u32,
+        time: u64,
+        event_id: &str,
+        visitor_id: &str,
+        session_id: &str,
+        order_id: &'a str,
+        t: &'a Traffic,
+    ) -> Self {
+        Self {
+            site_id,
+            time,
+            event: event_key(event_id),
+            kind: t.kind,
+            visitor: hex_id(visitor_id),
+            session: hex_id(session_id),
+            path: &t.path,
+            source: &t.source,
+            viewport_width: t.viewport_width,
+            product_id: &t.product_id,
+            product_name: &t.product_name,
+            order_id,
+            total: t.total,
+            currency: &t.currency,
+        }
+    }
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -170,24 +202,16 @@ impl ClickHouseStore {
         let mut filled = 0u64;
         while let Some(e) = cursor.next().await? {
             let Some(t) = backfill.row(&e.event_id, &e.json) else { continue };
-            insert
-                .write(&TrafficOut {
-                    site_id: e.site_id,
-                    time: e.time,
-                    event_id: &e.event_id,
-                    kind: t.kind,
-                    visitor_id: &e.visitor_id,
-                    session_id: &e.session_id,
-                    path: &t.path,
-                    source: &t.source,
-                    viewport_width: t.viewport_width,
-                    product_id: &t.product_id,
-                    product_name: &t.product_name,
-                    order_id: &e.order_id,
-                    total: t.total,
-                    currency: &t.currency,
-                })
-                .await?;
+            let row = TrafficOut::new(
+                e.site_id,
+                e.time,
+                &e.event_id,
+                &e.visitor_id,
+                &e.session_id,
+                &e.order_id,
+                &t,
+            );
+            insert.write(&row).await?;
             filled += 1;
         }
         insert.end().await?;
@@ -237,24 +261,26 @@ impl ClickHouseStore {
 
     /// Counts, then deletes the events matching `filter` (a WHERE clause over
     /// `site_id` and `visitor_id`, which both tables have) and waits until gone.
-    async fn delete_where(
-        &self,
-        filter: &str,
-        sites: &[u32],
-        visitors: Option<&[String]>,
-    ) -> Result<u64, StoreError> {
-        let bind = |q: ::clickhouse::query::Query| {
-            let q = q.bind(sites);
+    async fn delete_where(&self, sites: &[u32], visitors: Option<&[String]>) -> Result<u64, StoreError> {
+        let numbers: Vec<u64> = visitors.unwrap_or_default().iter().map(|v| hex_id(v)).collect();
+        let query = |table: &str, sql: String| {
+            let q = self.client.query(&sql).bind(sites);
             match visitors {
+                Some(_) if table == "traffic" => q.bind(numbers.as_slice()),
                 Some(v) => q.bind(v),
                 None => q,
             }
         };
-        let count: u64 = bind(self.client.query(&format!("SELECT count() FROM events FINAL WHERE {filter}")))
-            .fetch_one()
-            .await?;
+        let filter = |table: &str| match visitors {
+            Some(_) => format!("has(?, site_id) AND has(?, {})", schema::visitor_column(table)),
+            None => "has(?, site_id)".to_string(),
+        };
+        let count: u64 =
+            query("events", format!("SELECT count() FROM events FINAL WHERE {}", filter("events")))
+                .fetch_one()
+                .await?;
         for table in schema::TABLES {
-            bind(self.client.query(&format!("ALTER TABLE {table} DELETE WHERE {filter}"))).execute().await?;
+            query(table, format!("ALTER TABLE {table} DELETE WHERE {}", filter(table))).execute().await?;
         }
         self.wait_for_mutations().await?;
         Ok(count)
@@ -303,24 +329,16 @@ impl EventStore for ClickHouseStore {
                         Some(insert) => insert,
                         None => traffic.insert(self.client.insert::<TrafficOut<'static>>("traffic").await?),
                     };
-                    traffic
-                        .write(&TrafficOut {
-                            site_id: r.site_id,
-                            time: r.time,
-                            event_id: &r.event_id,
-                            kind: t.kind,
-                            visitor_id: &r.visitor_id,
-                            session_id: &r.session_id,
-                            path: &t.path,
-                            source: &t.source,
-                            viewport_width: t.viewport_width,
-                            product_id: &t.product_id,
-                            product_name: &t.product_name,
-                            order_id: &r.order_id,
-                            total: t.total,
-                            currency: &t.currency,
-                        })
-                        .await?;
+                    let row = TrafficOut::new(
+                        r.site_id,
+                        r.time,
+                        &r.event_id,
+                        &r.visitor_id,
+                        &r.session_id,
+                        &r.order_id,
+                        t,
+                    );
+                    traffic.write(&row).await?;
                 }
                 let Some(c) = &r.click else { continue };
                 let clicks = match &mut clicks {
@@ -477,7 +495,7 @@ impl EventStore for ClickHouseStore {
             if site_ids.is_empty() || visitors.is_empty() {
                 return Ok(0);
             }
-            self.delete_where("has(?, site_id) AND has(?, visitor_id)", site_ids, Some(visitors)).await
+            self.delete_where(site_ids, Some(visitors)).await
         })
     }
 
@@ -486,7 +504,7 @@ impl EventStore for ClickHouseStore {
             if site_ids.is_empty() {
                 return Ok(0);
             }
-            self.delete_where("has(?, site_id)", site_ids, None).await
+            self.delete_where(site_ids, None).await
         })
     }
 

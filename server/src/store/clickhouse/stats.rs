@@ -1,7 +1,7 @@
 //! The dashboard's queries in ClickHouse, over `traffic` (sorted by
-//! `(site_id, time, event_id)`, so a window is read by its primary key).
+//! `(site_id, time, event)`, so a window is read by its primary key).
 //! Replays not merged away yet are rows with the same event id: every count
-//! of events is `uniqExact(event_id)`, every per-order or per-session figure
+//! of events is `uniqExact(event)`, every per-order or per-session figure
 //! takes one value of its group, so none counts twice without `FINAL`.
 //! The queries of one call run at once: ClickHouse spreads them over its
 //! threads.
@@ -87,6 +87,9 @@ struct PageIn {
 struct SourceIn {
     source: String,
     sessions: u64,
+    mobile: u64,
+    tablet: u64,
+    desktop: u64,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -99,16 +102,16 @@ struct ProductIn {
 
 pub async fn counts(client: &Client, q: &StatsQuery) -> Result<Counts, StoreError> {
     let views = format!(
-        "SELECT uniqExact(visitor_id), uniqExactIf(event_id, kind = '{PV}') FROM traffic WHERE {IN_WINDOW}"
+        "SELECT uniqExact(visitor), uniqExactIf(event, kind = '{PV}') FROM traffic WHERE {IN_WINDOW}"
     );
     let sessions = format!(
-        "SELECT count(), countIf(views = 1) FROM (SELECT session_id, uniqExact(event_id) AS views FROM traffic
-         WHERE {IN_WINDOW} AND kind = '{PV}' AND session_id != '' GROUP BY session_id)"
+        "SELECT count(), countIf(views = 1) FROM (SELECT session, uniqExact(event) AS views FROM traffic
+         WHERE {IN_WINDOW} AND kind = '{PV}' AND session != 0 GROUP BY session)"
     );
     let funnel = format!(
         "SELECT countIf(p), countIf(p AND a), countIf(p AND a AND c) FROM (
-           SELECT visitor_id, max(kind = '{PRV}') AS p, max(kind = '{ADD}') AS a, max(kind = '{CHK}') AS c
-           FROM traffic WHERE {IN_WINDOW} AND kind IN ('{PRV}', '{ADD}', '{CHK}') GROUP BY visitor_id)"
+           SELECT visitor, max(kind = '{PRV}') AS p, max(kind = '{ADD}') AS a, max(kind = '{CHK}') AS c
+           FROM traffic WHERE {IN_WINDOW} AND kind IN ('{PRV}', '{ADD}', '{CHK}') GROUP BY visitor)"
     );
     let revenue =
         format!("SELECT cur, count(), sum(amount) FROM ({}) GROUP BY cur ORDER BY cur", orders_sql());
@@ -131,42 +134,48 @@ pub async fn counts(client: &Client, q: &StatsQuery) -> Result<Counts, StoreErro
 
 pub async fn breakdown(client: &Client, q: &StatsQuery) -> Result<Breakdown, StoreError> {
     let days = format!(
-        "SELECT {} AS day, uniqExact(visitor_id), uniqExactIf(event_id, kind = '{PV}') FROM traffic
+        "SELECT {} AS day, uniqExact(visitor), uniqExactIf(event, kind = '{PV}') FROM traffic
          WHERE {IN_WINDOW} GROUP BY day ORDER BY day",
         day_sql("time", q)
     );
     let day_orders =
         format!("SELECT {} AS day, count() FROM ({}) GROUP BY day", day_sql("first", q), orders_sql());
     let pages = format!(
-        "SELECT path, uniqExact(event_id) AS views, uniqExact(visitor_id) FROM traffic
+        "SELECT path, uniqExact(event) AS views, uniqExact(visitor) FROM traffic
          WHERE {IN_WINDOW} AND kind = '{PV}' GROUP BY path ORDER BY views DESC, path LIMIT {TOP}"
     );
+    // Sources and devices from one pass over the sessions' first page views:
+    // per source, its sessions by device.
     let first_views = format!(
-        "SELECT session_id, argMin(source, time) AS src, argMin(viewport_width, time) AS vw FROM traffic
-         WHERE {IN_WINDOW} AND kind = '{PV}' AND session_id != '' GROUP BY session_id"
-    );
-    let sources = format!(
-        "SELECT if(src = '', '{DIRECT}', src) AS s, count() AS sessions FROM ({first_views})
-         GROUP BY s ORDER BY sessions DESC, s LIMIT {TOP}"
-    );
-    let devices = format!(
-        "SELECT countIf(vw < {TABLET_MIN_WIDTH}), countIf(vw >= {TABLET_MIN_WIDTH} AND vw < {DESKTOP_MIN_WIDTH}),
-                countIf(vw >= {DESKTOP_MIN_WIDTH}) FROM ({first_views})"
+        "SELECT if(src = '', '{DIRECT}', src) AS s, count(), countIf(vw < {TABLET_MIN_WIDTH}),
+                countIf(vw >= {TABLET_MIN_WIDTH} AND vw < {DESKTOP_MIN_WIDTH}), countIf(vw >= {DESKTOP_MIN_WIDTH})
+         FROM (SELECT session, argMin(source, time) AS src, argMin(viewport_width, time) AS vw FROM traffic
+               WHERE {IN_WINDOW} AND kind = '{PV}' AND session != 0 GROUP BY session)
+         GROUP BY s"
     );
     let products = format!(
-        "SELECT product_id, argMax(product_name, time), uniqExactIf(event_id, kind = '{PRV}') AS views,
-                uniqExactIf(event_id, kind = '{ADD}')
+        "SELECT product_id, argMax(product_name, time), uniqExactIf(event, kind = '{PRV}') AS views,
+                uniqExactIf(event, kind = '{ADD}')
          FROM traffic WHERE {IN_WINDOW} AND kind IN ('{PRV}', '{ADD}') AND product_id != ''
          GROUP BY product_id ORDER BY views DESC, product_id LIMIT {TOP}"
     );
-    let (days, day_orders, pages, sources, devices, products) = tokio::try_join!(
+    let (days, day_orders, pages, first_views, products) = tokio::try_join!(
         windowed(client, &days, q).fetch_all::<DayIn>(),
         windowed(client, &day_orders, q).fetch_all::<DayOrders>(),
         windowed(client, &pages, q).fetch_all::<PageIn>(),
-        windowed(client, &sources, q).fetch_all::<SourceIn>(),
-        windowed(client, &devices, q).fetch_one::<Three>(),
+        windowed(client, &first_views, q).fetch_all::<SourceIn>(),
         windowed(client, &products, q).fetch_all::<ProductIn>(),
     )?;
+    let mut devices = Devices::default();
+    for s in &first_views {
+        devices.mobile += s.mobile;
+        devices.tablet += s.tablet;
+        devices.desktop += s.desktop;
+    }
+    let mut sources: Vec<SourceRow> =
+        first_views.into_iter().map(|s| SourceRow { source: s.source, sessions: s.sessions }).collect();
+    sources.sort_by(|a, b| b.sessions.cmp(&a.sessions).then_with(|| a.source.cmp(&b.source)));
+    sources.truncate(TOP as usize);
     let mut days: Vec<DayCount> = days
         .into_iter()
         .map(|d| DayCount { day: d.day, visitors: d.visitors, pageviews: d.pageviews, orders: 0 })
@@ -183,8 +192,8 @@ pub async fn breakdown(client: &Client, q: &StatsQuery) -> Result<Breakdown, Sto
             .into_iter()
             .map(|p| PageRow { path: p.path, pageviews: p.pageviews, visitors: p.visitors })
             .collect(),
-        sources: sources.into_iter().map(|s| SourceRow { source: s.source, sessions: s.sessions }).collect(),
-        devices: Devices { mobile: devices.a, tablet: devices.b, desktop: devices.c },
+        sources,
+        devices,
         products: products
             .into_iter()
             .map(|p| ProductRow {
