@@ -106,8 +106,8 @@ export async function load() {
   if (view.preset !== "custom") view.range = presetRange(view.preset);
   const { from, to } = view.range;
   $("range-label").textContent = rangeLabel(from, to);
-  $("compare-label").textContent = "";
-  setState("loading", $("dashboard").dataset.from ? null : [el("p", "Loading your figures…", "muted")]);
+  $("compare-label").textContent = "· loading…";
+  setState("loading");
   try {
     const stats = await api("GET", statsPath(view.range));
     if (asked === view.asked) render(stats);

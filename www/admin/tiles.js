@@ -60,14 +60,16 @@ export function renderTiles(root, stats) {
 
   const revenue = tile("revenue");
   const value = revenue.querySelector(".value");
-  value.replaceChildren(...(stats.revenue.length ? stats.revenue : [null]).flatMap((m, i) => {
+  // One line per currency, the largest first.
+  const amounts = [...stats.revenue].sort((a, b) => b.amount - a.amount);
+  value.replaceChildren(...(amounts.length ? amounts : [null]).map((m) => {
     const span = document.createElement("span");
     if (m) {
       span.dataset.currency = m.currency;
       span.dataset.amount = m.amount;
     }
     span.textContent = m ? money(m) : "0";
-    return i ? [" · ", span] : [span];
+    return span;
   }));
   value.dataset.value = JSON.stringify(stats.revenue);
   revenue.dataset.value = value.dataset.value;

@@ -247,10 +247,15 @@ fn assert_same(page: &Value, api: &Value) -> anyhow::Result<()> {
     ensure!(close(&page["values"]["shopifyOrders"], &api["shopifyOrders"]["orders"]), "Shopify orders");
     ensure!(page["seenByPixel"] == api["shopifyOrders"]["seenByPixel"], "seen by the pixel");
 
-    let revenue = page["revenue"].as_array().context("revenue")?;
-    let want = api["revenue"].as_array().context("API revenue")?;
+    // One line per currency, in the page's order (largest first): compare by currency.
+    let by_currency = |v: &Value| -> anyhow::Result<Vec<Value>> {
+        let mut list = v.as_array().context("revenue")?.clone();
+        list.sort_by_key(|m| m["currency"].as_str().unwrap_or_default().to_string());
+        Ok(list)
+    };
+    let (revenue, want) = (by_currency(&page["revenue"])?, by_currency(&api["revenue"])?);
     ensure!(revenue.len() == want.len(), "revenue currencies");
-    for (shown, m) in revenue.iter().zip(want) {
+    for (shown, m) in revenue.iter().zip(&want) {
         ensure!(shown["currency"] == m["currency"] && close(&shown["amount"], &m["amount"]), "revenue {m}");
         let text = shown["text"].as_str().unwrap_or_default();
         let whole = m["amount"].as_f64().unwrap_or(0.0).trunc() as u64;
