@@ -4,14 +4,17 @@
 //! one the page sends as `tz`); once `/api/stats` counts it, every figure the
 //! page shows (tiles, changes, funnel, tables, the chart's series) equals the
 //! API's answer for the range shown, for the default range, the presets and a
-//! custom range, an empty range and a refused one; the daily chart is drawn on
-//! a real screenshot, and the page fits a narrow window.
+//! custom range, an empty range and a refused one. Shopify's own orders come
+//! by webhook, so the page says how many of them the pixel saw. The daily
+//! chart is drawn on a real screenshot, and the page fits a narrow window.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use lummmen_e2e::storefront::{session_token, Screenshot, CLIENT_ID, CLIENT_SECRET, DEMO_SHOP};
+use lummmen_e2e::storefront::{
+    deliver_webhook, session_token, Screenshot, CLIENT_ID, CLIENT_SECRET, DEMO_SHOP,
+};
 use lummmen_e2e::{root, Browser, TempDir};
 use lummmen_server::{Config, ServerHandle};
 use serde_json::{json, Value};
@@ -112,7 +115,11 @@ impl Rig {
         loop {
             self.server.flush().await?;
             let (status, s) = self.stats(cal.date(29), cal.date(0), &cal.tz).await?;
-            if status == 200 && s["pageviews"] == 10 && s["visitors"] == 7 {
+            if status == 200
+                && s["pageviews"] == 10
+                && s["visitors"] == 7
+                && s["shopifyOrders"]["orders"] == 3
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -333,6 +340,45 @@ fn checkout(t: u64, order: &str, total: f64, p: &Value) -> Value {
            "cur": "EUR", "tot": total, "sub": total, "it": [{"q": 1, "p": p}]})
 }
 
+/// Milliseconds since the epoch in RFC 3339 (UTC), as Shopify's webhooks
+/// carry times.
+fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
+}
+
+/// Shopify's own orders, as its webhooks deliver them: 1001 and 1002 (the
+/// pixel saw both), 1003 today from a shopper who declined analytics (the pixel
+/// never saw it), and a €5 refund of 1001 today.
+fn shop_orders(cal: &Calendar) -> Vec<(&'static str, Value)> {
+    let paid = |id: u64, at: u64, total: &str| {
+        json!({"id": id, "admin_graphql_api_id": format!("gid://shopify/Order/{id}"),
+               "processed_at": rfc3339(at), "created_at": rfc3339(at), "total_price": total,
+               "currency": "EUR", "financial_status": "paid"})
+    };
+    let s = 1000;
+    vec![
+        ("orders/paid", paid(1001, cal.time(0) + 100 * s, "45.00")),
+        ("orders/paid", paid(1003, cal.time(0) + 200 * s, "60.00")),
+        ("orders/paid", paid(1002, cal.time(20) + 100 * s, "30.00")),
+        (
+            "refunds/create",
+            json!({"id": 9001, "order_id": 1001, "created_at": rfc3339(cal.time(0) + 300 * s),
+                   "transactions": [{"kind": "refund", "status": "success", "amount": "5.00", "currency": "EUR"}]}),
+        ),
+    ]
+}
+
 const GOOGLE: &str = "https://www.google.com/search?q=shirt";
 const DUCK: &str = "https://duckduckgo.com/";
 
@@ -448,6 +494,9 @@ async fn the_dashboard_shows_what_the_stats_api_counts_for_each_range() -> anyho
     for batch in data_set(&cal) {
         rig.post(batch).await?;
     }
+    for (topic, body) in shop_orders(&cal) {
+        deliver_webhook(&rig.server.url(), topic, DEMO_SHOP, &body).await?;
+    }
     rig.wait_counted(&cal).await?;
 
     // The first view, on its default range: the last 7 days.
@@ -470,12 +519,21 @@ async fn the_dashboard_shows_what_the_stats_api_counts_for_each_range() -> anyho
     assert_eq!(today["previous"]["visitors"], 1, "{today}");
     let change = rig.js("return document.querySelector('#tile-visitors .delta').textContent").await?;
     assert!(change.as_str().is_some_and(|t| t.contains("+100%")), "{change}");
+    // Shopify's orders of the day: two paid, one of them seen by the pixel, and a refund.
+    let shop = &today["shopifyOrders"];
+    assert_eq!((shop["orders"].as_u64(), shop["seenByPixel"].as_u64()), (Some(2), Some(1)), "{today}");
+    assert_eq!(shop["refunds"], json!([{"currency": "EUR", "amount": 5.0}]), "{today}");
+    let note = rig.js("return document.querySelector('#tile-shopify-orders .note').textContent").await?;
+    let note = note.as_str().unwrap_or_default();
+    assert!(note.contains("1 of 2 seen by the pixel") && note.contains("Refunds"), "{note}");
 
     // A custom range of one day, twenty days back: the one visitor and order there.
     rig.custom(cal.date(20), cal.date(20)).await?;
     let day = rig.assert_shows_api(cal.date(20), cal.date(20), &cal.tz).await?;
     assert_eq!((day["visitors"].as_u64(), day["orders"].as_u64()), (Some(1), Some(1)), "{day}");
     assert_eq!(day["revenue"], json!([{"currency": "EUR", "amount": 30.0}]), "{day}");
+    assert_eq!(day["shopifyOrders"]["orders"], 1, "{day}");
+    assert_eq!(day["shopifyOrders"]["seenByPixel"], 1, "{day}");
 
     // This month: the range the page picked starts on the first.
     rig.preset("month").await?;
