@@ -4,7 +4,8 @@
 #
 # Build: the wasm32 target, the wasm-bindgen CLI at exactly the crate's version (from
 # Cargo.lock), and the npm tools (Shopify CLI and Theme Check, the web pixel API,
-# binaryen's wasm-opt, esbuild) from package-lock.json. Debian's binaryen is never
+# binaryen's wasm-opt, esbuild) and uPlot (the admin page's charts, which the server
+# serves from node_modules) from package-lock.json. Debian's binaryen is never
 # used: its wasm-opt 108 silently breaks wasm-bindgen's output.
 # Tests: Debian's Chromium and chromedriver, and ClickHouse server.
 set -euo pipefail

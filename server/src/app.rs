@@ -40,12 +40,14 @@ impl From<StartError> for std::io::Error {
 }
 
 /// The directories served as they are: the built tracker under `/assets/`, the
-/// built web pixel under `/pixel/`, and the static pages (demo storefront,
-/// admin page's scripts) for every other path.
+/// built web pixel under `/pixel/`, the admin page's charting library under
+/// `/admin/vendor/uplot/`, and the static pages (demo storefront, admin page's
+/// scripts) for every other path.
 #[derive(Debug, Clone)]
 pub struct StaticDirs {
     pub assets: PathBuf,
     pub pixel: PathBuf,
+    pub uplot: PathBuf,
     pub www: PathBuf,
 }
 
@@ -93,6 +95,7 @@ impl AppState {
         let static_dirs = StaticDirs {
             assets: config.assets_dir.clone(),
             pixel: config.pixel_dir.clone(),
+            uplot: config.uplot_dir.clone(),
             www: config.www_dir.clone(),
         };
         Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page, static_dirs })

@@ -33,6 +33,12 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_PIXEL_DIR", default_value = "extensions/lummmen-pixel/dist")]
     pub pixel_dir: PathBuf,
 
+    /// Directory of the charting library the admin page draws its dashboard
+    /// with (uPlot's `dist`, installed by npm from `package-lock.json`), served
+    /// under `/admin/vendor/uplot/` so the page loads nothing from a CDN.
+    #[arg(long, env = "LUMMMEN_UPLOT_DIR", default_value = "node_modules/uplot/dist")]
+    pub uplot_dir: PathBuf,
+
     /// Shopify app settings (see `crate::shopify`).
     #[command(flatten)]
     pub shopify: ShopifyOptions,
@@ -134,6 +140,7 @@ impl Config {
             www_dir: workspace_root.join("www"),
             assets_dir: workspace_root.join("extensions/lummmen-theme/assets"),
             pixel_dir: workspace_root.join("extensions/lummmen-pixel/dist"),
+            uplot_dir: workspace_root.join("node_modules/uplot/dist"),
             shopify: ShopifyOptions::default(),
             clickhouse_url: None,
             clickhouse_database: "lummmen".into(),

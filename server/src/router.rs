@@ -52,6 +52,7 @@ pub fn router(state: &AppState) -> Router {
         .merge(admin_api)
         .nest_service("/assets", ServeDir::new(&state.static_dirs.assets))
         .nest_service("/pixel", ServeDir::new(&state.static_dirs.pixel))
+        .nest_service("/admin/vendor/uplot", ServeDir::new(&state.static_dirs.uplot))
         .fallback_service(ServeDir::new(&state.static_dirs.www))
         .with_state(state.clone())
 }

@@ -1,57 +1,14 @@
-// The embedded admin page: a session token from App Bridge (`shopify.idToken()`)
-// or, in local development only, from the server's development token source;
-// then the project, "Enable tracking", the share of visitors tracked, whether
-// events arrive, the click heatmap and privacy requests.
+// The embedded admin page: its views (the dashboard first, then the click
+// heatmap, privacy requests, and the settings: the project, "Enable tracking",
+// the share of visitors tracked, whether events arrive), each loaded with the
+// merchant's session token (see api.js).
+import { api } from "/admin/api.js";
+import { initDashboard, load as loadDashboard } from "/admin/dashboard.js";
 import { draw } from "/admin/heatmap.js";
+import { initNav } from "/admin/nav.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { heatmap: null, layout: null };
-
-/** A session token, fresh for every call (they live one minute). */
-async function sessionToken() {
-  if (window.shopify && typeof window.shopify.idToken === "function") return window.shopify.idToken();
-  const dev = document.querySelector('meta[name="lummmen-dev-session-tokens"]');
-  if (dev) {
-    const r = await fetch(dev.content);
-    if (!r.ok) throw new Error(`development token: HTTP ${r.status}`);
-    return (await r.json()).token;
-  }
-  return null;
-}
-
-class ApiError extends Error {}
-
-/** Sends the top window (not this iframe: OAuth cannot run in it) to `url`. */
-function reauthorize(url) {
-  window.open(url, "_top");
-}
-
-/**
- * Calls the backend with a fresh session token, as Shopify's own app libraries
- * do: a 401 marked `X-Shopify-Retry-Invalid-Session-Request` is retried once
- * with a new token; one marked `X-Shopify-API-Request-Failure-Reauthorize`
- * sends the merchant to authorize the app again.
- */
-async function api(method, path, body, retried = false) {
-  const token = await sessionToken();
-  if (!token) throw new ApiError("Open Lummmen from your Shopify admin (Apps → Lummmen).");
-  const r = await fetch(path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await r.json().catch(() => ({}));
-  if (r.headers.get("X-Shopify-API-Request-Failure-Reauthorize") === "1") {
-    const url = r.headers.get("X-Shopify-API-Request-Failure-Reauthorize-Url") || json.url;
-    if (url) reauthorize(url);
-    throw new ApiError("Shopify asks you to authorize Lummmen again: taking you there.");
-  }
-  if (r.status === 401 && !retried && r.headers.get("X-Shopify-Retry-Invalid-Session-Request") === "1") {
-    return api(method, path, body, true);
-  }
-  if (!r.ok) throw new ApiError(json.detail || json.error || `HTTP ${r.status}`);
-  return json;
-}
+const state = { heatmap: null, layout: null, dashboard: null };
 
 function say(el, text, kind) {
   el.textContent = text;
@@ -64,7 +21,6 @@ async function showProject() {
   $("project-site").textContent = p.matomoId;
   $("project-sample").textContent = `${p.sample}%`;
   $("sample-input").value = p.sample;
-  $("project").hidden = false;
 }
 
 /** "2 minutes ago", from milliseconds since the epoch. */
@@ -123,16 +79,23 @@ async function loadPages() {
   const chosen = select.value;
   select.replaceChildren(...pages.map((p) => new Option(`${p.url} (${p.clicks} clicks)`, p.url)));
   if (pages.some((p) => p.url === chosen)) select.value = chosen;
-  $("heatmap").hidden = false;
+  $("heatmap-canvas").parentElement.hidden = !pages.length;
   if (!pages.length) say($("heatmap-summary"), "No clicks recorded yet.");
   return pages;
+}
+
+/** The heatmap's width: the view's, also while it is hidden (then the page's). */
+function heatmapWidth() {
+  const view = $("heatmap");
+  const width = view.clientWidth ? view.clientWidth - 48 : document.querySelector("main").clientWidth - 48;
+  return Math.max(200, Math.min(800, width));
 }
 
 async function showHeatmap(url) {
   if (!url) return;
   const map = await api("GET", `/api/heatmap?url=${encodeURIComponent(url)}`);
   state.heatmap = map;
-  state.layout = draw($("heatmap-canvas"), map, Math.min(800, document.body.clientWidth - 40));
+  state.layout = draw($("heatmap-canvas"), map, heatmapWidth());
   say($("heatmap-summary"), `${map.clicks} clicks on ${map.width} × ${map.height} px.`);
   document.documentElement.dataset.heatmap = "drawn";
 }
@@ -207,13 +170,20 @@ async function showTickets() {
   });
   $("ticket-rows").replaceChildren(...rows);
   $("tickets-empty").hidden = rows.length > 0;
-  $("tickets").hidden = false;
+  const open = tickets.filter((t) => t.status === "open").length;
+  $("tickets-badge").textContent = open;
+  $("tickets-badge").hidden = !open;
 }
 
-/** Loads everything; safe to call again (e.g. once a token source appears). */
+/**
+ * Loads everything; safe to call again (e.g. once a token source appears). The
+ * dashboard loads on its own: its states are its own, and `data-admin`
+ * speaks for the other views.
+ */
 export async function start() {
   const status = $("status");
   say(status, "Loading…");
+  loadDashboard();
   try {
     await showProject();
     await Promise.all([showStatus(), refreshHeatmap(), showTickets()]);
@@ -229,5 +199,7 @@ $("enable").onclick = enableTracking;
 $("sample-form").onsubmit = saveSample;
 $("heatmap-page").onchange = (e) => showHeatmap(e.target.value).catch((err) => say($("status"), err.message, "error"));
 $("heatmap-refresh").onclick = () => refreshHeatmap().catch((err) => say($("status"), err.message, "error"));
-window.lummmenAdmin = { start, state, refreshHeatmap, showTickets };
+state.dashboard = initDashboard();
+initNav();
+window.lummmenAdmin = { start, state, refreshHeatmap, showTickets, loadDashboard };
 start();

@@ -30,6 +30,13 @@ pub fn pixel_bundle() -> PathBuf {
 /// The tracker files a shopper downloads, in load order.
 pub const TRACKER_FILES: [&str; 3] = ["lummmen-loader.js", "lummmen-tracker.js", "lummmen-tracker.wasm"];
 
+/// The charting library's files the admin page loads (npm's `uplot`), served
+/// by the backend from its `dist` directory.
+pub fn uplot_files() -> [PathBuf; 2] {
+    let dist = root().join("node_modules/uplot/dist");
+    [dist.join("uPlot.iife.min.js"), dist.join("uPlot.min.css")]
+}
+
 /// A tool installed by `npm ci` under `node_modules/.bin`.
 pub fn npm_bin(name: &str) -> PathBuf {
     root().join("node_modules/.bin").join(name)

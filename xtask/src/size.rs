@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 
-use crate::paths::{pixel_bundle, theme_assets, TRACKER_FILES};
+use crate::paths::{pixel_bundle, theme_assets, uplot_files, TRACKER_FILES};
 
 /// Shopify's limit on the web pixel bundle, raw bytes (Shopify CLI).
 pub const PIXEL_LIMIT: u64 = 128 * 1024;
@@ -61,5 +61,15 @@ pub fn report() -> anyhow::Result<()> {
         bail!("the pixel bundle is {} bytes, over Shopify's limit of {PIXEL_LIMIT}", pixel.raw);
     }
     println!("pixel bundle within Shopify's limit: {} of {PIXEL_LIMIT} bytes", pixel.raw);
+    // What the merchant's admin page downloads for its charts (not shoppers).
+    let mut charts = Sizes::default();
+    for path in uplot_files() {
+        let bytes = std::fs::read(&path).with_context(|| format!("{}: run `npm ci`", path.display()))?;
+        let s = measure(&bytes)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        row(&format!("admin/uplot/{name}"), s);
+        charts = charts + s;
+    }
+    row("admin charts total", charts);
     Ok(())
 }

@@ -107,10 +107,19 @@ impl Browser {
         }
     }
 
-    /// Ends the WebDriver session, then the driver.
-    /// Clicks the admin page's "Enable tracking" and answers what the page then
-    /// says (the result line, once it shows an outcome).
+    /// Opens one of the admin page's views (`dashboard`, `heatmap`, `tickets`,
+    /// `project`) with a real click on its tab, as a merchant would.
+    pub async fn show_view(&self, view: &str) -> anyhow::Result<()> {
+        self.click(&format!("#nav-{view}")).await?;
+        self.wait_for(&format!("!document.getElementById('{view}').hidden"), Duration::from_secs(5)).await?;
+        Ok(())
+    }
+
+    /// Clicks the admin page's "Enable tracking" (in its settings view) and
+    /// answers what the page then says (the result line, once it shows an
+    /// outcome).
     pub async fn enable_tracking(&self) -> anyhow::Result<String> {
+        self.show_view("project").await?;
         self.client
             .execute("document.getElementById('enable-result').className = ''; return 1", vec![])
             .await?;
@@ -124,6 +133,7 @@ impl Browser {
         Ok(text.as_str().unwrap_or_default().to_string())
     }
 
+    /// Ends the WebDriver session, then the driver.
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.client.clone().close().await?;
         let _ = self.driver.kill();

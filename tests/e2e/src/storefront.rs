@@ -73,6 +73,10 @@ pub fn session_token_at(shop: &str, t: i64) -> String {
     format!("{signed}.{}", B64URL.encode(sig))
 }
 
+/// Deliveries made so far: each gets a delivery id of its own, as from Shopify
+/// (the server ignores a delivery id it has seen).
+static DELIVERIES: AtomicU32 = AtomicU32::new(0);
+
 /// Delivers a webhook as Shopify does: JSON body, `X-Shopify-Hmac-Sha256` = base64
 /// HMAC-SHA256 of the raw body under the client secret.
 pub async fn deliver_webhook(base: &str, topic: &str, shop: &str, body: &Value) -> anyhow::Result<Value> {
@@ -84,7 +88,10 @@ pub async fn deliver_webhook(base: &str, topic: &str, shop: &str, body: &Value) 
         .header("X-Shopify-Hmac-Sha256", B64.encode(hmac_sha256(CLIENT_SECRET, raw.as_bytes())))
         .header("X-Shopify-Shop-Domain", shop)
         .header("X-Shopify-API-Version", "2025-10")
-        .header("X-Shopify-Webhook-Id", format!("e2e-{}", now_secs()))
+        .header(
+            "X-Shopify-Webhook-Id",
+            format!("e2e-{}-{}", now_secs(), DELIVERIES.fetch_add(1, Ordering::SeqCst)),
+        )
         .header("X-Shopify-Triggered-At", "2026-11-22T05:00:00.000000000Z")
         .body(raw)
         .send()

@@ -59,6 +59,7 @@ async fn enable_tracking_sets_the_site_id_metafield_and_creates_the_web_pixel() 
     // page follows the reauthorize headers, the top window to `/auth`, which
     // starts OAuth at Shopify's authorize page. The Admin API is not called.
     start_page(&browser, &server).await?;
+    browser.show_view("project").await?;
     browser.client.find(Locator::Css("#enable")).await?.click().await?;
     // Shopify's authorize page is not part of the fake: the browser shows an
     // error page there, but its URL is where the top window went.

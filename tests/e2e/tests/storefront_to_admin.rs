@@ -221,6 +221,7 @@ async fn storefront_clicks_and_orders_reach_clickhouse_the_heatmap_and_privacy_f
 /// (read from the canvas, and from a real screenshot), background elsewhere.
 async fn check_heatmap(rig: &Rig, clicks: &[(i64, i64)]) -> anyhow::Result<()> {
     rig.open_admin().await?;
+    rig.browser.show_view("heatmap").await?;
     let drawn = rig
         .js("return {url: lummmenAdmin.state.heatmap.url, clicks: lummmenAdmin.state.heatmap.clicks, \
                         scale: lummmenAdmin.state.layout.scale, w: lummmenAdmin.state.heatmap.width, \
@@ -330,6 +331,7 @@ async fn redact_from_the_admin_page(rig: &Rig, visitor: &str, order: &Value) -> 
     let ticket = answer["ticket"].as_i64().with_context(|| format!("no ticket in {answer}"))?;
 
     rig.open_admin().await?;
+    rig.browser.show_view("tickets").await?;
     let row = format!("tr[data-ticket='{ticket}']");
     rig.click(&format!("{row} button.fulfil")).await?;
     rig.browser
