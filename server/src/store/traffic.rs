@@ -20,6 +20,22 @@ use protocol::{Event, Kind};
 /// The `kind` of a `seen` row; the other rows carry their event's tag.
 pub const SEEN: &str = "seen";
 
+/// Every `kind` a traffic row can have: ClickHouse stores it as an `Enum8`
+/// numbered in this order from 1 (see [`kind_code`]).
+pub const KINDS: [&str; 5] = [
+    Kind::PageView.as_str(),
+    Kind::ProductViewed.as_str(),
+    Kind::AddedToCart.as_str(),
+    Kind::CheckoutCompleted.as_str(),
+    SEEN,
+];
+
+/// A traffic row's kind as its `Enum8` value (0 for none of [`KINDS`], which
+/// ClickHouse refuses: a kind added to the rows must be added there too).
+pub fn kind_code(kind: &str) -> i8 {
+    KINDS.iter().position(|k| *k == kind).map_or(0, |i| i as i8 + 1)
+}
+
 /// A quarter of an hour in milliseconds: the grain of `seen` rows.
 pub const QUARTER_MS: u64 = 15 * 60 * 1000;
 
@@ -240,6 +256,31 @@ mod tests {
         assert_eq!(source_of("https://www.shop.example/", page), "");
         assert_eq!(source_of("https://SHOP.example/", page), "");
         assert_eq!(source_of("https://www.shop.example/", "https://www.shop.example/x"), "");
+    }
+
+    #[test]
+    fn every_row_kind_has_an_enum_value() {
+        let rows = [Traffic::seen()]
+            .into_iter()
+            .chain(KINDS.iter().filter_map(|k| Traffic::of(&sample(k))))
+            .collect::<Vec<_>>();
+        assert_eq!(rows.len(), KINDS.len());
+        for row in rows {
+            assert!(kind_code(row.kind) > 0, "{}", row.kind);
+        }
+        assert_eq!(kind_code("c"), 0);
+    }
+
+    /// An event of the kind with tag `tag` (a click for `seen`).
+    fn sample(tag: &str) -> Event {
+        let json = match tag {
+            "pv" => r#"{"k":"pv","t":1,"u":"https://s.example/","vw":1,"vh":1,"sw":1,"sh":1}"#,
+            "prv" => r#"{"k":"prv","t":1,"u":"https://s.example/","p":{"id":"1","n":"A"}}"#,
+            "add" => r#"{"k":"add","t":1,"u":"https://s.example/","l":{"q":1,"p":{"id":"1","n":"A"}}}"#,
+            "chk" => r#"{"k":"chk","t":1,"u":"https://s.example/","cur":"EUR","tot":1.0}"#,
+            _ => r#"{"k":"c","t":1,"x":1,"y":2,"cx":1,"cy":2,"dt":5,"tg":"a","sel":"a"}"#,
+        };
+        serde_json::from_str(json).expect("event")
     }
 
     #[test]

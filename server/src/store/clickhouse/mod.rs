@@ -21,7 +21,7 @@ mod heatmap;
 mod schema;
 mod stats;
 
-use crate::store::traffic::{event_key, hex_id, Traffic};
+use crate::store::traffic::{event_key, hex_id, kind_code, Traffic};
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
 /// How long a delete waits for ClickHouse's asynchronous mutation to finish.
@@ -63,9 +63,9 @@ struct ClickOut<'a> {
 #[derive(Debug, Row, Serialize)]
 struct TrafficOut<'a> {
     site_id: u32,
+    kind: i8,
     time: u64,
     event: u64,
-    kind: &'a str,
     visitor: u64,
     session: u64,
     path: &'a str,
@@ -92,9 +92,9 @@ impl<'a> TrafficOut<'a> {
     ) -> Self {
         Self {
             site_id,
+            kind: kind_code(t.kind),
             time,
             event: event_key(event_id),
-            kind: t.kind,
             visitor: hex_id(visitor_id),
             session: hex_id(session_id),
             path: &t.path,
