@@ -44,12 +44,6 @@ fn day_sql(col: &str, q: &StatsQuery) -> String {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct Two {
-    a: u64,
-    b: u64,
-}
-
-#[derive(Debug, Row, Deserialize)]
 struct Three {
     a: u64,
     b: u64,
@@ -101,12 +95,14 @@ struct ProductIn {
 }
 
 pub async fn counts(client: &Client, q: &StatsQuery) -> Result<Counts, StoreError> {
-    let views = format!(
-        "SELECT uniqExact(visitor), uniqExactIf(event, kind = '{PV}') FROM traffic WHERE {IN_WINDOW}"
-    );
+    let visitors = format!("SELECT uniqExact(visitor) FROM traffic WHERE {IN_WINDOW}");
+    // Page views per session, sessionless ones (session 0) as one group: the
+    // sessions, the one-page ones and, summed, every page view, in one pass
+    // over the page views alone.
     let sessions = format!(
-        "SELECT count(), countIf(views = 1) FROM (SELECT session, uniqExact(event) AS views FROM traffic
-         WHERE {IN_WINDOW} AND kind = '{PV}' AND session != 0 GROUP BY session)"
+        "SELECT countIf(session != 0), countIf(session != 0 AND views = 1), sum(views) FROM (
+           SELECT session, uniqExact(event) AS views FROM traffic
+           WHERE {IN_WINDOW} AND kind = '{PV}' GROUP BY session)"
     );
     let funnel = format!(
         "SELECT countIf(p), countIf(p AND a), countIf(p AND a AND c) FROM (
@@ -115,17 +111,17 @@ pub async fn counts(client: &Client, q: &StatsQuery) -> Result<Counts, StoreErro
     );
     let revenue =
         format!("SELECT cur, count(), sum(amount) FROM ({}) GROUP BY cur ORDER BY cur", orders_sql());
-    let (views, sessions, funnel, revenue) = tokio::try_join!(
-        windowed(client, &views, q).fetch_one::<Two>(),
-        windowed(client, &sessions, q).fetch_one::<Two>(),
+    let (visitors, sessions, funnel, revenue) = tokio::try_join!(
+        windowed(client, &visitors, q).fetch_one::<u64>(),
+        windowed(client, &sessions, q).fetch_one::<Three>(),
         windowed(client, &funnel, q).fetch_one::<Three>(),
         windowed(client, &revenue, q).fetch_all::<Revenue>(),
     )?;
     Ok(Counts {
-        visitors: views.a,
-        pageviews: views.b,
+        visitors,
         sessions: sessions.a,
         bounced: sessions.b,
+        pageviews: sessions.c,
         funnel: Funnel { product_viewed: funnel.a, added_to_cart: funnel.b, checkout_completed: funnel.c },
         orders: revenue.iter().map(|r| r.orders).sum(),
         revenue: revenue.into_iter().map(|r| Money { currency: r.currency, amount: r.amount }).collect(),
