@@ -187,15 +187,16 @@ impl ClickHouseStore {
             .map(|_| ())
     }
 
-    /// Fills `traffic` from the events stored before it existed, streaming
-    /// them in event-id order (see [`crate::store::traffic::Backfill`]).
+    /// Fills `traffic` from the events stored before it existed, streamed as
+    /// stored: neither sorted nor `FINAL`, which would hold them all. Parts are
+    /// sorted by visitor, then event id, so a batch's events come together
+    /// (see [`crate::store::traffic::Backfill`]); a replay not merged yet gives
+    /// rows with the same key, which merges collapse and reads count once.
+    /// Inserts wait meanwhile (the schema is not ready), the spool holds them.
     async fn backfill_traffic(&self) -> Result<(), StoreError> {
         let mut cursor = self
             .client
-            .query(
-                "SELECT site_id, time, event_id, visitor_id, session_id, order_id, json FROM events FINAL
-                 ORDER BY event_id",
-            )
+            .query("SELECT site_id, time, event_id, visitor_id, session_id, order_id, json FROM events")
             .fetch::<BackfillIn>()?;
         let mut insert = self.client.insert::<TrafficOut<'static>>("traffic").await?;
         let mut backfill = crate::store::traffic::Backfill::default();
