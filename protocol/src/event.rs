@@ -107,6 +107,8 @@ impl Event {
             }
             Self::PageLeave(_) | Self::Scroll(_) => Ok(()),
             Self::Click(e) => {
+                c.thousandths("relative x (rx)", e.rel_x)?;
+                c.thousandths("relative y (ry)", e.rel_y)?;
                 c.str("tag", &e.tag)?;
                 c.opt("element id", &e.element_id)?;
                 c.list("classes", e.classes.len())?;
@@ -179,7 +181,8 @@ pub struct PageLeave {
 }
 
 /// A click: `{"k":"c","t":1763800001000,"x":640,"y":1210,"cx":640,"cy":410,
-/// "dt":2000,"bt":0,"tg":"a","id":"buy","cl":["btn"],"sel":"#buy","h":"/cart"}`
+/// "dt":2000,"bt":0,"tg":"a","id":"buy","cl":["btn"],"sel":"#buy","h":"/cart",
+/// "rx":500,"ry":250,"vw":1280}`
 ///
 /// Never carries the value or text of form fields or editable elements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +219,21 @@ pub struct Click {
     /// Part of a rage click: several clicks in the same spot in quick succession.
     #[serde(rename = "rg", default, skip_serializing_if = "core::ops::Not::not")]
     pub rage: bool,
+    /// Where in the clicked element's box, in thousandths of its width and
+    /// height from its top-left corner (0 to 1000): a position that survives
+    /// responsive layouts, where page coordinates do not. Absent from trackers
+    /// before it.
+    #[serde(rename = "rx", default, skip_serializing_if = "Option::is_none")]
+    pub rel_x: Option<u16>,
+    #[serde(rename = "ry", default, skip_serializing_if = "Option::is_none")]
+    pub rel_y: Option<u16>,
+    /// The viewport width when clicked: the device the click belongs to.
+    #[serde(rename = "vw", default, skip_serializing_if = "Option::is_none")]
+    pub viewport_width: Option<u32>,
+    /// A dead click: within a second it led to no navigation, no change of the
+    /// page and no scroll.
+    #[serde(rename = "dd", default, skip_serializing_if = "core::ops::Not::not")]
+    pub dead: bool,
 }
 
 /// Mouse moves, merged: `{"k":"m","t":1763800002000,"p":[[100,200,0],[140,210,120]]}`

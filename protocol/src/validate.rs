@@ -37,6 +37,8 @@ pub enum ValidationError {
     StringTooLong { field: &'static str, len: usize, max: usize },
     /// A list longer than [`Limits::max_list`]; names the field.
     ListTooLong { field: &'static str, len: usize, max: usize },
+    /// A number above its field's bound; names the field.
+    OutOfRange { field: &'static str, value: u32, max: u32 },
 }
 
 impl core::fmt::Display for ValidationError {
@@ -53,6 +55,7 @@ impl core::fmt::Display for ValidationError {
             Self::ListTooLong { field, len, max } => {
                 write!(f, "{field} has {len} entries, at most {max} allowed")
             }
+            Self::OutOfRange { field, value, max } => write!(f, "{field} is {value}, at most {max} allowed"),
         }
     }
 }
@@ -73,6 +76,14 @@ impl Checker<'_> {
 
     pub(crate) fn opt(&self, field: &'static str, s: &Option<String>) -> Result<(), ValidationError> {
         s.as_deref().map_or(Ok(()), |s| self.str(field, s))
+    }
+
+    /// A position in thousandths of a box: at most 1000.
+    pub(crate) fn thousandths(&self, field: &'static str, v: Option<u16>) -> Result<(), ValidationError> {
+        match v {
+            Some(v) if v > 1000 => Err(ValidationError::OutOfRange { field, value: u32::from(v), max: 1000 }),
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn list(&self, field: &'static str, len: usize) -> Result<(), ValidationError> {

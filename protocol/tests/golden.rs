@@ -85,3 +85,26 @@ fn event_time_is_read_from_every_kind() {
         }
     }
 }
+
+#[test]
+fn click_positions_inside_the_element_are_thousandths() {
+    let text =
+        fixtures().into_iter().find(|(n, _)| n.ends_with("tracker_batch_anchored.json")).expect("fixture").1;
+    let mut b: Batch = serde_json::from_str(&text).expect("parse");
+    let Some(Event::Click(c)) = b.events.get(2).cloned() else { panic!("a click") };
+    assert_eq!((c.rel_x, c.rel_y, c.viewport_width, c.dead), (Some(0), Some(1000), Some(1280), true));
+    if let Some(Event::Click(c)) = b.events.get_mut(2) {
+        c.rel_y = Some(1001);
+    }
+    assert_eq!(
+        b.validate(&Limits::default()),
+        Err(ValidationError::OutOfRange { field: "relative y (ry)", value: 1001, max: 1000 })
+    );
+    // Today's clicks have none of them.
+    let old: Batch = serde_json::from_str(
+        &fixtures().iter().find(|(n, _)| n.ends_with("/tracker_batch.json")).expect("fixture").1,
+    )
+    .expect("parse");
+    let Some(Event::Click(c)) = old.events.get(1).cloned() else { panic!("a click") };
+    assert_eq!((c.rel_x, c.rel_y, c.viewport_width, c.dead), (None, None, None, false));
+}

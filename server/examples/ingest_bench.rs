@@ -69,6 +69,10 @@ fn batch(n: u64) -> Batch {
                 selector: "#product-form > button.product-form__submit".into(),
                 href: None,
                 rage: false,
+                rel_x: None,
+                rel_y: None,
+                viewport_width: None,
+                dead: false,
             }),
             5 => Event::Scroll(Scroll { time: t + i * 400, depth: (i * 2) as u8, y: 720 + 60 * k }),
             _ => Event::Moves(MoveBatch {

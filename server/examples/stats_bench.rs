@@ -160,6 +160,10 @@ impl Shop {
                         selector: "#product-form > button".into(),
                         href: None,
                         rage: false,
+                        rel_x: None,
+                        rel_y: None,
+                        viewport_width: None,
+                        dead: false,
                     }),
                     1 => Event::Scroll(Scroll { time: at, depth: (i * 6).min(100) as u8, y: 800 + 100 * k }),
                     _ => Event::Moves(MoveBatch {

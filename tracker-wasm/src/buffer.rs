@@ -111,6 +111,10 @@ mod tests {
             selector: "a".into(),
             href: None,
             rage: false,
+            rel_x: None,
+            rel_y: None,
+            viewport_width: None,
+            dead: false,
         })
     }
 

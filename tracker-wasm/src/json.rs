@@ -242,6 +242,10 @@ mod tests {
             selector: "main > div:nth-of-type(2)".into(),
             href: href.map(Into::into),
             rage,
+            rel_x: None,
+            rel_y: None,
+            viewport_width: None,
+            dead: false,
         })
     }
 

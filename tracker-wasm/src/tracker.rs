@@ -232,6 +232,10 @@ impl Tracker {
             selector: clip(&selector::selector(&c.path)),
             href: c.href.as_deref().map(redact_url),
             rage,
+            rel_x: None,
+            rel_y: None,
+            viewport_width: None,
+            dead: false,
         }));
         self.buffer.len() >= FLUSH_COUNT
     }

@@ -106,6 +106,10 @@ pub fn page_batch(site: u32, visitor: &str, batch: u64, events: usize) -> Batch 
                 selector: "#buy".into(),
                 href: Some("/cart".into()),
                 rage: i % 5 == 0,
+                rel_x: None,
+                rel_y: None,
+                viewport_width: None,
+                dead: false,
             })
         });
     }
