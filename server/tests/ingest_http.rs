@@ -183,6 +183,49 @@ async fn rate_limit_answers_429_with_retry_after_per_site_and_address() {
     assert_eq!(post(&client, &server.url(), &page_batch(2, "0123456789abcdef", 20, 2)).await, 200);
 }
 
+/// Four requests from one address use up a budget of two per second; answers
+/// the statuses of `n` posts, each claiming the address `spoof(i)`.
+async fn statuses_with_forwarded_for(
+    server: &ServerHandle,
+    n: u64,
+    spoof: impl Fn(u64) -> String,
+) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for i in 0..n {
+        let body = body_of(&page_batch(1, "0123456789abcdef", 100 + i, 2));
+        let xff = spoof(i);
+        statuses.push(post_raw(&server.url(), body, &[("x-forwarded-for", xff.as_str())]).await.0);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    // Untrusted peer (no trusted proxies): a shopper changing X-Forwarded-For
+    // on every request still shares the one budget of their real address.
+    let dir = TempDir::new("http-xff-untrusted");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.rate_limit = 2;
+    let server = start(config).await;
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("198.51.100.{i}")).await;
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "spoofed headers are ignored");
+    server.shutdown().await.expect("shutdown");
+
+    // The loopback peer is our proxy: each forwarded shopper has a budget.
+    let dir = TempDir::new("http-xff-trusted");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.rate_limit = 2;
+    config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    let server = start(config).await;
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("198.51.100.{i}")).await;
+    assert_eq!(statuses, [200; 6], "one budget per forwarded address");
+    // The same forwarded shopper, with an address of their own choosing in
+    // front of it, is still the one the proxy saw.
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("10.9.9.{i}, 203.0.113.5")).await;
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    server.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test]
 async fn full_spool_answers_503_with_retry_after_and_readyz_turns_unready() {
     let dir = TempDir::new("http-full");

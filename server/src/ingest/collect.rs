@@ -19,7 +19,8 @@ use crate::projects::Project;
 pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client =
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| ingest.client_ip(c.0.ip(), &parts.headers));
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut project_for_cors = None;
     let result = async {
