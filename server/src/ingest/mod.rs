@@ -105,12 +105,6 @@ impl Ingest {
             .ok_or(IngestError::UnknownSite(site_id))
     }
 
-    /// Whether `origin` is `https://{shop}` for a shop of any project.
-    pub async fn origin_of_any_project(&self, origin: &str) -> bool {
-        let Some(host) = origin.strip_prefix("https://") else { return false };
-        matches!(self.inner.projects.find_by_shop(host).await, Ok(Some(_)))
-    }
-
     /// The shopper's address: the peer, or what a trusted proxy says it forwards for.
     pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
         client_ip::client_ip(peer, headers, &self.inner.trusted_proxies)
