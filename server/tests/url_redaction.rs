@@ -10,7 +10,8 @@ use common::*;
 use lummmen_server::{Config, ServerHandle};
 use reqwest::Client;
 
-const PRIVATE: [&str; 5] = ["red+summer+dress", "6543210987654", "0f3b27c6e0f1f3f2", "jane.doe", "98765432101"];
+const PRIVATE: [&str; 5] =
+    ["red+summer+dress", "6543210987654", "0f3b27c6e0f1f3f2", "jane.doe", "98765432101"];
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
