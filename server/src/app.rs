@@ -86,6 +86,7 @@ impl AppState {
         }
         let health = Health::default();
         let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
+        crate::retention::spawn(projects.store().clone(), Arc::clone(&events));
         let ingest = Ingest::new(config, projects.clone(), pipeline.clone());
         let admin_page = AdminPage {
             page: config.www_dir.join("admin/index.html"),

@@ -150,6 +150,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// The distinct order ids of completed checkouts over a window: which of
     /// Shopify's orders the pixel saw.
     fn order_ids<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Vec<String>>;
+
+    /// Deletes what the retention plan says has expired (see
+    /// [`crate::retention`]); returns how many events went.
+    fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64>;
 }
 
 /// Opens the store the configuration names: ClickHouse when `clickhouse_url` is

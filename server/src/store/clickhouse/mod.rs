@@ -18,6 +18,7 @@ use protocol::Kind;
 use serde::{Deserialize, Serialize};
 
 mod heatmap;
+mod retention;
 mod schema;
 mod stats;
 
@@ -527,5 +528,25 @@ impl EventStore for ClickHouseStore {
 
     fn order_ids<'a>(&'a self, query: &'a super::StatsQuery) -> StoreFuture<'a, Vec<String>> {
         Box::pin(stats::order_ids(&self.client, query))
+    }
+
+    fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            self.ensure_schema().await?;
+            let mut expired = retention::drop_months(&self.client, &self.database, plan).await?;
+            let mut deleting = false;
+            for (site, cutoff) in &plan.sites {
+                let n = retention::expired_of_site(&self.client, *site, *cutoff).await?;
+                if n > 0 {
+                    retention::delete_site_before(&self.client, *site, *cutoff).await?;
+                    expired += n;
+                    deleting = true;
+                }
+            }
+            if deleting {
+                self.wait_for_mutations().await?;
+            }
+            Ok(expired)
+        })
     }
 }

@@ -10,10 +10,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 pub(crate) mod heatmap;
+pub(crate) mod retention;
 pub(crate) mod stats;
 
 use protocol::Kind;
 
+use crate::retention::Plan;
 use crate::store::stats::{Breakdown, Counts, StatsQuery};
 use crate::store::{
     kind_sql, stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent,
@@ -379,6 +381,29 @@ impl EventStore for SqliteStore {
     fn order_ids<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Vec<String>> {
         let query = query.clone();
         self.read(move |conn| stats::order_ids(conn, &query))
+    }
+
+    fn expire<'a>(&'a self, plan: &'a Plan) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            // Sites no project names keep what the longest retention keeps.
+            let mut targets = plan.sites.clone();
+            if let Some(oldest) = plan.oldest_cutoff_ms {
+                let known: Vec<u32> = targets.iter().map(|(s, _)| *s).collect();
+                let sites = self.run(|c| retention::sites(c)).await?;
+                targets.extend(sites.into_iter().filter(|s| !known.contains(s)).map(|s| (s, oldest)));
+            }
+            let mut expired = 0;
+            for (site, cutoff) in targets {
+                loop {
+                    let (events, more) = self.run(move |c| retention::expire_chunk(c, site, cutoff)).await?;
+                    expired += events;
+                    if !more {
+                        break;
+                    }
+                }
+            }
+            Ok(expired)
+        })
     }
 }
 
