@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod ratelimit;
 pub mod relay;
 pub mod spool;
+pub mod tombstones;
 
 use std::net::IpAddr;
 use std::sync::Arc;
