@@ -1,9 +1,13 @@
 //! The heatmap queries in SQLite, over the tables of [`super::heat_rows`]. Every
 //! query's filter is a prefix of the tables' key (site, bucket, group, and for
 //! one path the path and the time range), so it reads one range. Replays were
-//! dropped at insert, so plain counts are exact. `GROUP BY` sorts its rows,
-//! the main cost: the elements and their bins come from one grouping of the
-//! clicks, with the top selectors picked from its result.
+//! dropped at insert, so plain counts are exact.
+//!
+//! `GROUP BY` sorts its rows, and that sort is most of the time (about a
+//! microsecond a row; reading the rows takes a fifth of it): the elements and
+//! their bins come from one grouping of the clicks, with the top selectors
+//! picked from its result, and the parts of one heatmap run at once, each on
+//! a connection of its own (see [`Part`]).
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
@@ -12,7 +16,7 @@ use crate::store::heatmap::{
     index, ClickCounts, ElementCount, HeatCell, HeatCounts, HeatPages, HeatmapQuery, PageClicks, PageGroup,
     PointCount, ViewCounts, BIN_THOUSANDTHS, ELEMENT_BINS, MAX_ELEMENTS, MAX_PAGES, SCROLL_STEPS,
 };
-use crate::store::stats::count;
+use crate::store::stats::count as sql_count;
 use crate::store::StoreError;
 
 use super::heat_rows::PACK;
@@ -47,7 +51,7 @@ fn all<T>(
 }
 
 fn n(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
-    Ok(count(row.get::<_, Option<i64>>(i)?.unwrap_or(0)))
+    Ok(sql_count(row.get::<_, Option<i64>>(i)?.unwrap_or(0)))
 }
 
 fn cells(conn: &Connection, sql: &str, args: &[Value]) -> Result<Vec<HeatCell>, StoreError> {
@@ -66,13 +70,20 @@ fn click_cells(conn: &Connection, q: &HeatmapQuery, relative: &str) -> Result<Ve
     cells(conn, &sql, &args)
 }
 
-fn clicks(conn: &Connection, q: &HeatmapQuery) -> Result<ClickCounts, StoreError> {
+/// Every click of the page, and those without a relative position per cell.
+fn grid(conn: &Connection, q: &HeatmapQuery) -> Result<(u64, Vec<HeatCell>), StoreError> {
     let (f, args) = filter(q, "");
     let total = conn.query_row(
         &format!("SELECT COUNT(*) FROM heat_clicks WHERE {f}"),
         params_from_iter(&args),
         |r| n(r, 0),
     )?;
+    Ok((total, click_cells(conn, q, " AND rx IS NULL")?))
+}
+
+/// The most clicked selectors and their bins.
+fn elements(conn: &Connection, q: &HeatmapQuery) -> Result<(Vec<ElementCount>, Vec<PointCount>), StoreError> {
+    let (f, args) = filter(q, "");
     let last = ELEMENT_BINS - 1;
     let sql = format!(
         "WITH bins AS (
@@ -97,8 +108,7 @@ fn clicks(conn: &Connection, q: &HeatmapQuery) -> Result<ClickCounts, StoreError
             elements.push(element);
         }
     }
-    let grid = click_cells(conn, q, " AND rx IS NULL")?;
-    Ok(ClickCounts { total, elements, points, grid })
+    Ok((elements, points))
 }
 
 fn views(conn: &Connection, q: &HeatmapQuery) -> Result<ViewCounts, StoreError> {
@@ -132,13 +142,75 @@ fn moves(conn: &Connection, q: &HeatmapQuery) -> Result<Vec<HeatCell>, StoreErro
     cells(conn, &sql, &args)
 }
 
-pub fn heatmap(conn: &Connection, q: &HeatmapQuery) -> Result<HeatCounts, StoreError> {
-    Ok(HeatCounts {
-        clicks: q.parts.clicks.then(|| clicks(conn, q)).transpose()?,
-        views: q.reads_views().then(|| views(conn, q)).transpose()?,
-        moves: q.parts.moves.then(|| moves(conn, q)).transpose()?,
-        legacy: q.legacy_grid.then(|| click_cells(conn, q, "")).transpose()?,
+/// The statements of one heatmap, each run on its own connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Elements,
+    Grid,
+    Views,
+    Moves,
+    Legacy,
+}
+
+/// What a [`Part`] counted.
+#[derive(Debug)]
+pub enum Counted {
+    Elements(Vec<ElementCount>, Vec<PointCount>),
+    Grid(u64, Vec<HeatCell>),
+    Views(ViewCounts),
+    Moves(Vec<HeatCell>),
+    Legacy(Vec<HeatCell>),
+}
+
+/// The parts a query needs.
+pub fn parts(q: &HeatmapQuery) -> Vec<Part> {
+    [
+        (q.parts.clicks, Part::Elements),
+        (q.parts.clicks, Part::Grid),
+        (q.reads_views(), Part::Views),
+        (q.parts.moves, Part::Moves),
+        (q.legacy_grid, Part::Legacy),
+    ]
+    .into_iter()
+    .filter_map(|(asked, part)| asked.then_some(part))
+    .collect()
+}
+
+pub fn count(conn: &Connection, q: &HeatmapQuery, part: Part) -> Result<Counted, StoreError> {
+    Ok(match part {
+        Part::Elements => {
+            let (elements, points) = elements(conn, q)?;
+            Counted::Elements(elements, points)
+        }
+        Part::Grid => {
+            let (total, cells) = grid(conn, q)?;
+            Counted::Grid(total, cells)
+        }
+        Part::Views => Counted::Views(views(conn, q)?),
+        Part::Moves => Counted::Moves(moves(conn, q)?),
+        Part::Legacy => Counted::Legacy(click_cells(conn, q, "")?),
     })
+}
+
+/// The parts' counts as one answer.
+pub fn combine(counted: Vec<Counted>) -> HeatCounts {
+    let mut out = HeatCounts::default();
+    for c in counted {
+        match c {
+            Counted::Elements(elements, points) => {
+                let clicks = out.clicks.get_or_insert_with(ClickCounts::default);
+                (clicks.elements, clicks.points) = (elements, points);
+            }
+            Counted::Grid(total, cells) => {
+                let clicks = out.clicks.get_or_insert_with(ClickCounts::default);
+                (clicks.total, clicks.grid) = (total, cells);
+            }
+            Counted::Views(v) => out.views = Some(v),
+            Counted::Moves(m) => out.moves = Some(m),
+            Counted::Legacy(l) => out.legacy = Some(l),
+        }
+    }
+    out
 }
 
 pub const PAGES: &str = "SELECT path, COUNT(*) AS n FROM heat_clicks WHERE site_id = ?1

@@ -72,7 +72,13 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     /// For the dashboard's reads.
     reader: Arc<Mutex<Connection>>,
+    /// For the heatmap's reads: its parts run at once, one a connection.
+    heat_readers: Arc<[Arc<Mutex<Connection>>]>,
 }
+
+/// Connections of the heatmap's reads: its heaviest parts (the elements, the
+/// click grid, the moves) each on its own.
+const HEAT_READERS: usize = 3;
 
 impl SqliteStore {
     /// Opens (creating if needed) `<data_dir>/events.db`.
@@ -95,7 +101,14 @@ impl SqliteStore {
         // The dashboard reads on a connection of its own: WAL lets it read
         // while the drainer writes, so a long range never holds up ingest.
         let reader = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
+        let heat_readers = (0..HEAT_READERS)
+            .map(|_| crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning).map(|c| Arc::new(Mutex::new(c))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
+            heat_readers: heat_readers.into(),
+        })
     }
 
     /// Runs `f` on the connection on the blocking pool.
@@ -130,6 +143,16 @@ impl SqliteStore {
             .map_err(|e| StoreError::Other(format!("sqlite task: {e}")))?
         })
     }
+}
+
+/// Awaits every future at once; the first error, if any.
+async fn all_at_once<T: Send + 'static>(futures: Vec<StoreFuture<'static, T>>) -> Result<Vec<T>, StoreError> {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.map_err(|e| StoreError::Other(format!("sqlite task: {e}")))??);
+    }
+    Ok(out)
 }
 
 fn placeholders(n: usize) -> String {
@@ -354,8 +377,13 @@ impl EventStore for SqliteStore {
     }
 
     fn heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::HeatCounts> {
-        let query = query.clone();
-        self.read(move |conn| heatmap::heatmap(conn, &query))
+        let query = Arc::new(query.clone());
+        let counts = heatmap::parts(&query).into_iter().enumerate().map(|(i, part)| {
+            let (q, conn) = (Arc::clone(&query), Arc::clone(&self.heat_readers[i % self.heat_readers.len()]));
+            Self::run_on(conn, move |c| heatmap::count(c, &q, part))
+        });
+        let all = all_at_once(counts.collect());
+        Box::pin(async move { Ok(heatmap::combine(all.await?)) })
     }
 
     fn heatmap_pages(&self, site_id: u32) -> StoreFuture<'_, super::HeatPages> {
