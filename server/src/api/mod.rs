@@ -11,7 +11,8 @@
 //!   `POST /api/sample`, the share of visitors tracked; [`status`]:
 //!   `GET /api/status`, whether events arrive and where to turn the embed on.
 //! - [`stats`]: `GET /api/stats`, the dashboard.
-//! - [`heatmap`]: `GET /api/heatmap`; [`heatmap_pages`]: `GET /api/heatmap/pages`.
+//! - [`heatmap`]: `GET /api/heatmap` (its parameters in [`heatmap_params`]);
+//!   [`heatmap_pages`]: `GET /api/heatmap/pages`.
 //! - [`tickets`]: `GET /api/gdpr/tickets`; [`ticket_fulfil`] and
 //!   [`ticket_resolve`]: `POST /api/gdpr/tickets/{id}/fulfil|resolve`.
 //! - [`dev_token`]: `GET /api/dev/session-token`, development only.
@@ -22,6 +23,7 @@ pub mod dev_token;
 pub mod enable;
 pub mod heatmap;
 pub mod heatmap_pages;
+pub mod heatmap_params;
 pub mod sample;
 pub mod site;
 pub mod stats;

@@ -203,8 +203,10 @@ async fn storefront_clicks_and_orders_reach_clickhouse_the_heatmap_and_privacy_f
         let paid = order[key].as_f64().unwrap_or(f64::NAN);
         assert!((stored - paid).abs() < 0.005, "{field}: stored {stored}, paid {paid}: {chk_json}");
     }
+    // The heatmap's table holds the visitor id as its number.
+    let number = u64::from_str_radix(&visitor, 16)?;
     let stored_clicks =
-        rig.rows(&format!("SELECT count() AS n FROM clicks FINAL WHERE visitor_id = '{visitor}'")).await?;
+        rig.rows(&format!("SELECT count() AS n FROM heat_clicks FINAL WHERE visitor = {number}")).await?;
     assert!(stored_clicks[0]["n"].as_str().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0) >= 20);
 
     check_heatmap(&rig, &clicks).await?;
@@ -227,11 +229,12 @@ async fn check_heatmap(rig: &Rig, clicks: &[(i64, i64)]) -> anyhow::Result<()> {
                         scale: lummmenAdmin.state.layout.scale, w: lummmenAdmin.state.heatmap.width, \
                         h: lummmenAdmin.state.heatmap.height}")
         .await?;
+    // The page list names paths; the admin page asks `url=` with one.
     assert!(drawn["url"].as_str().is_some_and(|u| u.ends_with("/demo/")), "{drawn}");
     // The 20 clicks, plus the click on the product link that left the page.
-    let url = drawn["url"].as_str().unwrap_or_default();
+    let path = drawn["url"].as_str().unwrap_or_default();
     let all: Vec<(i64, i64)> = rig
-        .rows(&format!("SELECT x, y FROM clicks FINAL WHERE url = '{url}'"))
+        .rows(&format!("SELECT x, y FROM heat_clicks FINAL WHERE path = '{path}'"))
         .await?
         .iter()
         .map(|r| (r["x"].as_i64().unwrap_or(-1), r["y"].as_i64().unwrap_or(-1)))

@@ -1,6 +1,7 @@
-//! Retention in SQLite: events (and their dashboard rows) before each site's
-//! cutoff, deleted in chunks of [`CHUNK`] rows, each its own transaction on the
-//! writer's connection, so the drainer's inserts run between them.
+//! Retention in SQLite: events before each site's cutoff, deleted in chunks of
+//! [`CHUNK`] rows, each its own transaction on the writer's connection, so the
+//! drainer's inserts run between them; then the site's dashboard and heatmap
+//! rows before the cutoff, a table at a time.
 
 use rusqlite::{params, Connection};
 
@@ -18,13 +19,22 @@ pub fn expire_chunk(conn: &mut Connection, site_id: u32, cutoff_ms: i64) -> Resu
            (SELECT rowid FROM events WHERE site_id = ?1 AND time < ?2 LIMIT ?3)",
         params![site_id, cutoff_ms, CHUNK],
     )?;
-    let traffic = tx.execute(
-        "DELETE FROM traffic WHERE (site_id, time, event_id) IN
-           (SELECT site_id, time, event_id FROM traffic WHERE site_id = ?1 AND time < ?2 LIMIT ?3)",
-        params![site_id, cutoff_ms, CHUNK],
-    )?;
     tx.commit()?;
-    Ok((events as u64, events > 0 || traffic > 0))
+    Ok((events as u64, events > 0))
+}
+
+/// Deletes the site's rows before the cutoff from the tables derived from
+/// events (the dashboard's and the heatmap's), one transaction per table.
+pub fn expire_derived(conn: &mut Connection, site_id: u32, cutoff_ms: i64) -> Result<(), StoreError> {
+    for table in std::iter::once("traffic").chain(super::heat_rows::TABLES) {
+        let tx = conn.transaction()?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE site_id = ?1 AND time < ?2"),
+            params![site_id, cutoff_ms],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// The sites that have events, for the retention of sites no project names.
