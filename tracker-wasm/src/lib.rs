@@ -8,6 +8,8 @@
 //! - [`session`]: sessions rolling after 30 minutes idle, visible time on page.
 //! - [`selector`]: stable ids, classes and CSS selectors for clicked elements.
 //! - [`capture`]: mouse-move throttling and merging, rage clicks, scroll depth.
+//! - [`dead`]: dead clicks (waiting for a verdict), positions inside the clicked
+//!   element.
 //! - [`buffer`]: the bounded buffer and its drop policy.
 //! - [`tracker`]: events in, batch bodies out; the flush policy.
 //! - [`json`]: the batch writer (checked against `serde_json` in tests).
@@ -30,6 +32,7 @@ pub mod buffer;
 pub mod capture;
 pub mod config;
 pub mod consent;
+pub mod dead;
 pub mod ids;
 pub mod json;
 pub mod selector;

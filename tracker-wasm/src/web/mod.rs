@@ -10,6 +10,7 @@
 mod listen;
 mod page;
 mod shopify;
+mod watch;
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
@@ -23,10 +24,12 @@ use web_sys::{Document, MouseEvent, RequestInit, Window};
 
 use crate::config::Config;
 use crate::consent::{Consent, Phase, Step};
+use crate::dead::{Seen, DEAD_AFTER_MS};
 use crate::ids;
 use crate::session::IDLE_MS;
 use crate::tracker::{Identity, Tracker, FLUSH_INTERVAL_MS, MAX_IN_FLIGHT};
 use listen::{Interval, Listener};
+use watch::Watch;
 
 /// The session cookie: `<session id>.<last active ms>`; expires with the session.
 const SESSION_COOKIE: &str = "_lummmen_ses";
@@ -94,6 +97,8 @@ struct Recording {
     /// The latest move that came too soon to keep, unread: its coordinates are
     /// read only if it turns out to be where the pointer rested (at flush).
     pending_move: Option<(MouseEvent, u64)>,
+    /// Watches the page while a click waits for its verdict.
+    watch: Watch,
     _listeners: [Option<Listener>; 5],
     _timer: Option<Interval>,
 }
@@ -229,7 +234,7 @@ impl App {
         }
         let site = self.config.site_id;
         let w = self.window.clone();
-        let me = self.me.clone();
+        let [me, on_change, on_time] = [0; 3].map(|_| self.me.clone());
         let tracker = Tracker::start(
             Identity { site_id: site, visitor_id: visitor.clone() },
             page::get_cookie(d, SESSION_COOKIE).as_deref(),
@@ -244,6 +249,16 @@ impl App {
         self.recording = Some(Recording {
             tracker,
             pending_move: None,
+            watch: Watch::new(
+                &self.window,
+                d,
+                move || {
+                    on_change.with(|app| app.seen(Seen::Change));
+                },
+                move || {
+                    on_time.with(|app| app.seen(Seen::Time));
+                },
+            ),
             _listeners: listeners(&self.me, &self.window, d),
             _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, move || {
                 me.with(|app| app.flush(Flush::Timer));
@@ -323,6 +338,27 @@ impl App {
         }
     }
 
+    /// What the watch saw while clicks waited for their verdict.
+    fn seen(&mut self, seen: Seen) {
+        self.record(|t, now| t.clicks_seen(seen, now));
+        self.rewatch(seen == Seen::Time);
+    }
+
+    /// Keeps the watch in step with the clicks waiting for a verdict: on while one
+    /// waits, with its timer at the oldest one's deadline; off when none does.
+    /// `fired`: called from the watch's timer, which must be set again.
+    fn rewatch(&mut self, fired: bool) {
+        let Some(rec) = self.recording.as_mut() else { return };
+        match rec.tracker.click_deadline() {
+            None => rec.watch.stop(),
+            Some(at) if fired || !rec.watch.is_on() => {
+                // At least 1 ms; at most a second, should the clock have gone back.
+                rec.watch.arm(at.saturating_sub(page::now()).clamp(1, DEAD_AFTER_MS) as i32);
+            }
+            _ => {}
+        }
+    }
+
     fn record(&mut self, f: impl FnOnce(&mut Tracker, u64) -> bool) {
         let due = match self.recording.as_mut() {
             Some(rec) => {
@@ -356,12 +392,18 @@ impl Recording {
 fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<Listener>; 5] {
     let doc = document.clone();
     let win = window.clone();
+    let click_win = window.clone();
     let hide_doc = document.clone();
     let [on_click, on_move, on_scroll, on_hide, on_leave] = [0; 5].map(|_| app.clone());
     [
         Listener::new(document, "click", true, true, move |e| {
-            let Some(input) = e.dyn_ref::<MouseEvent>().and_then(page::click_input) else { return };
-            on_click.with(|app| app.record(|t, now| t.click(input, now)));
+            let Some(input) = e.dyn_ref::<MouseEvent>().and_then(|e| page::click_input(e, &click_win)) else {
+                return;
+            };
+            on_click.with(|app| {
+                app.record(|t, now| t.click(input, now));
+                app.rewatch(false);
+            });
         }),
         Listener::new(document, "mousemove", true, true, move |e| {
             let now = page::now();
@@ -390,6 +432,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                     false
                 });
                 if !visible {
+                    app.rewatch(false);
                     app.flush(Flush::Leaving);
                 }
             });
@@ -400,6 +443,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                     t.leave(now);
                     false
                 });
+                app.rewatch(false);
                 app.flush(Flush::Leaving);
             });
         }),

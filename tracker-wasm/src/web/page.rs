@@ -51,15 +51,19 @@ pub fn is_visible(document: &Document) -> bool {
     !document.hidden()
 }
 
-/// The click as the core needs it: coordinates, button, and the element's tag,
-/// id, classes and position up to `<body>`.
-pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
+/// The click as the core needs it: coordinates, button, modifier keys, the
+/// viewport width, and the element's box, tag, id, classes and position up to
+/// `<body>`; the `href` of a link; whether it answers a click itself
+/// ([`crate::dead::ANSWERS_ITSELF`]).
+pub fn click_input(e: &MouseEvent, window: &Window) -> Option<ClickInput> {
     let target: Element = e.target()?.dyn_into().ok()?;
     let classes = target
         .get_attribute("class")
         .map(|c| c.split_ascii_whitespace().take(16).map(str::to_owned).collect())
         .unwrap_or_default();
     let href = target.closest("a[href]").ok().flatten().and_then(|a| a.get_attribute("href"));
+    let answers_itself = target.closest(crate::dead::ANSWERS_ITSELF).ok().flatten().is_some();
+    let r = target.get_bounding_client_rect();
     let mut path = Vec::new();
     let mut cur = Some(target);
     while let Some(el) = cur {
@@ -85,6 +89,10 @@ pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
         classes,
         path,
         href,
+        modifier: e.ctrl_key() || e.meta_key() || e.shift_key(),
+        answers_itself,
+        rect: [r.x(), r.y(), r.width(), r.height()],
+        viewport_width: px(window.inner_width()),
     })
 }
 
