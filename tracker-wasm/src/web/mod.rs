@@ -116,20 +116,24 @@ fn set_phase(document: &Document, phase: Phase) {
 /// `excluded` (outside the sample). Until consent, the only listener is the one for
 /// `visitorConsentCollected`: nothing is recorded, sent or stored. A bad
 /// configuration is reported on the console and leaves the page untouched.
+///
+/// Returns nothing, and throws nothing: what could fail here (no `document`, an
+/// attribute or event refused) does not happen in a page, and a `Result` would
+/// carry its conversions into the download for nothing.
 #[wasm_bindgen]
-pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> {
+pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
     let config = match Config::parse(site_id, endpoint, sample) {
         Ok(c) => c,
         Err(e) => {
             web_sys::console::warn_1(&JsValue::from_str(e.message()));
-            return Ok(());
+            return;
         }
     };
     if BOOTED.load(Ordering::Relaxed) {
-        return Ok(()); // the embed rendered twice: one tracker is enough
+        return; // the embed rendered twice: one tracker is enough
     }
-    let window = WINDOW.with(Option::clone).ok_or("no window")?;
-    let document = window.document().ok_or("no document")?;
+    let Some(window) = WINDOW.with(Option::clone) else { return };
+    let Some(document) = window.document() else { return };
     BOOTED.store(true, Ordering::Relaxed);
     let site = config.site_id;
     let app = Rc::new_cyclic(|me: &Weak<RefCell<App>>| {
@@ -174,12 +178,13 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     core::mem::forget(app);
     set_phase(&document, Phase::Waiting);
     if let Some(root) = document.document_element() {
-        root.set_attribute("data-lummmen", "ready")?;
+        let _ = root.set_attribute("data-lummmen", "ready");
     }
     let init = web_sys::CustomEventInit::new();
     init.set_detail(&JsValue::from_f64(f64::from(site)));
-    let ready = web_sys::CustomEvent::new_with_event_init_dict("lummmen:ready", &init)?;
-    document.dispatch_event(&ready)?;
+    if let Ok(ready) = web_sys::CustomEvent::new_with_event_init_dict("lummmen:ready", &init) {
+        let _ = document.dispatch_event(&ready);
+    }
 
     match shopify::customer_privacy(&window) {
         Some(privacy) => on_consent(&shared, shopify::analytics_allowed(&privacy)),
@@ -194,7 +199,6 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
             });
         }
     }
-    Ok(())
 }
 
 fn on_consent(app: &Shared, allowed: bool) {
@@ -234,7 +238,7 @@ impl App {
         }
         let site = self.config.site_id;
         let w = self.window.clone();
-        let [me, on_change, on_time] = [0; 3].map(|_| self.me.clone());
+        let [me, on_seen] = [0; 2].map(|_| self.me.clone());
         let tracker = Tracker::start(
             Identity { site_id: site, visitor_id: visitor.clone() },
             page::get_cookie(d, SESSION_COOKIE).as_deref(),
@@ -249,16 +253,9 @@ impl App {
         self.recording = Some(Recording {
             tracker,
             pending_move: None,
-            watch: Watch::new(
-                &self.window,
-                d,
-                move || {
-                    on_change.with(|app| app.seen(Seen::Change));
-                },
-                move || {
-                    on_time.with(|app| app.seen(Seen::Time));
-                },
-            ),
+            watch: Watch::new(&self.window, d, move |seen| {
+                on_seen.with(|app| app.seen(seen));
+            }),
             _listeners: listeners(&self.me, &self.window, d),
             _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, move || {
                 me.with(|app| app.flush(Flush::Timer));
@@ -410,8 +407,8 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
             on_move.with(|app| app.on_move(e, now));
         }),
         Listener::new(window, "scroll", false, true, move |_| {
-            let y = win.scroll_y().unwrap_or(0.0) as i32;
-            let vh = win.inner_height().ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i32;
+            let y = page::scroll_y(&win);
+            let vh = page::viewport(&win).1 as i32;
             let dh = doc.document_element().map_or(0, |e| e.scroll_height());
             on_scroll.with(|app| {
                 app.record(|t, _| {

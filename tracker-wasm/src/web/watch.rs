@@ -8,25 +8,51 @@
 //! It runs only between a click and its verdict, a second or so at a time: an
 //! idle page pays nothing for the observer, and a `beforeunload` listener, which
 //! keeps some browsers from putting the page in the back/forward cache, is there
-//! only in that second. The callbacks and options are made once; a watch that
-//! starts adds listeners, one that ends removes them.
+//! only in that second. The callback is made once; a watch that starts adds the
+//! listeners, one that ends removes them.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AddEventListenerOptions, Document, MutationObserver, MutationObserverInit, Window};
+use web_sys::{Document, Window};
 
-/// What counts as an answer to a click, besides changes of the DOM.
+use crate::dead::Seen;
+
+/// What counts as an answer to a click, besides changes of the DOM. None of them
+/// can be cancelled, so `passive` would change nothing: they are added with
+/// `capture` alone.
 const EVENTS: [&str; 4] = ["scroll", "hashchange", "popstate", "beforeunload"];
+
+#[wasm_bindgen]
+extern "C" {
+    // The forms without `catch`, on `window` and the observer seen through these
+    // types: with these arguments they do not throw, and web-sys's `Result` forms
+    // carry exception handling into every call.
+    type Win;
+    #[wasm_bindgen(method, js_name = setTimeout)]
+    fn set_timeout(this: &Win, f: &JsValue, ms: i32) -> i32;
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn listen(this: &Win, name: &str, f: &JsValue, capture: bool);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn unlisten(this: &Win, name: &str, f: &JsValue, capture: bool);
+    /// `MutationObserver`, there in every browser that runs this wasm.
+    type Observer;
+    #[wasm_bindgen(constructor, js_class = "MutationObserver")]
+    fn new(callback: &JsValue) -> Observer;
+    #[wasm_bindgen(method)]
+    fn observe(this: &Observer, target: &Document, options: &JsValue);
+    #[wasm_bindgen(method)]
+    fn disconnect(this: &Observer);
+}
 
 pub struct Watch {
     window: Window,
     document: Document,
-    /// None in a browser without it: scrolls and navigation still count.
-    observer: Option<MutationObserver>,
-    init: MutationObserverInit,
-    options: AddEventListenerOptions,
-    on_change: Closure<dyn FnMut()>,
-    on_time: Closure<dyn FnMut()>,
+    observer: Observer,
+    /// `{subtree, childList, attributes, characterData}`, made once.
+    init: JsValue,
+    /// Called by the observer, the listeners and the timer alike: only the timer
+    /// passes no argument.
+    callback: Closure<dyn FnMut(JsValue)>,
     /// The pending timer while watching; None when idle.
     timer: Option<i32>,
 }
@@ -38,32 +64,24 @@ impl core::fmt::Debug for Watch {
 }
 
 impl Watch {
-    /// `on_change`: the page answered; `on_time`: the timer set by [`Watch::arm`]
-    /// ran out.
-    pub fn new(
-        window: &Window,
-        document: &Document,
-        on_change: impl FnMut() + 'static,
-        on_time: impl FnMut() + 'static,
-    ) -> Self {
-        let on_change = Closure::<dyn FnMut()>::new(on_change);
-        let observer = MutationObserver::new(on_change.as_ref().unchecked_ref()).ok();
+    /// `on_seen` hears [`Seen::Change`] when the page answered and [`Seen::Time`]
+    /// when the timer set by [`Watch::arm`] ran out.
+    pub fn new(window: &Window, document: &Document, mut on_seen: impl FnMut(Seen) + 'static) -> Self {
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |arg: JsValue| {
+            on_seen(if arg.is_undefined() { Seen::Time } else { Seen::Change });
+        });
+        let observer = Observer::new(callback.as_ref());
         // Properties set directly: web-sys's setters would add one import each.
         let init = js_sys::Object::new();
         for key in ["subtree", "childList", "attributes", "characterData"] {
             let _ = js_sys::Reflect::set(&init, &key.into(), &JsValue::TRUE);
         }
-        let options = AddEventListenerOptions::new();
-        options.set_capture(true);
-        options.set_passive(true);
         Self {
             window: window.clone(),
             document: document.clone(),
             observer,
-            init: init.unchecked_into(),
-            options,
-            on_change,
-            on_time: Closure::<dyn FnMut()>::new(on_time),
+            init: init.into(),
+            callback,
             timer: None,
         }
     }
@@ -72,46 +90,30 @@ impl Watch {
         self.timer.is_some()
     }
 
-    /// Watches (if not already) and calls `on_time` in `ms`, in place of any
-    /// earlier timer.
+    /// Watches (if not already) and calls back with [`Seen::Time`] in `ms`, in
+    /// place of any earlier timer.
     pub fn arm(&mut self, ms: i32) {
-        match self.timer.take() {
+        let f = self.callback.as_ref();
+        let w = self.window.unchecked_ref::<Win>();
+        match self.timer {
             Some(id) => self.window.clear_timeout_with_handle(id),
             None => {
-                if let Some(o) = &self.observer {
-                    let _ = o.observe_with_options(&self.document, &self.init);
-                }
-                let f = self.on_change.as_ref().unchecked_ref();
+                self.observer.observe(&self.document, &self.init);
                 for name in EVENTS {
-                    let _ = self.window.add_event_listener_with_callback_and_add_event_listener_options(
-                        name,
-                        f,
-                        &self.options,
-                    );
+                    w.listen(name, f, true);
                 }
             }
         }
-        // Some even if the browser refused the timer: the watch is on either way.
-        self.timer = Some(
-            self.window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    self.on_time.as_ref().unchecked_ref(),
-                    ms,
-                )
-                .unwrap_or(0),
-        );
+        self.timer = Some(w.set_timeout(f, ms));
     }
 
     /// Stops watching: observer, listeners and timer.
     pub fn stop(&mut self) {
         let Some(id) = self.timer.take() else { return };
         self.window.clear_timeout_with_handle(id);
-        if let Some(o) = &self.observer {
-            o.disconnect();
-        }
-        let f = self.on_change.as_ref().unchecked_ref();
+        self.observer.disconnect();
         for name in EVENTS {
-            let _ = self.window.remove_event_listener_with_callback_and_bool(name, f, true);
+            self.window.unchecked_ref::<Win>().unlisten(name, self.callback.as_ref(), true);
         }
     }
 }
