@@ -390,11 +390,14 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
     let doc = document.clone();
     let win = window.clone();
     let click_win = window.clone();
+    let selectors = page::ClickSelectors::new();
     let hide_doc = document.clone();
     let [on_click, on_move, on_scroll, on_hide, on_leave] = [0; 5].map(|_| app.clone());
     [
         Listener::new(document, "click", true, true, move |e| {
-            let Some(input) = e.dyn_ref::<MouseEvent>().and_then(|e| page::click_input(e, &click_win)) else {
+            let Some(input) =
+                e.dyn_ref::<MouseEvent>().and_then(|e| page::click_input(e, &click_win, &selectors))
+            else {
                 return;
             };
             on_click.with(|app| {

@@ -44,10 +44,18 @@ extern "C" {
     type Url;
     #[wasm_bindgen(method, getter, js_name = URL)]
     fn url(this: &Url) -> String;
-    /// An element, for `closest()` with our own (valid) selectors.
+    /// An element, for `closest()` with our own (valid) selectors, passed as
+    /// JS strings made once.
     type Closest;
     #[wasm_bindgen(method)]
-    fn closest(this: &Closest, selectors: &str) -> Option<Element>;
+    fn closest(this: &Closest, selectors: &JsValue) -> Option<Element>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.prototype.indexOf.call(list, el)`: the list is array-like.
+    #[wasm_bindgen(js_namespace = ["Array", "prototype", "indexOf"], js_name = call)]
+    fn index_in(list: &web_sys::NodeList, el: &Element) -> i32;
 }
 
 /// `document.URL`, the same as `location.href`: one import instead of two.
@@ -55,8 +63,21 @@ pub fn url(document: &Document) -> String {
     document.unchecked_ref::<Url>().url()
 }
 
-fn closest(el: &Element, selectors: &str) -> Option<Element> {
+fn closest(el: &Element, selectors: &JsValue) -> Option<Element> {
     el.unchecked_ref::<Closest>().closest(selectors)
+}
+
+/// The selectors every click is matched with, as JS strings: made once, not
+/// decoded from wasm memory at each click.
+pub struct ClickSelectors {
+    link: JsValue,
+    answers_itself: JsValue,
+}
+
+impl ClickSelectors {
+    pub fn new() -> Self {
+        Self { link: "a[href]".into(), answers_itself: crate::dead::ANSWERS_ITSELF.into() }
+    }
 }
 
 /// The viewport's width and height (`innerWidth`, `innerHeight`), in CSS pixels.
@@ -99,14 +120,14 @@ pub fn is_visible(document: &Document) -> bool {
 /// viewport width, and the element's box, tag, id, classes and position up to
 /// `<body>`; the `href` of a link; whether it answers a click itself
 /// ([`crate::dead::ANSWERS_ITSELF`]).
-pub fn click_input(e: &MouseEvent, window: &Window) -> Option<ClickInput> {
+pub fn click_input(e: &MouseEvent, window: &Window, sel: &ClickSelectors) -> Option<ClickInput> {
     let target: Element = e.target()?.dyn_into().ok()?;
     let classes = target
         .get_attribute("class")
         .map(|c| c.split_ascii_whitespace().take(16).map(str::to_owned).collect())
         .unwrap_or_default();
-    let href = closest(&target, "a[href]").and_then(|a| a.get_attribute("href"));
-    let answers_itself = closest(&target, crate::dead::ANSWERS_ITSELF).is_some();
+    let href = closest(&target, &sel.link).and_then(|a| a.get_attribute("href"));
+    let answers_itself = closest(&target, &sel.answers_itself).is_some();
     let r = target.get_bounding_client_rect();
     let mut path = Vec::new();
     let mut cur = Some(target);
@@ -142,7 +163,8 @@ pub fn click_input(e: &MouseEvent, window: &Window) -> Option<ClickInput> {
 
 /// 1-based index among same-tag siblings, and whether there are any. One query
 /// and one `indexOf` in JS instead of a string read per sibling: long product
-/// grids make the sibling walk the costliest part of a click.
+/// grids make the sibling walk the costliest part of a click. `indexOf` runs on
+/// the `NodeList` itself: copying it into an array first took twice as long.
 fn position(el: &Element, tag: &str) -> (u32, bool) {
     let Some(parent) = el.parent_element() else { return (1, false) };
     let mut query = String::with_capacity(tag.len() + 9);
@@ -152,7 +174,7 @@ fn position(el: &Element, tag: &str) -> (u32, bool) {
     if same.length() <= 1 {
         return (1, false);
     }
-    let index = js_sys::Array::from(&same).index_of(el, 0);
+    let index = index_in(&same, el);
     (u32::try_from(index + 1).unwrap_or(1).max(1), true)
 }
 
