@@ -1,9 +1,25 @@
 //! Event listeners and timers that remove themselves when dropped, so stopping the
 //! tracker (consent revoked) is dropping its handles.
+//!
+//! `addEventListener` and `removeEventListener` are bound here without web-sys's
+//! `catch`: they do not throw for a function and a name, and the `Result` forms
+//! carry exception handling into every call. Listeners take `capture` alone: none
+//! of the events the tracker hears (clicks, moves, scroll, visibility, page hide,
+//! navigation) blocks scrolling, so `passive` would change nothing.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AddEventListenerOptions, Event, EventTarget, Window};
+use web_sys::{Event, EventTarget, Window};
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `EventTarget`, for the two calls below.
+    pub type Target;
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    pub fn listen(this: &Target, name: &str, f: &JsValue, capture: bool);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    pub fn unlisten(this: &Target, name: &str, f: &JsValue, capture: bool);
+}
 
 /// A listener on `target`, removed on drop.
 pub struct Listener {
@@ -20,37 +36,22 @@ impl core::fmt::Debug for Listener {
 }
 
 impl Listener {
-    /// `capture` sees clicks before page scripts can stop them; `passive` tells the
-    /// browser we never call `preventDefault`, so scrolling is never held up.
+    /// `capture` sees clicks before page scripts can stop them.
     pub fn new(
         target: &EventTarget,
         name: &'static str,
         capture: bool,
-        passive: bool,
         f: impl FnMut(Event) + 'static,
-    ) -> Option<Self> {
+    ) -> Self {
         let callback = Closure::<dyn FnMut(Event)>::new(f);
-        let options = AddEventListenerOptions::new();
-        options.set_capture(capture);
-        options.set_passive(passive);
-        target
-            .add_event_listener_with_callback_and_add_event_listener_options(
-                name,
-                callback.as_ref().unchecked_ref(),
-                &options,
-            )
-            .ok()?;
-        Some(Self { target: target.clone(), name, capture, callback })
+        target.unchecked_ref::<Target>().listen(name, callback.as_ref(), capture);
+        Self { target: target.clone(), name, capture, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.name,
-            self.callback.as_ref().unchecked_ref(),
-            self.capture,
-        );
+        self.target.unchecked_ref::<Target>().unlisten(self.name, self.callback.as_ref(), self.capture);
     }
 }
 

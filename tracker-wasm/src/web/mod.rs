@@ -78,7 +78,7 @@ struct App {
     /// Called with `(body, error)` when a request fails on the network (bound to
     /// its body in JS, so nothing is kept on our side per request): requeues it.
     retry: Closure<dyn FnMut(JsValue, JsValue)>,
-    _consent_listener: Option<Listener>,
+    _consent_listener: Listener,
 }
 
 /// Why a flush happens.
@@ -99,7 +99,7 @@ struct Recording {
     pending_move: Option<(MouseEvent, u64)>,
     /// Watches the page while a click waits for its verdict.
     watch: Watch,
-    _listeners: [Option<Listener>; 5],
+    _listeners: [Listener; 5],
     _timer: Option<Interval>,
 }
 
@@ -139,7 +139,7 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
     let app = Rc::new_cyclic(|me: &Weak<RefCell<App>>| {
         let me = Shared(me.clone());
         let shared = me.clone();
-        let consent_listener = Listener::new(&document, "visitorConsentCollected", false, true, move |e| {
+        let consent_listener = Listener::new(&document, "visitorConsentCollected", false, move |e| {
             if let Some(allowed) = shopify::allowed_in_detail(&e) {
                 on_consent(&shared, allowed);
             }
@@ -386,7 +386,7 @@ impl Recording {
 }
 
 /// The recording listeners, attached only once consent is given.
-fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<Listener>; 5] {
+fn listeners(app: &Shared, window: &Window, document: &Document) -> [Listener; 5] {
     let doc = document.clone();
     let win = window.clone();
     let click_win = window.clone();
@@ -394,7 +394,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
     let hide_doc = document.clone();
     let [on_click, on_move, on_scroll, on_hide, on_leave] = [0; 5].map(|_| app.clone());
     [
-        Listener::new(document, "click", true, true, move |e| {
+        Listener::new(document, "click", true, move |e| {
             let Some(input) =
                 e.dyn_ref::<MouseEvent>().and_then(|e| page::click_input(e, &click_win, &selectors))
             else {
@@ -405,11 +405,11 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                 app.rewatch(false);
             });
         }),
-        Listener::new(document, "mousemove", true, true, move |e| {
+        Listener::new(document, "mousemove", true, move |e| {
             let now = page::now();
             on_move.with(|app| app.on_move(e, now));
         }),
-        Listener::new(window, "scroll", false, true, move |_| {
+        Listener::new(window, "scroll", false, move |_| {
             let y = page::scroll_y(&win);
             let vh = page::viewport(&win).1 as i32;
             let dh = doc.document_element().map_or(0, |e| e.scroll_height());
@@ -420,7 +420,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                 })
             });
         }),
-        Listener::new(document, "visibilitychange", false, true, move |_| {
+        Listener::new(document, "visibilitychange", false, move |_| {
             let visible = page::is_visible(&hide_doc);
             on_hide.with(|app| {
                 app.record(|t, now| {
@@ -437,7 +437,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                 }
             });
         }),
-        Listener::new(window, "pagehide", false, true, move |_| {
+        Listener::new(window, "pagehide", false, move |_| {
             on_leave.with(|app| {
                 app.record(|t, now| {
                     t.leave(now);

@@ -15,25 +15,20 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Window};
 
+use super::listen::Target;
 use crate::dead::Seen;
 
-/// What counts as an answer to a click, besides changes of the DOM. None of them
-/// can be cancelled, so `passive` would change nothing: they are added with
-/// `capture` alone.
+/// What counts as an answer to a click, besides changes of the DOM.
 const EVENTS: [&str; 4] = ["scroll", "hashchange", "popstate", "beforeunload"];
 
 #[wasm_bindgen]
 extern "C" {
     // The forms without `catch`, on `window` and the observer seen through these
     // types: with these arguments they do not throw, and web-sys's `Result` forms
-    // carry exception handling into every call.
+    // carry exception handling into every call (listeners: `super::listen`).
     type Win;
     #[wasm_bindgen(method, js_name = setTimeout)]
     fn set_timeout(this: &Win, f: &JsValue, ms: i32) -> i32;
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    fn listen(this: &Win, name: &str, f: &JsValue, capture: bool);
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    fn unlisten(this: &Win, name: &str, f: &JsValue, capture: bool);
     /// `MutationObserver`, there in every browser that runs this wasm.
     type Observer;
     #[wasm_bindgen(constructor, js_class = "MutationObserver")]
@@ -94,17 +89,16 @@ impl Watch {
     /// place of any earlier timer.
     pub fn arm(&mut self, ms: i32) {
         let f = self.callback.as_ref();
-        let w = self.window.unchecked_ref::<Win>();
         match self.timer {
             Some(id) => self.window.clear_timeout_with_handle(id),
             None => {
                 self.observer.observe(&self.document, &self.init);
                 for name in EVENTS {
-                    w.listen(name, f, true);
+                    self.window.unchecked_ref::<Target>().listen(name, f, true);
                 }
             }
         }
-        self.timer = Some(w.set_timeout(f, ms));
+        self.timer = Some(self.window.unchecked_ref::<Win>().set_timeout(f, ms));
     }
 
     /// Stops watching: observer, listeners and timer.
@@ -113,7 +107,7 @@ impl Watch {
         self.window.clear_timeout_with_handle(id);
         self.observer.disconnect();
         for name in EVENTS {
-            self.window.unchecked_ref::<Win>().unlisten(name, self.callback.as_ref(), true);
+            self.window.unchecked_ref::<Target>().unlisten(name, self.callback.as_ref(), true);
         }
     }
 }
