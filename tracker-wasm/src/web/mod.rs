@@ -100,13 +100,28 @@ struct Recording {
     /// Watches the page while a click waits for its verdict.
     watch: Watch,
     _listeners: [Listener; 5],
-    _timer: Option<Interval>,
+    _timer: Interval,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An element, for `setAttribute` without web-sys's `catch`: it throws only
+    /// for an invalid name, and ours are constants.
+    type Attrs;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set(this: &Attrs, name: &str, value: &str);
+}
+
+/// Sets an attribute of the document element, where tests and page scripts read
+/// the tracker's state.
+fn mark(document: &Document, name: &str, value: &str) {
+    if let Some(root) = document.document_element() {
+        root.unchecked_ref::<Attrs>().set(name, value);
+    }
 }
 
 fn set_phase(document: &Document, phase: Phase) {
-    if let Some(root) = document.document_element() {
-        let _ = root.set_attribute("data-lummmen-state", phase.as_str());
-    }
+    mark(document, "data-lummmen-state", phase.as_str());
 }
 
 /// Starts the tracker. Called by the loader with the embed's data attributes.
@@ -177,14 +192,8 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
     // The tracker lives as long as the page.
     core::mem::forget(app);
     set_phase(&document, Phase::Waiting);
-    if let Some(root) = document.document_element() {
-        let _ = root.set_attribute("data-lummmen", "ready");
-    }
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(&JsValue::from_f64(f64::from(site)));
-    if let Ok(ready) = web_sys::CustomEvent::new_with_event_init_dict("lummmen:ready", &init) {
-        let _ = document.dispatch_event(&ready);
-    }
+    mark(&document, "data-lummmen", "ready");
+    listen::fire(&document, "lummmen:ready", &JsValue::from_f64(f64::from(site)));
 
     match shopify::customer_privacy(&window) {
         Some(privacy) => on_consent(&shared, shopify::analytics_allowed(&privacy)),
