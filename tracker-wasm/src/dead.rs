@@ -77,7 +77,7 @@ pub enum Seen {
     Change,
     /// The timer ran out: time passed with no answer.
     Time,
-    /// The page is being left (or cannot be watched).
+    /// The page is being hidden or left.
     Leave,
 }
 

@@ -14,7 +14,8 @@
 //! - [`tracker`]: events in, batch bodies out; the flush policy.
 //! - [`json`]: the batch writer (checked against `serde_json` in tests).
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` edge that touches the page:
-//!   Shopify's consent API, listeners, cookies, `fetch`.
+//!   Shopify's consent API, listeners, the watch after a click (dead clicks),
+//!   cookies, `fetch`.
 //!
 //! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
 //! configuration from data attributes and calls `boot(siteId, endpoint, sample)`.

@@ -1,5 +1,6 @@
-//! The wasm edge: boot, consent wiring, the recording listeners, cookies and
-//! `fetch`. Everything it decides is delegated to the pure core.
+//! The wasm edge: boot, consent wiring, the recording listeners, the watch after
+//! a click ([`watch`]), cookies and `fetch`. Everything it decides is delegated to
+//! the pure core.
 //!
 //! State lives in one `App`, created by the first good `boot` and kept for the
 //! page's life; the callbacks the page calls reach it through a [`Shared`]
