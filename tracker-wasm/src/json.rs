@@ -198,6 +198,19 @@ impl Writer {
         if c.rage {
             self.raw(",\"rg\":true");
         }
+        // Only when set: a batch without them is today's format.
+        if let Some(rx) = c.rel_x {
+            self.key_uint("rx", u64::from(rx));
+        }
+        if let Some(ry) = c.rel_y {
+            self.key_uint("ry", u64::from(ry));
+        }
+        if let Some(vw) = c.viewport_width {
+            self.key_uint("vw", u64::from(vw));
+        }
+        if c.dead {
+            self.raw(",\"dd\":true");
+        }
     }
 
     fn moves(&mut self, m: &MoveBatch) {
@@ -228,6 +241,19 @@ mod tests {
     use super::*;
 
     fn click(tag: &str, id: Option<&str>, classes: &[&str], href: Option<&str>, rage: bool) -> Event {
+        anchored(tag, id, classes, href, rage, None, false)
+    }
+
+    /// A click with its position in the element, the viewport width and deadness.
+    fn anchored(
+        tag: &str,
+        id: Option<&str>,
+        classes: &[&str],
+        href: Option<&str>,
+        rage: bool,
+        rel: Option<(u16, u16, u32)>,
+        dead: bool,
+    ) -> Event {
         Event::Click(Click {
             time: 1_763_800_001_000,
             x: -5,
@@ -242,10 +268,10 @@ mod tests {
             selector: "main > div:nth-of-type(2)".into(),
             href: href.map(Into::into),
             rage,
-            rel_x: None,
-            rel_y: None,
-            viewport_width: None,
-            dead: false,
+            rel_x: rel.map(|r| r.0),
+            rel_y: rel.map(|r| r.1),
+            viewport_width: rel.map(|r| r.2),
+            dead,
         })
     }
 
@@ -274,6 +300,9 @@ mod tests {
                 }),
                 click("a", Some("buy"), &["btn", "btn-primary"], Some("/cart"), true),
                 click("div", None, &[], None, false),
+                anchored("div", None, &[], None, true, Some((0, 1000, 390)), true),
+                anchored("button", None, &["add"], None, false, Some((500, 250, u32::MAX)), false),
+                anchored("span", None, &[], None, false, None, true),
                 Event::Moves(MoveBatch { time: 2, points: vec![[100, 200, 0], [-140, i32::MIN, i32::MAX]] }),
                 Event::Moves(MoveBatch { time: 3, points: vec![] }),
                 Event::Scroll(Scroll { time: 4, depth: 75, y: 1800 }),
@@ -300,6 +329,24 @@ mod tests {
         let ours: serde_json::Value = serde_json::from_str(&batch(&b)).expect("ours parses");
         let golden: serde_json::Value = serde_json::from_str(text).expect("fixture parses");
         assert_eq!(ours, golden);
+    }
+
+    #[test]
+    fn golden_fixture_with_click_positions_is_written_identically() {
+        let text = include_str!("../../tests/fixtures/protocol/tracker_batch_anchored.json");
+        let b: Batch = serde_json::from_str(text).expect("fixture");
+        let ours: serde_json::Value = serde_json::from_str(&batch(&b)).expect("ours parses");
+        let golden: serde_json::Value = serde_json::from_str(text).expect("fixture parses");
+        assert_eq!(ours, golden);
+    }
+
+    #[test]
+    fn clicks_without_the_new_fields_are_written_as_before() {
+        let b = Batch { events: vec![click("div", None, &[], None, false)], ..sample(0, false) };
+        let out = batch(&b);
+        for key in ["\"rx\"", "\"ry\"", "\"vw\"", "\"dd\""] {
+            assert!(!out.contains(key), "{key} in {out}");
+        }
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! - [`session`]: sessions rolling after 30 minutes idle, visible time on page.
 //! - [`selector`]: stable ids, classes and CSS selectors for clicked elements.
 //! - [`capture`]: mouse-move throttling and merging, rage clicks, scroll depth.
+//! - [`dead`]: dead clicks (waiting for a verdict), positions inside the clicked
+//!   element.
 //! - [`buffer`]: the bounded buffer and its drop policy.
 //! - [`tracker`]: events in, batch bodies out; the flush policy.
 //! - [`json`]: the batch writer (checked against `serde_json` in tests).
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` edge that touches the page:
-//!   Shopify's consent API, listeners, cookies, `fetch`.
+//!   Shopify's consent API, listeners, the watch after a click (dead clicks),
+//!   cookies, `fetch`.
 //!
 //! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
 //! configuration from data attributes and calls `boot(siteId, endpoint, sample)`.
@@ -30,6 +33,7 @@ pub mod buffer;
 pub mod capture;
 pub mod config;
 pub mod consent;
+pub mod dead;
 pub mod ids;
 pub mod json;
 pub mod selector;

@@ -18,6 +18,7 @@ use protocol::{Batch, Click, Event, PageLeave, PageView, Scroll};
 
 use crate::buffer::Buffer;
 use crate::capture::{Moves, Rage, ScrollDepth};
+use crate::dead::{self, Pending, Seen};
 use crate::selector::{self, PathNode};
 use crate::session::{PageClock, Session};
 use crate::text;
@@ -49,7 +50,7 @@ pub struct PageInfo {
 /// A click as the edge reads it from the event and the DOM. There is no field for
 /// text: the edge never reads values or text content, and this type cannot carry
 /// them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClickInput {
     pub x: i32,
     pub y: i32,
@@ -62,6 +63,15 @@ pub struct ClickInput {
     pub path: Vec<PathNode>,
     /// `href` of the nearest enclosing link.
     pub href: Option<String>,
+    /// Ctrl, Cmd or Shift was held (a link then opens in a new tab or window).
+    pub modifier: bool,
+    /// The element is within one that matches [`dead::ANSWERS_ITSELF`].
+    pub answers_itself: bool,
+    /// The element's box (`getBoundingClientRect()`): left, top, width, height in
+    /// viewport pixels.
+    pub rect: [f64; 4],
+    /// `innerWidth`, as in the page view.
+    pub viewport_width: u32,
 }
 
 /// Who is recording: fixed for the tracker's life.
@@ -80,6 +90,8 @@ pub struct Tracker {
     buffer: Buffer,
     moves: Moves,
     rage: Rage,
+    /// Clicks waiting to be decided dead or not: see [`dead`].
+    clicks: Pending,
     scroll: ScrollDepth,
     /// Bodies built early (a session that rolled mid-page), sent first.
     ready: Vec<String>,
@@ -159,6 +171,7 @@ impl Tracker {
             buffer: Buffer::default(),
             moves: Moves::default(),
             rage: Rage::default(),
+            clicks: Pending::default(),
             scroll: ScrollDepth::default(),
             ready: Vec::new(),
             left: false,
@@ -213,12 +226,19 @@ impl Tracker {
         self.session.touch(now);
     }
 
-    /// Records a click; true when enough is buffered to flush now.
+    /// Records a click; true when enough is buffered to flush now. A click that
+    /// may be dead waits for its verdict ([`Tracker::click_deadline`]); the edge
+    /// then watches the page and reports what it sees ([`Tracker::clicks_seen`]).
     pub fn click(&mut self, c: ClickInput, now: u64) -> bool {
+        // Clicks whose second has ended are decided first: they belong to the
+        // session as it was, should this click roll it.
+        self.clicks_seen(Seen::Time, now);
         self.activity(now);
         let rage = self.rage.click(c.x, c.y, now);
         let el = c.path.first();
-        self.buffer.push(Event::Click(Click {
+        let may_be_dead = dead::may_be_dead(c.answers_itself, c.modifier, c.href.is_some());
+        let (rel_x, rel_y) = dead::rel_position((c.cx, c.cy), c.rect);
+        let click = Click {
             time: now,
             x: c.x,
             y: c.y,
@@ -232,11 +252,30 @@ impl Tracker {
             selector: clip(&selector::selector(&c.path)),
             href: c.href.as_deref().map(redact_url),
             rage,
-            rel_x: None,
-            rel_y: None,
-            viewport_width: None,
+            rel_x,
+            rel_y,
+            viewport_width: Some(c.viewport_width).filter(|w| *w > 0),
             dead: false,
-        }));
+        };
+        let decided = if may_be_dead { self.clicks.add(click) } else { Some(click) };
+        if let Some(click) = decided {
+            self.buffer.push(Event::Click(click));
+        }
+        self.buffer.len() >= FLUSH_COUNT
+    }
+
+    /// When the edge should report [`Seen::Time`]; None when no click waits, and
+    /// the page need not be watched.
+    pub fn click_deadline(&self) -> Option<u64> {
+        self.clicks.deadline()
+    }
+
+    /// What the edge saw at `now` while clicks waited: the clicks it decides go
+    /// to the buffer ([`Pending::next_decided`]). True when a flush is due.
+    pub fn clicks_seen(&mut self, seen: Seen, now: u64) -> bool {
+        while let Some(c) = self.clicks.next_decided(seen, now) {
+            self.buffer.push(Event::Click(c));
+        }
         self.buffer.len() >= FLUSH_COUNT
     }
 
@@ -275,8 +314,10 @@ impl Tracker {
     }
 
     /// Records the page leave (time on page, deepest scroll) once per visible
-    /// stretch; the server keeps the last one of a page view.
+    /// stretch; the server keeps the last one of a page view. Clicks still waiting
+    /// for their verdict go out with it, undecided.
     pub fn leave(&mut self, now: u64) {
+        self.clicks_seen(Seen::Leave, now);
         if self.left {
             return;
         }

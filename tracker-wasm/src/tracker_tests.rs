@@ -1,6 +1,7 @@
 //! Unit tests of the recording core, reading back the JSON bodies it builds.
 
 use super::*;
+use crate::dead::{Seen, DEAD_AFTER_MS};
 use crate::session::IDLE_MS;
 use protocol::Kind;
 
@@ -48,10 +49,17 @@ fn click_at(x: i32, y: i32) -> ClickInput {
             node("body", None, 1, false),
         ],
         href: Some("/cart".into()),
+        // The click 20 px from the box's left edge and 10 px from its top.
+        rect: [f64::from(x - 20), f64::from(y - 110), 80.0, 40.0],
+        viewport_width: 1280,
+        ..ClickInput::default()
     }
 }
 
+/// Seals and takes every body at `now`, after deciding the clicks whose second
+/// has ended.
 fn drain(t: &mut Tracker, now: u64) -> Vec<Batch> {
+    t.clicks_seen(Seen::Time, now);
     t.seal(now);
     std::iter::from_fn(|| t.next_body(now))
         .map(|b| {
@@ -89,7 +97,7 @@ fn starting_records_a_page_view_with_the_page_fields() {
 fn clicks_carry_coordinates_element_and_time_since_page_view() {
     let mut t = tracker(1_000);
     t.click(click_at(40, 900), 3_000);
-    let evs = events(&drain(&mut t, 3_000));
+    let evs = events(&drain(&mut t, 3_000 + DEAD_AFTER_MS));
     let Event::Click(c) = &evs[1] else { panic!("{evs:?}") };
     assert_eq!((c.x, c.y, c.cx, c.cy, c.since_page_view_ms), (40, 900, 40, 800, 2_000));
     assert_eq!(c.tag, "a");
@@ -98,6 +106,88 @@ fn clicks_carry_coordinates_element_and_time_since_page_view() {
     assert_eq!(c.selector, "body > div > a:nth-of-type(2)");
     assert_eq!(c.href.as_deref(), Some("/cart"));
     assert!(!c.rage);
+    assert_eq!((c.rel_x, c.rel_y, c.viewport_width), (Some(250), Some(250), Some(1280)));
+}
+
+#[test]
+fn a_click_on_a_box_of_no_size_or_with_no_viewport_width_leaves_them_out() {
+    let mut t = tracker(0);
+    let mut c = click_at(40, 900);
+    c.rect[3] = 0.0;
+    c.viewport_width = 0;
+    t.click(c, 10);
+    t.clicks_seen(Seen::Leave, 0);
+    let body = t.next_body(20).expect("a body");
+    let click = body.split("\"k\":\"c\"").nth(1).expect("the click");
+    for key in ["\"rx\"", "\"ry\"", "\"vw\"", "\"dd\""] {
+        assert!(!click.contains(key), "{key} in {click}");
+    }
+}
+
+fn clicks_of(batches: &[Batch]) -> Vec<Click> {
+    events(batches).into_iter().filter_map(|e| if let Event::Click(c) = e { Some(c) } else { None }).collect()
+}
+
+#[test]
+fn a_click_nothing_answers_within_a_second_is_buffered_dead_then() {
+    let mut t = tracker(0);
+    t.click(click_at(40, 900), 1_000);
+    assert_eq!(t.click_deadline(), Some(1_000 + DEAD_AFTER_MS));
+    assert!(clicks_of(&drain(&mut t, 1_999)).is_empty(), "undecided clicks wait");
+    let c = clicks_of(&drain(&mut t, 2_000));
+    assert_eq!(c.iter().map(|c| (c.time, c.dead)).collect::<Vec<_>>(), [(1_000, true)]);
+    assert_eq!(t.click_deadline(), None, "nothing left to watch for");
+}
+
+#[test]
+fn a_click_the_page_answers_is_not_dead() {
+    let mut t = tracker(0);
+    t.click(click_at(40, 900), 1_000);
+    t.clicks_seen(Seen::Change, 1_300);
+    assert_eq!(t.click_deadline(), None);
+    let c = clicks_of(&drain(&mut t, 1_300));
+    assert_eq!(c.iter().map(|c| c.dead).collect::<Vec<_>>(), [false]);
+}
+
+#[test]
+fn clicks_waiting_when_the_page_is_left_go_out_with_the_leave_not_dead() {
+    let mut t = tracker(0);
+    t.click(click_at(40, 900), 1_000);
+    t.leave(1_200);
+    let evs = events(&drain(&mut t, 1_200));
+    let kinds: Vec<Kind> = evs.iter().map(Event::kind).collect();
+    assert_eq!(kinds, [Kind::PageView, Kind::Click, Kind::PageLeave]);
+    assert!(clicks_of(&drain(&mut t, 1_200)).is_empty());
+    let Event::Click(c) = &evs[1] else { panic!() };
+    assert!(!c.dead);
+}
+
+#[test]
+fn clicks_into_fields_or_links_opened_elsewhere_are_buffered_at_once() {
+    let mut t = tracker(0);
+    let mut field = click_at(40, 900);
+    field.path[0].tag = "input".into();
+    field.href = None;
+    field.answers_itself = true;
+    t.click(field, 1_000);
+    let mut new_tab = click_at(300, 900);
+    new_tab.modifier = true;
+    t.click(new_tab, 1_100);
+    let mut blank = click_at(600, 900);
+    blank.answers_itself = true;
+    t.click(blank, 1_200);
+    assert_eq!(t.click_deadline(), None, "nothing to watch for");
+    let c = clicks_of(&drain(&mut t, 1_200));
+    assert_eq!(
+        c.iter().map(|c| (c.time, c.dead)).collect::<Vec<_>>(),
+        [(1_000, false), (1_100, false), (1_200, false)]
+    );
+    // A modifier on a click outside any link opens nothing: it may be dead.
+    let mut plain = click_at(900, 900);
+    plain.href = None;
+    plain.modifier = true;
+    t.click(plain, 2_000);
+    assert_eq!(t.click_deadline(), Some(2_000 + DEAD_AFTER_MS));
 }
 
 #[test]
@@ -106,11 +196,10 @@ fn repeated_clicks_in_one_spot_are_flagged_as_rage() {
     for i in 0..4 {
         t.click(click_at(100, 100), 100 + i * 150);
     }
-    let rage: Vec<bool> = events(&drain(&mut t, 1_000))
-        .iter()
-        .filter_map(|e| if let Event::Click(c) = e { Some(c.rage) } else { None })
-        .collect();
-    assert_eq!(rage, [false, false, true, true]);
+    let flags: Vec<(bool, bool)> =
+        clicks_of(&drain(&mut t, 2_000)).iter().map(|c| (c.rage, c.dead)).collect();
+    // Four clicks on a link that did nothing: dead, the last two rage as well.
+    assert_eq!(flags, [(false, true), (false, true), (true, true), (true, true)]);
 }
 
 #[test]
@@ -131,8 +220,9 @@ fn a_count_of_events_asks_for_a_flush() {
     let mut t = tracker(0);
     let asks: Vec<bool> =
         (0..FLUSH_COUNT as u64).map(|i| t.click(click_at(i as i32 * 100, 0), 2_000 * i)).collect();
-    // The page view is the first buffered event, so the 39th click reaches 40.
-    assert_eq!(asks.iter().position(|&a| a), Some(FLUSH_COUNT - 2));
+    // The page view is the first buffered event, and each click is buffered once
+    // decided, at the next one here: the 40th click brings the 39th, the 40th event.
+    assert_eq!(asks.iter().position(|&a| a), Some(FLUSH_COUNT - 1));
 }
 
 #[test]
@@ -156,7 +246,7 @@ fn long_strings_are_clipped_below_the_protocol_limit() {
     let mut c = click_at(0, 0);
     c.href = Some("é".repeat(3_000));
     t.click(c, 10);
-    let evs = events(&drain(&mut t, 20));
+    let evs = events(&drain(&mut t, 10 + DEAD_AFTER_MS));
     let Event::Click(c) = &evs[1] else { panic!() };
     assert!(c.href.as_ref().is_some_and(|h| h.len() <= MAX_STR));
 }
@@ -197,7 +287,7 @@ fn a_session_rolls_after_30_minutes_idle_with_a_new_page_view() {
     let mut t = tracker(0);
     t.click(click_at(1, 1), 1_000);
     t.click(click_at(1, 1), 1_000 + IDLE_MS + 1);
-    let batches = drain(&mut t, 1_000 + IDLE_MS + 2);
+    let batches = drain(&mut t, 1_000 + IDLE_MS + 1 + DEAD_AFTER_MS);
     assert_eq!(batches.len(), 2);
     assert_ne!(batches[0].session_id, batches[1].session_id);
     assert_ne!(batches[0].page_view_id, batches[1].page_view_id);
@@ -232,6 +322,7 @@ fn a_failed_body_is_sent_again_first_and_retries_are_bounded() {
     let mut t = tracker(0);
     let first = t.next_body(10).expect("page view body");
     t.click(click_at(1, 1), 20);
+    t.clicks_seen(Seen::Time, 20 + DEAD_AFTER_MS);
     t.requeue(first.clone());
     assert_eq!(t.next_body(30).as_deref(), Some(first.as_str()), "the failed body goes first, unchanged");
     assert!(t.next_body(30).is_some_and(|b| b.contains("\"k\":\"c\"")));
@@ -259,6 +350,7 @@ fn email_addresses_in_query_strings_and_fragments_are_not_sent() {
     let mut c = click_at(1, 1);
     c.href = Some("/account?login=x@y.z".into());
     t.click(c, 5);
+    t.clicks_seen(Seen::Leave, 0);
     let body: String = std::iter::from_fn(|| t.next_body(10)).collect();
     assert!(!body.contains("x@y.z") && !body.contains("x%40y.z"), "{body}");
 }

@@ -33,7 +33,7 @@ fn consent_event(allowed: bool) {
 #[wasm_bindgen_test]
 fn waits_for_consent_then_tracks_and_stops_on_revoke() {
     document().document_element().unwrap().remove_attribute("data-lummmen").unwrap();
-    tracker_wasm::boot("7", "/collect", "100").unwrap();
+    tracker_wasm::boot("7", "/collect", "100");
     assert_eq!(attr("data-lummmen").as_deref(), Some("ready"));
     assert_eq!(attr("data-lummmen-state").as_deref(), Some("waiting"));
     assert!(!cookies().contains("_lummmen"), "cookie before consent: {}", cookies());
@@ -56,6 +56,6 @@ fn waits_for_consent_then_tracks_and_stops_on_revoke() {
 fn boot_without_site_id_leaves_the_page_alone() {
     let root = document().document_element().unwrap();
     root.remove_attribute("data-lummmen").unwrap();
-    tracker_wasm::boot("", "/collect", "100").unwrap();
+    tracker_wasm::boot("", "/collect", "100");
     assert_eq!(root.get_attribute("data-lummmen"), None);
 }

@@ -91,9 +91,16 @@ struct Tuning {
 /// The tracker, fetched by every storefront page view: everything that makes it
 /// smaller without changing what it does. `--converge` repeats `-Oz` until it stops
 /// gaining; the stripped sections (toolchain names, target features) are read by
-/// tools only, never by browsers.
-const TRACKER_TUNING: Tuning =
-    Tuning { short_names: true, wasm_opt: &["--converge", "--strip-producers", "--strip-target-features"] };
+/// tools only, never by browsers. `--low-memory-unused` folds a constant added to
+/// an address into the load's or store's offset; the two differ only when the
+/// address wraps past 4 GiB, which binaryen rules out by assuming nothing lives in
+/// the first kilobyte. The tracker's addresses are a few megabytes at most and
+/// never wrap, so the folding is exact for it, whether or not its stack (rustc
+/// puts it at the bottom of memory) ever reached that kilobyte.
+const TRACKER_TUNING: Tuning = Tuning {
+    short_names: true,
+    wasm_opt: &["--converge", "--low-memory-unused", "--strip-producers", "--strip-target-features"],
+};
 
 const PIXEL_TUNING: Tuning = Tuning { short_names: false, wasm_opt: &[] };
 

@@ -1,9 +1,43 @@
 //! Event listeners and timers that remove themselves when dropped, so stopping the
 //! tracker (consent revoked) is dropping its handles.
+//!
+//! `addEventListener`, `removeEventListener`, `dispatchEvent` and `setInterval`
+//! are bound here without web-sys's `catch`: they do not throw for a function, a
+//! name or a new event, and the `Result` forms carry exception handling into
+//! every call. Listeners take `capture` alone: none
+//! of the events the tracker hears (clicks, moves, scroll, visibility, page hide,
+//! navigation) blocks scrolling, so `passive` would change nothing.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AddEventListenerOptions, Event, EventTarget, Window};
+use web_sys::{Event, EventTarget, Window};
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `EventTarget`, for the two calls below.
+    pub type Target;
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    pub fn listen(this: &Target, name: &str, f: &JsValue, capture: bool);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    pub fn unlisten(this: &Target, name: &str, f: &JsValue, capture: bool);
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    fn dispatch(this: &Target, event: &JsValue);
+    /// `window`, for `setInterval`.
+    type Timers;
+    #[wasm_bindgen(method, js_name = setInterval)]
+    fn set_interval(this: &Timers, f: &JsValue, ms: i32) -> i32;
+    #[wasm_bindgen(js_name = CustomEvent)]
+    type NewEvent;
+    #[wasm_bindgen(constructor, js_class = "CustomEvent")]
+    fn new(name: &str, init: &JsValue) -> NewEvent;
+}
+
+/// Fires a `CustomEvent` called `name` with `detail` on `target`.
+pub fn fire(target: &EventTarget, name: &str, detail: &JsValue) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    target.unchecked_ref::<Target>().dispatch(&NewEvent::new(name, &init));
+}
 
 /// A listener on `target`, removed on drop.
 pub struct Listener {
@@ -20,37 +54,22 @@ impl core::fmt::Debug for Listener {
 }
 
 impl Listener {
-    /// `capture` sees clicks before page scripts can stop them; `passive` tells the
-    /// browser we never call `preventDefault`, so scrolling is never held up.
+    /// `capture` sees clicks before page scripts can stop them.
     pub fn new(
         target: &EventTarget,
         name: &'static str,
         capture: bool,
-        passive: bool,
         f: impl FnMut(Event) + 'static,
-    ) -> Option<Self> {
+    ) -> Self {
         let callback = Closure::<dyn FnMut(Event)>::new(f);
-        let options = AddEventListenerOptions::new();
-        options.set_capture(capture);
-        options.set_passive(passive);
-        target
-            .add_event_listener_with_callback_and_add_event_listener_options(
-                name,
-                callback.as_ref().unchecked_ref(),
-                &options,
-            )
-            .ok()?;
-        Some(Self { target: target.clone(), name, capture, callback })
+        target.unchecked_ref::<Target>().listen(name, callback.as_ref(), capture);
+        Self { target: target.clone(), name, capture, callback }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.name,
-            self.callback.as_ref().unchecked_ref(),
-            self.capture,
-        );
+        self.target.unchecked_ref::<Target>().unlisten(self.name, self.callback.as_ref(), self.capture);
     }
 }
 
@@ -68,12 +87,10 @@ impl core::fmt::Debug for Interval {
 }
 
 impl Interval {
-    pub fn new(window: &Window, ms: i32, f: impl FnMut() + 'static) -> Option<Self> {
+    pub fn new(window: &Window, ms: i32, f: impl FnMut() + 'static) -> Self {
         let callback = Closure::<dyn FnMut()>::new(f);
-        let id = window
-            .set_interval_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), ms)
-            .ok()?;
-        Some(Self { window: window.clone(), id, _callback: callback })
+        let id = window.unchecked_ref::<Timers>().set_interval(callback.as_ref(), ms);
+        Self { window: window.clone(), id, _callback: callback }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The wasm edge: boot, consent wiring, the recording listeners, cookies and
-//! `fetch`. Everything it decides is delegated to the pure core.
+//! The wasm edge: boot, consent wiring, the recording listeners, the watch after
+//! a click ([`watch`]), cookies and `fetch`. Everything it decides is delegated to
+//! the pure core.
 //!
 //! State lives in one `App`, created by the first good `boot` and kept for the
 //! page's life; the callbacks the page calls reach it through a [`Shared`]
@@ -10,6 +11,7 @@
 mod listen;
 mod page;
 mod shopify;
+mod watch;
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
@@ -23,10 +25,12 @@ use web_sys::{Document, MouseEvent, RequestInit, Window};
 
 use crate::config::Config;
 use crate::consent::{Consent, Phase, Step};
+use crate::dead::{Seen, DEAD_AFTER_MS};
 use crate::ids;
 use crate::session::IDLE_MS;
 use crate::tracker::{Identity, Tracker, FLUSH_INTERVAL_MS, MAX_IN_FLIGHT};
 use listen::{Interval, Listener};
+use watch::Watch;
 
 /// The session cookie: `<session id>.<last active ms>`; expires with the session.
 const SESSION_COOKIE: &str = "_lummmen_ses";
@@ -75,7 +79,7 @@ struct App {
     /// Called with `(body, error)` when a request fails on the network (bound to
     /// its body in JS, so nothing is kept on our side per request): requeues it.
     retry: Closure<dyn FnMut(JsValue, JsValue)>,
-    _consent_listener: Option<Listener>,
+    _consent_listener: Listener,
 }
 
 /// Why a flush happens.
@@ -94,14 +98,31 @@ struct Recording {
     /// The latest move that came too soon to keep, unread: its coordinates are
     /// read only if it turns out to be where the pointer rested (at flush).
     pending_move: Option<(MouseEvent, u64)>,
-    _listeners: [Option<Listener>; 5],
-    _timer: Option<Interval>,
+    /// Watches the page while a click waits for its verdict.
+    watch: Watch,
+    _listeners: [Listener; 5],
+    _timer: Interval,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An element, for `setAttribute` without web-sys's `catch`: it throws only
+    /// for an invalid name, and ours are constants.
+    type Attrs;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set(this: &Attrs, name: &str, value: &str);
+}
+
+/// Sets an attribute of the document element, where tests and page scripts read
+/// the tracker's state.
+fn mark(document: &Document, name: &str, value: &str) {
+    if let Some(root) = document.document_element() {
+        root.unchecked_ref::<Attrs>().set(name, value);
+    }
 }
 
 fn set_phase(document: &Document, phase: Phase) {
-    if let Some(root) = document.document_element() {
-        let _ = root.set_attribute("data-lummmen-state", phase.as_str());
-    }
+    mark(document, "data-lummmen-state", phase.as_str());
 }
 
 /// Starts the tracker. Called by the loader with the embed's data attributes.
@@ -111,26 +132,30 @@ fn set_phase(document: &Document, phase: Phase) {
 /// `excluded` (outside the sample). Until consent, the only listener is the one for
 /// `visitorConsentCollected`: nothing is recorded, sent or stored. A bad
 /// configuration is reported on the console and leaves the page untouched.
+///
+/// Returns nothing, and throws nothing: what could fail here (no `document`, an
+/// attribute or event refused) does not happen in a page, and a `Result` would
+/// carry its conversions into the download for nothing.
 #[wasm_bindgen]
-pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> {
+pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
     let config = match Config::parse(site_id, endpoint, sample) {
         Ok(c) => c,
         Err(e) => {
             web_sys::console::warn_1(&JsValue::from_str(e.message()));
-            return Ok(());
+            return;
         }
     };
     if BOOTED.load(Ordering::Relaxed) {
-        return Ok(()); // the embed rendered twice: one tracker is enough
+        return; // the embed rendered twice: one tracker is enough
     }
-    let window = WINDOW.with(Option::clone).ok_or("no window")?;
-    let document = window.document().ok_or("no document")?;
+    let Some(window) = WINDOW.with(Option::clone) else { return };
+    let Some(document) = window.document() else { return };
     BOOTED.store(true, Ordering::Relaxed);
     let site = config.site_id;
     let app = Rc::new_cyclic(|me: &Weak<RefCell<App>>| {
         let me = Shared(me.clone());
         let shared = me.clone();
-        let consent_listener = Listener::new(&document, "visitorConsentCollected", false, true, move |e| {
+        let consent_listener = Listener::new(&document, "visitorConsentCollected", false, move |e| {
             if let Some(allowed) = shopify::allowed_in_detail(&e) {
                 on_consent(&shared, allowed);
             }
@@ -168,13 +193,8 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
     // The tracker lives as long as the page.
     core::mem::forget(app);
     set_phase(&document, Phase::Waiting);
-    if let Some(root) = document.document_element() {
-        root.set_attribute("data-lummmen", "ready")?;
-    }
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(&JsValue::from_f64(f64::from(site)));
-    let ready = web_sys::CustomEvent::new_with_event_init_dict("lummmen:ready", &init)?;
-    document.dispatch_event(&ready)?;
+    mark(&document, "data-lummmen", "ready");
+    listen::fire(&document, "lummmen:ready", &JsValue::from_f64(f64::from(site)));
 
     match shopify::customer_privacy(&window) {
         Some(privacy) => on_consent(&shared, shopify::analytics_allowed(&privacy)),
@@ -189,7 +209,6 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) -> Result<(), JsValue> 
             });
         }
     }
-    Ok(())
 }
 
 fn on_consent(app: &Shared, allowed: bool) {
@@ -229,7 +248,7 @@ impl App {
         }
         let site = self.config.site_id;
         let w = self.window.clone();
-        let me = self.me.clone();
+        let [me, on_seen] = [0; 2].map(|_| self.me.clone());
         let tracker = Tracker::start(
             Identity { site_id: site, visitor_id: visitor.clone() },
             page::get_cookie(d, SESSION_COOKIE).as_deref(),
@@ -244,6 +263,9 @@ impl App {
         self.recording = Some(Recording {
             tracker,
             pending_move: None,
+            watch: Watch::new(&self.window, d, move |seen| {
+                on_seen.with(|app| app.seen(seen));
+            }),
             _listeners: listeners(&self.me, &self.window, d),
             _timer: Interval::new(&self.window, FLUSH_INTERVAL_MS as i32, move || {
                 me.with(|app| app.flush(Flush::Timer));
@@ -323,6 +345,27 @@ impl App {
         }
     }
 
+    /// What the watch saw while clicks waited for their verdict.
+    fn seen(&mut self, seen: Seen) {
+        self.record(|t, now| t.clicks_seen(seen, now));
+        self.rewatch(seen == Seen::Time);
+    }
+
+    /// Keeps the watch in step with the clicks waiting for a verdict: on while one
+    /// waits, with its timer at the oldest one's deadline; off when none does.
+    /// `fired`: called from the watch's timer, which must be set again.
+    fn rewatch(&mut self, fired: bool) {
+        let Some(rec) = self.recording.as_mut() else { return };
+        match rec.tracker.click_deadline() {
+            None => rec.watch.stop(),
+            Some(at) if fired || !rec.watch.is_on() => {
+                // At least 1 ms; at most a second, should the clock have gone back.
+                rec.watch.arm(at.saturating_sub(page::now()).clamp(1, DEAD_AFTER_MS) as i32);
+            }
+            _ => {}
+        }
+    }
+
     fn record(&mut self, f: impl FnOnce(&mut Tracker, u64) -> bool) {
         let due = match self.recording.as_mut() {
             Some(rec) => {
@@ -353,23 +396,32 @@ impl Recording {
 }
 
 /// The recording listeners, attached only once consent is given.
-fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<Listener>; 5] {
+fn listeners(app: &Shared, window: &Window, document: &Document) -> [Listener; 5] {
     let doc = document.clone();
     let win = window.clone();
+    let click_win = window.clone();
+    let selectors = page::ClickSelectors::new();
     let hide_doc = document.clone();
     let [on_click, on_move, on_scroll, on_hide, on_leave] = [0; 5].map(|_| app.clone());
     [
-        Listener::new(document, "click", true, true, move |e| {
-            let Some(input) = e.dyn_ref::<MouseEvent>().and_then(page::click_input) else { return };
-            on_click.with(|app| app.record(|t, now| t.click(input, now)));
+        Listener::new(document, "click", true, move |e| {
+            let Some(input) =
+                e.dyn_ref::<MouseEvent>().and_then(|e| page::click_input(e, &click_win, &selectors))
+            else {
+                return;
+            };
+            on_click.with(|app| {
+                app.record(|t, now| t.click(input, now));
+                app.rewatch(false);
+            });
         }),
-        Listener::new(document, "mousemove", true, true, move |e| {
+        Listener::new(document, "mousemove", true, move |e| {
             let now = page::now();
             on_move.with(|app| app.on_move(e, now));
         }),
-        Listener::new(window, "scroll", false, true, move |_| {
-            let y = win.scroll_y().unwrap_or(0.0) as i32;
-            let vh = win.inner_height().ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i32;
+        Listener::new(window, "scroll", false, move |_| {
+            let y = page::scroll_y(&win);
+            let vh = page::viewport(&win).1 as i32;
             let dh = doc.document_element().map_or(0, |e| e.scroll_height());
             on_scroll.with(|app| {
                 app.record(|t, _| {
@@ -378,7 +430,7 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                 })
             });
         }),
-        Listener::new(document, "visibilitychange", false, true, move |_| {
+        Listener::new(document, "visibilitychange", false, move |_| {
             let visible = page::is_visible(&hide_doc);
             on_hide.with(|app| {
                 app.record(|t, now| {
@@ -390,16 +442,18 @@ fn listeners(app: &Shared, window: &Window, document: &Document) -> [Option<List
                     false
                 });
                 if !visible {
+                    app.rewatch(false);
                     app.flush(Flush::Leaving);
                 }
             });
         }),
-        Listener::new(window, "pagehide", false, true, move |_| {
+        Listener::new(window, "pagehide", false, move |_| {
             on_leave.with(|app| {
                 app.record(|t, now| {
                     t.leave(now);
                     false
                 });
+                app.rewatch(false);
                 app.flush(Flush::Leaving);
             });
         }),

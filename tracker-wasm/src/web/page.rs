@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use js_sys::Date;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlDocument, MouseEvent, Window};
 
@@ -20,18 +21,82 @@ pub fn now() -> u64 {
     Date::now() as u64
 }
 
-fn px(v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>) -> u32 {
-    v.ok().and_then(|v| v.as_f64()).map_or(0, |f| f.max(0.0) as u32)
+// Reads that cannot throw, bound without web-sys's `Result` (and, for sizes, its
+// any-value return), whose conversions and exception handling would come along
+// with every read.
+#[wasm_bindgen]
+extern "C" {
+    /// `window`, or `screen`, for their sizes as plain numbers.
+    type Sizes;
+    #[wasm_bindgen(method, getter, js_name = innerWidth)]
+    fn inner_width(this: &Sizes) -> f64;
+    #[wasm_bindgen(method, getter, js_name = innerHeight)]
+    fn inner_height(this: &Sizes) -> f64;
+    #[wasm_bindgen(method, getter, js_name = scrollY)]
+    fn scroll_y(this: &Sizes) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn screen(this: &Sizes) -> Sizes;
+    #[wasm_bindgen(method, getter)]
+    fn width(this: &Sizes) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn height(this: &Sizes) -> f64;
+    /// `document`, for its URL.
+    type Url;
+    #[wasm_bindgen(method, getter, js_name = URL)]
+    fn url(this: &Url) -> String;
+    /// An element, for `closest()` with our own (valid) selectors, passed as
+    /// JS strings made once.
+    type Closest;
+    #[wasm_bindgen(method)]
+    fn closest(this: &Closest, selectors: &JsValue) -> Option<Element>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.prototype.indexOf.call(list, el)`: the list is array-like.
+    #[wasm_bindgen(js_namespace = ["Array", "prototype", "indexOf"], js_name = call)]
+    fn index_in(list: &web_sys::NodeList, el: &Element) -> i32;
+}
+
+/// `document.URL`, the same as `location.href`: one import instead of two.
+pub fn url(document: &Document) -> String {
+    document.unchecked_ref::<Url>().url()
+}
+
+fn closest(el: &Element, selectors: &JsValue) -> Option<Element> {
+    el.unchecked_ref::<Closest>().closest(selectors)
+}
+
+/// The selectors every click is matched with, as JS strings: made once, not
+/// decoded from wasm memory at each click.
+pub struct ClickSelectors {
+    link: JsValue,
+    answers_itself: JsValue,
+}
+
+impl ClickSelectors {
+    pub fn new() -> Self {
+        Self { link: "a[href]".into(), answers_itself: crate::dead::ANSWERS_ITSELF.into() }
+    }
+}
+
+/// The viewport's width and height (`innerWidth`, `innerHeight`), in CSS pixels.
+pub fn viewport(window: &Window) -> (u32, u32) {
+    let w = window.unchecked_ref::<Sizes>();
+    (w.inner_width() as u32, w.inner_height() as u32)
+}
+
+/// How far the page is scrolled (`scrollY`), in CSS pixels.
+pub fn scroll_y(window: &Window) -> i32 {
+    window.unchecked_ref::<Sizes>().scroll_y() as i32
 }
 
 pub fn page_info(window: &Window, document: &Document) -> PageInfo {
-    // `document.URL`, the same as `location.href`: one import instead of two.
-    let mut url = document.url().unwrap_or_default();
+    let mut url = url(document);
     let end = crate::text::before(&url, b'#').len();
     url.truncate(end);
-    let (sw, sh) = window
-        .screen()
-        .map_or((0, 0), |s| (s.width().unwrap_or(0).max(0) as u32, s.height().unwrap_or(0).max(0) as u32));
+    let screen = window.unchecked_ref::<Sizes>().screen();
+    let (sw, sh) = (screen.width() as u32, screen.height() as u32);
     let doc = document
         .document_element()
         .map_or((0, 0), |e| (e.scroll_width().max(0) as u32, e.scroll_height().max(0) as u32));
@@ -39,7 +104,7 @@ pub fn page_info(window: &Window, document: &Document) -> PageInfo {
         url,
         referrer: document.referrer(),
         title: document.title(),
-        viewport: (px(window.inner_width()), px(window.inner_height())),
+        viewport: viewport(window),
         screen: (sw, sh),
         doc,
         tz_offset_min: Date::new_0().get_timezone_offset() as i32,
@@ -51,15 +116,19 @@ pub fn is_visible(document: &Document) -> bool {
     !document.hidden()
 }
 
-/// The click as the core needs it: coordinates, button, and the element's tag,
-/// id, classes and position up to `<body>`.
-pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
+/// The click as the core needs it: coordinates, button, modifier keys, the
+/// viewport width, and the element's box, tag, id, classes and position up to
+/// `<body>`; the `href` of a link; whether it answers a click itself
+/// ([`crate::dead::ANSWERS_ITSELF`]).
+pub fn click_input(e: &MouseEvent, window: &Window, sel: &ClickSelectors) -> Option<ClickInput> {
     let target: Element = e.target()?.dyn_into().ok()?;
     let classes = target
         .get_attribute("class")
         .map(|c| c.split_ascii_whitespace().take(16).map(str::to_owned).collect())
         .unwrap_or_default();
-    let href = target.closest("a[href]").ok().flatten().and_then(|a| a.get_attribute("href"));
+    let href = closest(&target, &sel.link).and_then(|a| a.get_attribute("href"));
+    let answers_itself = closest(&target, &sel.answers_itself).is_some();
+    let r = target.get_bounding_client_rect();
     let mut path = Vec::new();
     let mut cur = Some(target);
     while let Some(el) = cur {
@@ -85,12 +154,17 @@ pub fn click_input(e: &MouseEvent) -> Option<ClickInput> {
         classes,
         path,
         href,
+        modifier: e.ctrl_key() || e.meta_key() || e.shift_key(),
+        answers_itself,
+        rect: [r.x(), r.y(), r.width(), r.height()],
+        viewport_width: viewport(window).0,
     })
 }
 
 /// 1-based index among same-tag siblings, and whether there are any. One query
 /// and one `indexOf` in JS instead of a string read per sibling: long product
-/// grids make the sibling walk the costliest part of a click.
+/// grids make the sibling walk the costliest part of a click. `indexOf` runs on
+/// the `NodeList` itself: copying it into an array first took twice as long.
 fn position(el: &Element, tag: &str) -> (u32, bool) {
     let Some(parent) = el.parent_element() else { return (1, false) };
     let mut query = String::with_capacity(tag.len() + 9);
@@ -100,7 +174,7 @@ fn position(el: &Element, tag: &str) -> (u32, bool) {
     if same.length() <= 1 {
         return (1, false);
     }
-    let index = js_sys::Array::from(&same).index_of(el, 0);
+    let index = index_in(&same, el);
     (u32::try_from(index + 1).unwrap_or(1).max(1), true)
 }
 
@@ -122,7 +196,7 @@ pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
 /// A first-party cookie for the whole shop (path `/`), Lax so it comes along on
 /// the shopper's own navigation, Secure on https.
 pub fn set_cookie(document: &Document, name: &str, value: &str, max_age_s: u32) {
-    let secure = document.url().is_ok_and(|u| u.starts_with("https:"));
+    let secure = url(document).starts_with("https:");
     let mut cookie = String::with_capacity(80);
     for part in [name, "=", value, "; path=/; max-age="] {
         cookie.push_str(part);

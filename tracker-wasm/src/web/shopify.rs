@@ -7,7 +7,7 @@ use alloc::string::String;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CustomEvent, CustomEventInit, Document, Window};
+use web_sys::{Document, Window};
 
 fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
     if !obj.is_object() {
@@ -78,9 +78,5 @@ pub fn announce(window: &Window, document: &Document, visitor_id: &str, site_id:
             let _ = publish.call2(&analytics, &name, &detail);
         }
     }
-    let init = CustomEventInit::new();
-    init.set_detail(&detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(protocol::cookies::START_PIXEL_EVENT, &init) {
-        let _ = document.dispatch_event(&event);
-    }
+    super::listen::fire(document, protocol::cookies::START_PIXEL_EVENT, &detail);
 }
