@@ -7,8 +7,8 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
 
-use super::site::site_of;
-use crate::shopify::auth::Principal;
+use super::site::heatmap_site;
+use crate::shopify::auth::HeatmapReader;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 use crate::store::heatmap::{HeatmapQuery, DEFAULT_CELL, MAX_CELL, MIN_CELL};
@@ -57,11 +57,11 @@ pub fn query_of(site_id: u32, p: &HeatmapParams) -> Result<HeatmapQuery, ApiErro
 /// `{"url","cell","clicks","width","height","cells":[{"col","row","count"}]}`.
 pub async fn heatmap(
     State(state): State<ShopifyState>,
-    who: Principal,
+    who: HeatmapReader,
     params: Result<Query<HeatmapParams>, QueryRejection>,
 ) -> Result<Json<Heatmap>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
-    let site = site_of(&state, &who, params.site).await?;
+    let site = heatmap_site(&state, &who, params.site).await?;
     let query = query_of(site, &params)?;
     let map = state.events.click_heatmap(&query).await.map_err(store_err)?;
     Ok(Json(map))

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::heatmap::{bad_query, store_err};
-use super::site::site_of;
-use crate::shopify::auth::Principal;
+use super::site::heatmap_site;
+use crate::shopify::auth::HeatmapReader;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 
@@ -22,11 +22,11 @@ pub struct PagesParams {
 /// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"url", "clicks"}]}`.
 pub async fn pages(
     State(state): State<ShopifyState>,
-    who: Principal,
+    who: HeatmapReader,
     params: Result<Query<PagesParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
-    let site = site_of(&state, &who, params.site).await?;
+    let site = heatmap_site(&state, &who, params.site).await?;
     let pages = state.events.click_pages(site).await.map_err(store_err)?;
     Ok(Json(json!({"site": site, "pages": pages})))
 }
