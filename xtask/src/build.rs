@@ -49,7 +49,11 @@ pub fn tracker() -> anyhow::Result<()> {
     let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out, &TRACKER_TUNING)?;
     let assets = theme_assets();
     fs::create_dir_all(&assets)?;
-    fs::copy(root().join("tracker-wasm/js/loader.js"), assets.join("lummmen-loader.js"))?;
+    // Minified: its comments and names are bytes every shopper downloads.
+    run(Command::new(npm_bin("esbuild"))
+        .arg(root().join("tracker-wasm/js/loader.js"))
+        .args(["--minify", "--log-level=warning"])
+        .arg(format!("--outfile={}", assets.join("lummmen-loader.js").display())))?;
     minify(&tracker.join("lummmen-tracker.js"), &assets.join("lummmen-tracker.js"))?;
     fs::copy(tracker.join("lummmen-tracker_bg.wasm"), assets.join("lummmen-tracker.wasm"))?;
     overlay()
