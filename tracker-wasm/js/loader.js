@@ -9,9 +9,9 @@
   if (!el) return;
   const d = el.dataset;
   const base = (me && me.src) || location.href;
-  const token = location.hash.split("lummmen-heatmap=")[1];
+  const [here, token] = location.href.split("#lummmen-heatmap=");
   if (token) {
-    history.replaceState(null, "", "");
+    history.replaceState(null, "", here);
     return import(new URL("lummmen-overlay.js", base).href).then((m) => m.default(token, d));
   }
   const glue = d.glue || new URL("lummmen-tracker.js", base).href;

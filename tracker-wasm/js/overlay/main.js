@@ -75,6 +75,7 @@ export default function start(token, config) {
   };
   const url = heatmapUrl(config && config.endpoint);
   const canvas = document.createElement("canvas");
+  canvas.id = "lummmen-overlay-canvas";
   // The viewport without its scrollbars (what `inset: 0` covers when fixed).
   canvas.style.cssText = "position:fixed;inset:0;width:100%;height:100%;pointer-events:none;z-index:2147483646";
   const host = document.createElement("div");

@@ -15,6 +15,7 @@ label { display: inline-flex; align-items: center; gap: 3px; cursor: pointer; }
 select { font: inherit; padding: 2px 4px; border: 1px solid #d1d5db; border-radius: 6px; background: #fff; color: inherit; }
 p { margin: 6px 0 0; color: #4b5563; max-width: 34em; }
 .bar[data-state="unauthorized"] p, .bar[data-state="error"] p { color: #b91c1c; font-weight: 600; }
+.bar[data-state="unauthorized"] .layers, .bar[data-state="unauthorized"] .row { display: none; }
 `;
 
 function el(tag, attrs, ...children) {
