@@ -8,7 +8,10 @@ const CSS = `
 .bar { position: fixed; right: 12px; bottom: 12px; z-index: 2147483647; max-width: calc(100vw - 24px);
   box-sizing: border-box; padding: 10px 12px; background: #fff; color: #111827; border-radius: 10px;
   box-shadow: 0 6px 24px rgba(0,0,0,.25); font: 13px/1.4 system-ui, sans-serif; }
-header { display: flex; justify-content: space-between; gap: 12px; margin-bottom: 6px; }
+header { display: flex; align-items: center; gap: 8px; margin-bottom: 6px; }
+header b { flex: 1; }
+.bar.min .layers, .bar.min .row, .bar.min p { display: none; }
+.bar.min header { margin: 0; }
 button { border: 0; background: none; font: inherit; font-size: 18px; line-height: 1; cursor: pointer; color: #6b7280; }
 .layers, .row { display: flex; flex-wrap: wrap; gap: 4px 10px; margin: 4px 0; }
 label { display: inline-flex; align-items: center; gap: 3px; cursor: pointer; }
@@ -52,9 +55,16 @@ export function toolbar(host, on) {
   page.onchange = () => on.change({ page: page.value });
   const close = el("button", { type: "button", title: "Close the heatmap", textContent: "×" });
   close.onclick = on.close;
+  // Folds the toolbar away from the page on small screens.
+  const fold = el("button", { type: "button", title: "Fold the toolbar", textContent: "–" });
+  fold.onclick = () => {
+    const min = bar.classList.toggle("min");
+    fold.textContent = min ? "+" : "–";
+    fold.title = min ? "Unfold the toolbar" : "Fold the toolbar";
+  };
   const status = el("p", { role: "status" });
   const bar = el("div", { className: "bar" },
-    el("header", {}, el("b", { textContent: "Lummmen heatmap" }), close),
+    el("header", {}, el("b", { textContent: "Lummmen heatmap" }), fold, close),
     el("div", { className: "layers" }, ...boxes.map((b) => b[2])),
     el("div", { className: "row" }, bucket, days, page),
     status);
