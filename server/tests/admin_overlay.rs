@@ -217,17 +217,25 @@ async fn the_heatmap_endpoints_answer_any_origin_without_cookies_and_nothing_els
     server.shutdown().await.expect("shutdown");
 }
 
-async fn demo_link(config: Config) -> (String, String) {
+/// The demo shop's link to `/demo/`, its token replaced by `TOKEN`, asked with
+/// `origin` (if any); and the server's URL.
+async fn demo_link(config: Config, origin: Option<&str>) -> (String, String) {
     let server = ServerHandle::start(config).await.expect("server");
-    let (status, body) =
-        post_json(&server, "/api/heatmap/overlay", &session_token(DEMO_SHOP), json!({"page": "/demo/"}))
-            .await;
-    assert_eq!(status, 200, "{body}");
-    let link =
-        (body["url"].as_str().expect("url").to_string(), body["token"].as_str().expect("token").to_string());
-    let url = server.url();
+    let mut req = client()
+        .post(format!("{}/api/heatmap/overlay", server.url()))
+        .bearer_auth(session_token(DEMO_SHOP))
+        .json(&json!({"page": "/demo/"}));
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    let resp = req.send().await.expect("post");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    let (url, token) = (body["url"].as_str().expect("url"), body["token"].as_str().expect("token"));
+    let link = url.replace(token, "TOKEN");
+    let base = server.url();
     server.shutdown().await.expect("shutdown");
-    (link.0.replace(&link.1, "TOKEN"), url)
+    (link, base)
 }
 
 #[tokio::test]
@@ -235,11 +243,15 @@ async fn the_demo_shops_link_opens_this_servers_demo_storefront() {
     let dir = TempDir::new("overlay-demo");
     let mut config = app_config(&dir.0, "http://127.0.0.1:9");
     config.shopify.app_url = None;
-    let (url, server) = demo_link(config).await;
+    let (url, server) = demo_link(config.clone(), None).await;
     assert_eq!(url, format!("{server}/demo/#lummmen-heatmap=TOKEN"), "where the admin reached this server");
+    let (url, _) = demo_link(config.clone(), Some("https://tunnel.example")).await;
+    assert_eq!(url, "https://tunnel.example/demo/#lummmen-heatmap=TOKEN", "the admin page's origin");
+    let (url, server) = demo_link(config, Some("null")).await;
+    assert_eq!(url, format!("{server}/demo/#lummmen-heatmap=TOKEN"), "an opaque origin names nothing");
 
     let dir = TempDir::new("overlay-demo-app-url");
-    let (url, _) = demo_link(app_config(&dir.0, "http://127.0.0.1:9")).await;
+    let (url, _) = demo_link(app_config(&dir.0, "http://127.0.0.1:9"), Some("https://tunnel.example")).await;
     assert_eq!(url, format!("{APP_URL}/demo/#lummmen-heatmap=TOKEN"), "the public URL when configured");
 }
 

@@ -31,11 +31,12 @@ pub struct OverlayRequest {
     pub page: String,
 }
 
-/// Where the caller reached this server: its `Origin`, else `http://` and its
-/// `Host` (the demo storefront is served there).
+/// Where the caller reached this server: its `Origin` (when it names one, not
+/// `null`), else `http://` and its `Host` (the demo storefront is served there).
 fn request_origin(headers: &HeaderMap) -> Option<String> {
     let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    value(header::ORIGIN).map(String::from).or_else(|| value(header::HOST).map(|h| format!("http://{h}")))
+    let origin = value(header::ORIGIN).filter(|o| o.starts_with("https://") || o.starts_with("http://"));
+    origin.map(String::from).or_else(|| value(header::HOST).map(|h| format!("http://{h}")))
 }
 
 /// `POST /api/heatmap/overlay` with `{"page": "/products/tee"}` →
