@@ -97,12 +97,17 @@ impl Rig {
         self.wait_tracking().await
     }
 
-    /// A real click in the middle of `css`, brought to the middle of the
-    /// window first (so nothing fixed covers it), then a pause.
-    async fn click(&self, css: &str) -> anyhow::Result<()> {
+    /// Brings `css` to the middle of the window, so nothing fixed covers it.
+    async fn center(&self, css: &str) -> anyhow::Result<()> {
         self.js(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return 1"))
             .await?;
         tokio::time::sleep(Duration::from_millis(150)).await;
+        Ok(())
+    }
+
+    /// A real click in the middle of `css`, then a pause.
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.center(css).await?;
         self.browser.click(css).await?;
         tokio::time::sleep(SPACING).await;
         Ok(())
@@ -110,6 +115,7 @@ impl Rig {
 
     /// `n` quick clicks on the middle of `css`: a rage click.
     async fn rage(&self, css: &str, n: usize) -> anyhow::Result<()> {
+        self.center(css).await?;
         let element = self.browser.client.find(Locator::Css(css)).await?;
         let mut mouse = MouseActions::new("rage".into()).then(PointerAction::MoveToElement {
             element,
@@ -462,14 +468,16 @@ async fn clicks_at_two_widths_land_on_their_buttons_in_the_overlay_bucket_by_buc
 #[tokio::test]
 async fn real_scrolling_gives_the_scroll_depth_shares() -> anyhow::Result<()> {
     let rig = Rig::start("overlay-scroll").await?;
-    // A tablet's width; consent on another page, so every page view of
-    // /demo/ below is one of the three scrolled ones.
+    // A tablet's width. The page's height is read before consent and consent
+    // given on another page, so every page view of /demo/ the tracker
+    // records is one of the three scrolled below.
     rig.resize(900, 800).await?;
-    rig.open_storefront("/demo/product.html").await?;
-    rig.accept().await?;
     rig.open_storefront("/demo/").await?;
     let height = rig.js("return document.documentElement.scrollHeight").await?.as_i64().context("height")?;
-    // A window a third of the page high: each page view goes deeper than its first screen.
+    rig.open_storefront("/demo/product.html").await?;
+    rig.accept().await?;
+    // A window about a third of the page high (its outer size, with the
+    // browser's own bars): each page view goes deeper than its first screen.
     let (_, inner) = rig.resize(900, u32::try_from(height / 3 + 90).unwrap_or(600)).await?;
     ensure!(inner * 100 / height < 45, "the first screen shows {inner} of {height} px");
     let mut depths = Vec::new();
