@@ -9,11 +9,15 @@ use std::string::String;
 /// (`protocol::Limits::max_string`).
 pub const MAX_STRING: usize = 512;
 
-/// A page URL without its query and fragment: checkout and account pages can carry
-/// emails, tokens or discount codes there (`?email=...`, `#access_token=...`).
+/// A page URL as it may be sent (`protocol::url`, the rule the tracker and the
+/// server apply too): checkout and account pages can carry emails, tokens or
+/// discount codes in the query, the fragment and the path (`?email=...`,
+/// `#access_token=...`, `/checkouts/cn/<token>/thank-you`).
 pub fn clean_url(url: &str) -> String {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    clip(&url[..end])
+    match protocol::url::redact(url) {
+        Some(clean) => clip(&clean),
+        None => clip(url),
+    }
 }
 
 /// A string cut to [`MAX_STRING`] bytes at a character boundary.
@@ -34,9 +38,19 @@ mod tests {
 
     #[test]
     fn drops_query_and_fragment_from_urls() {
-        assert_eq!(clean_url("https://s.example/thank-you?email=a%40b.fr#x"), "https://s.example/thank-you");
+        assert_eq!(
+            clean_url("https://s.example/thank-you?email=a%40b.fr#x"),
+            "https://s.example/thank-you?email="
+        );
         assert_eq!(clean_url("https://s.example/c#grid"), "https://s.example/c");
-        assert_eq!(clean_url("https://s.example/p"), "https://s.example/p");
+        assert_eq!(
+            clean_url("https://s.example/p?variant=7&utm_source=ig"),
+            "https://s.example/p?variant=7&utm_source=ig"
+        );
+        assert_eq!(
+            clean_url("https://s.example/checkouts/cn/Z2NwLWV1cm9wZS13ZXN0MTowMUpDQVJUVE9LRU4/thank-you"),
+            "https://s.example/checkouts/cn/redacted/thank-you"
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod event;
 mod event_de;
 mod event_ser;
 mod kind;
+pub mod url;
 pub mod validate;
 
 pub use batch::Batch;

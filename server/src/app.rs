@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::health::Health;
 use crate::ingest::{Ingest, Pipeline};
 use crate::projects::{demo_project, ProjectCache, ProjectStore};
+use crate::shopify::settings::Settings;
 use crate::shopify::{SetupError, ShopifyState};
 use crate::store::{EventStore, StoreError};
 use crate::storefront::Storefronts;
@@ -78,16 +79,24 @@ impl AppState {
         let projects = ProjectCache::new(store);
         let events = crate::store::open(config).await?;
         tracing::info!(store = events.name(), "event store open");
-        let shopify =
-            ShopifyState::open(&config.shopify, &config.data_dir, projects.clone(), Arc::clone(&events))?;
+        // A wrong Shopify setting stops the start before the pipeline runs.
+        Settings::from_options(&config.shopify).map_err(SetupError::from)?;
+        let health = Health::default();
+        let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
+        let shopify = ShopifyState::open(
+            &config.shopify,
+            &config.data_dir,
+            projects.clone(),
+            Arc::clone(&events),
+            pipeline.clone(),
+        )?;
         if !shopify.settings.configured() {
             tracing::warn!("no Shopify client id and secret: the Shopify app's endpoints answer 503");
         }
         if config.dev_session_tokens {
             tracing::warn!("development session tokens are enabled: never do this in production");
         }
-        let health = Health::default();
-        let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
+        crate::retention::spawn(projects.store().clone(), Arc::clone(&events));
         let ingest = Ingest::new(config, projects.clone(), pipeline.clone());
         let admin_page = AdminPage {
             page: config.www_dir.join("admin/index.html"),

@@ -23,11 +23,14 @@ pub struct Cli {
 pub enum Command {
     /// Serve (the default when no subcommand is given).
     Serve,
-    /// Manage projects (site ids, names, sampling, shops).
+    /// Manage projects (site ids, names, sampling, shops, retention).
     Projects {
         #[command(subcommand)]
         command: ProjectsCommand,
     },
+    /// Delete the events past each project's retention now (the server also
+    /// does it every few hours), in the store the options name.
+    Retention,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,6 +48,9 @@ pub enum ProjectsCommand {
         /// A myshopify domain of the project (repeatable), e.g. demo-shop.myshopify.com.
         #[arg(long = "shop")]
         shops: Vec<String>,
+        /// Months of events kept before the current one (default 13).
+        #[arg(long)]
+        retention_months: Option<u16>,
     },
     /// Change a project's name, sampling or shops.
     Set {
@@ -59,6 +65,9 @@ pub enum ProjectsCommand {
         /// Remove a shop (repeatable).
         #[arg(long = "remove-shop")]
         remove_shops: Vec<String>,
+        /// Months of events kept before the current one (1 to 120).
+        #[arg(long)]
+        retention_months: Option<u16>,
     },
     /// List projects as JSON lines.
     List,
@@ -66,20 +75,32 @@ pub enum ProjectsCommand {
     Remove { id: u32 },
 }
 
-/// Runs a projects subcommand; answers what to print.
+/// Runs a projects subcommand; answers what to print: a project as a JSON
+/// line, with its retention in months.
 pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String, ProjectError> {
     let store = ProjectStore::open(&config.data_dir)?;
-    let json = |p: &Project| serde_json::to_string(p).unwrap_or_default();
+    let json = |p: &Project| -> Result<String, ProjectError> {
+        let mut value = serde_json::to_value(p).unwrap_or_default();
+        value["retentionMonths"] = store.retention_months(p.id)?.into();
+        Ok(value.to_string())
+    };
+    let set_retention = |id: u32, months: Option<u16>| match months {
+        Some(m) => store.set_retention_months(id, m),
+        None => Ok(()),
+    };
     match command {
-        ProjectsCommand::Add { id: Some(id), name, sample, shops } => {
+        ProjectsCommand::Add { id: Some(id), name, sample, shops, retention_months } => {
             let p = Project { id, name, sample, shops };
             store.upsert(&p)?;
-            Ok(json(&p))
+            set_retention(p.id, retention_months)?;
+            json(&p)
         }
-        ProjectsCommand::Add { id: None, name, sample, shops } => {
-            Ok(json(&store.create(&name, sample, shops)?))
+        ProjectsCommand::Add { id: None, name, sample, shops, retention_months } => {
+            let p = store.create(&name, sample, shops)?;
+            set_retention(p.id, retention_months)?;
+            json(&p)
         }
-        ProjectsCommand::Set { id, name, sample, add_shops, remove_shops } => {
+        ProjectsCommand::Set { id, name, sample, add_shops, remove_shops, retention_months } => {
             let mut p = store.get(id)?.ok_or(ProjectError::NotFound(id))?;
             if let Some(name) = name {
                 p.name = name;
@@ -94,9 +115,12 @@ pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String,
                 }
             }
             store.upsert(&p)?;
-            Ok(json(&p))
+            set_retention(id, retention_months)?;
+            json(&p)
         }
-        ProjectsCommand::List => Ok(store.list()?.iter().map(json).collect::<Vec<_>>().join("\n")),
+        ProjectsCommand::List => {
+            Ok(store.list()?.iter().map(json).collect::<Result<Vec<_>, _>>()?.join("\n"))
+        }
         ProjectsCommand::Remove { id } => {
             if store.delete(id)? {
                 Ok(format!("removed project {id}"))
@@ -105,4 +129,12 @@ pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String,
             }
         }
     }
+}
+
+/// `retention`: one pass now; answers what to print.
+pub async fn run_retention(config: &Config) -> anyhow::Result<String> {
+    let projects = ProjectStore::open(&config.data_dir)?;
+    let events = crate::store::open(config).await?;
+    let expired = crate::retention::run(&projects, events.as_ref(), crate::clock::now_ms_i64()).await?;
+    Ok(format!("{expired} events past their project's retention deleted"))
 }

@@ -114,6 +114,13 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_RATE_LIMIT", default_value_t = 20)]
     pub rate_limit: u32,
 
+    /// The proxies and load balancers in front of the server, as CIDRs
+    /// (`10.0.0.0/8,127.0.0.1/32`): only from these peers is the shopper's
+    /// address taken from `Forwarded` / `X-Forwarded-For`, for the rate limit
+    /// and the Matomo relay. Without any, those headers are ignored.
+    #[arg(long, env = "LUMMMEN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Matomo URL to relay page views and ecommerce events to, with the HTTP
     /// Tracking API (`{url}/matomo.php`); unset disables the relay.
     #[arg(long, env = "LUMMMEN_MATOMO_URL")]
@@ -155,6 +162,7 @@ impl Config {
             insert_linger_ms: 250,
             handoff_max_bytes: None,
             rate_limit: 0,
+            trusted_proxies: Vec::new(),
             matomo_url: None,
             matomo_token: None,
             shutdown_drain_secs: 10,

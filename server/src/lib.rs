@@ -25,6 +25,7 @@ pub mod config;
 pub mod health;
 pub mod ingest;
 pub mod projects;
+pub mod retention;
 pub mod router;
 pub mod server;
 pub mod shop;

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use lummmen_server::cli::{run_projects, Cli, Command};
+use lummmen_server::cli::{run_projects, run_retention, Cli, Command};
 use lummmen_server::serve;
 use tracing_subscriber::EnvFilter;
 
@@ -28,9 +28,16 @@ async fn run() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let Cli { config, command } = Cli::parse();
-    if let Some(Command::Projects { command }) = command {
-        println!("{}", run_projects(&config, command)?);
-        return Ok(());
+    match command {
+        Some(Command::Projects { command }) => {
+            println!("{}", run_projects(&config, command)?);
+            return Ok(());
+        }
+        Some(Command::Retention) => {
+            println!("{}", run_retention(&config).await?);
+            return Ok(());
+        }
+        Some(Command::Serve) | None => {}
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -16,8 +16,8 @@ use support::*;
 
 const UNAUTHORIZED: &str = r#"{"error":"unauthorized","detail":"missing or invalid credentials"}"#;
 const DEMO_SHOP: &str = "demo-shop.myshopify.com";
-/// A heatmap query both today's and the new heatmap API answer.
-const HEATMAP: &str = "/api/heatmap?url=https%3A%2F%2Fa-shop.myshopify.com%2Fproducts%2Ftee&page=%2Fproducts%2Ftee&bucket=desktop";
+/// A heatmap query of a page of the shop.
+const HEATMAP: &str = "/api/heatmap?page=%2Fproducts%2Ftee&bucket=desktop";
 
 /// HMAC-SHA256 under a binary key, by openssl.
 fn openssl_hmac_hexkey(key: &[u8], msg: &[u8]) -> Vec<u8> {

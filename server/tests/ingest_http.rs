@@ -1,6 +1,7 @@
 //! `/collect` over real HTTP: every bad-input class answers its 4xx with a JSON
-//! error, limits answer 429/503 with Retry-After, CORS answers the project's
-//! storefront origins only, and /readyz and /metrics say what happened.
+//! error, limits answer 429/503 with Retry-After, every answer is readable from
+//! any origin (CORS without credentials), and /readyz and /metrics say what
+//! happened.
 
 mod common;
 
@@ -183,6 +184,49 @@ async fn rate_limit_answers_429_with_retry_after_per_site_and_address() {
     assert_eq!(post(&client, &server.url(), &page_batch(2, "0123456789abcdef", 20, 2)).await, 200);
 }
 
+/// Four requests from one address use up a budget of two per second; answers
+/// the statuses of `n` posts, each claiming the address `spoof(i)`.
+async fn statuses_with_forwarded_for(
+    server: &ServerHandle,
+    n: u64,
+    spoof: impl Fn(u64) -> String,
+) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for i in 0..n {
+        let body = body_of(&page_batch(1, "0123456789abcdef", 100 + i, 2));
+        let xff = spoof(i);
+        statuses.push(post_raw(&server.url(), body, &[("x-forwarded-for", xff.as_str())]).await.0);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    // Untrusted peer (no trusted proxies): a shopper changing X-Forwarded-For
+    // on every request still shares the one budget of their real address.
+    let dir = TempDir::new("http-xff-untrusted");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.rate_limit = 2;
+    let server = start(config).await;
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("198.51.100.{i}")).await;
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "spoofed headers are ignored");
+    server.shutdown().await.expect("shutdown");
+
+    // The loopback peer is our proxy: each forwarded shopper has a budget.
+    let dir = TempDir::new("http-xff-trusted");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.rate_limit = 2;
+    config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    let server = start(config).await;
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("198.51.100.{i}")).await;
+    assert_eq!(statuses, [200; 6], "one budget per forwarded address");
+    // The same forwarded shopper, with an address of their own choosing in
+    // front of it, is still the one the proxy saw.
+    let statuses = statuses_with_forwarded_for(&server, 6, |i| format!("10.9.9.{i}, 203.0.113.5")).await;
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    server.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test]
 async fn full_spool_answers_503_with_retry_after_and_readyz_turns_unready() {
     let dir = TempDir::new("http-full");
@@ -210,39 +254,69 @@ async fn full_spool_answers_503_with_retry_after_and_readyz_turns_unready() {
 }
 
 #[tokio::test]
-async fn cors_answers_the_projects_storefront_origins_only() {
+async fn every_answer_is_readable_from_any_origin_without_credentials() {
     let dir = TempDir::new("http-cors");
-    let server = start(Config::for_tests(root(), dir.0.clone())).await;
-    let shop = "https://demo-shop.myshopify.com";
-    let body = body_of(&page_batch(1, "0123456789abcdef", 1, 2));
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.rate_limit = 2;
+    let server = start(config).await;
     let client = Client::new();
-    let res = client
+    // A storefront under its own domain, the pixel's sandbox (`null`), anyone.
+    for (i, origin) in
+        ["https://shop.example.com", "null", "https://demo-shop.myshopify.com"].iter().enumerate()
+    {
+        let res = client
+            .post(format!("{}/collect", server.url()))
+            .header("origin", *origin)
+            .header("content-type", "text/plain")
+            .body(body_of(&page_batch(1, "0123456789abcdef", i as u64, 2)))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), 200, "{origin}");
+        let h = res.headers();
+        assert_eq!(h.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"), "{origin}");
+        assert!(h.get("access-control-allow-credentials").is_none());
+    }
+    // Refusals too, with their Retry-After readable: the client keeps the batch.
+    let mut refused = None;
+    for i in 10..20 {
+        let res = client
+            .post(format!("{}/collect", server.url()))
+            .header("origin", "null")
+            .body(body_of(&page_batch(1, "0123456789abcdef", i, 2)))
+            .send()
+            .await
+            .expect("post");
+        if res.status() == 429 {
+            refused = Some(res);
+            break;
+        }
+    }
+    let refused = refused.expect("the rate limit answers 429");
+    let h = refused.headers();
+    assert_eq!(h.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    assert!(h
+        .get("access-control-expose-headers")
+        .is_some_and(|v| v.to_str().unwrap_or("").contains("retry-after")));
+    let bad = client
         .post(format!("{}/collect", server.url()))
-        .header("origin", shop)
-        .body(body.clone())
+        .header("origin", "null")
+        .body("{")
         .send()
         .await
         .expect("post");
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(shop));
-    let res = client
-        .post(format!("{}/collect", server.url()))
-        .header("origin", "https://evil.example")
-        .body(body)
-        .send()
-        .await
-        .expect("post");
-    assert!(res.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
     let pre = client
         .request(reqwest::Method::OPTIONS, format!("{}/collect", server.url()))
-        .header("origin", shop)
+        .header("origin", "https://shop.example.com")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type,content-encoding")
         .send()
         .await
         .expect("preflight");
     assert_eq!(pre.status(), 204);
-    assert_eq!(pre.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(shop));
+    assert_eq!(pre.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
     assert!(pre
         .headers()
         .get("access-control-allow-headers")

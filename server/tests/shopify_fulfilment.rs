@@ -193,3 +193,43 @@ async fn shop_redact_of_one_shop_keeps_a_project_another_shop_shares() {
     assert_eq!(kept.shops, vec![OTHER_SHOP.to_string()], "only the redacted shop is unlinked");
     assert_eq!(server.projects().find_by_shop(SHOP).expect("read"), None);
 }
+
+/// A redact that arrives while the customer's batches still wait in the spool
+/// (inserts linger three seconds here): the request waits for them, finds the
+/// visitor through the spooled checkout, and nothing of theirs is stored after.
+#[tokio::test]
+async fn a_redact_racing_the_spool_leaves_nothing_behind() {
+    const ERIN: &str = "e5e5e5e5e5e5e5e5";
+    let dir = TempDir::new("fulfil-race");
+    let mut config = app_config(&dir.0, "http://127.0.0.1:9");
+    config.insert_linger_ms = 3000;
+    let server = start(config, SITE, SHOP).await;
+    // An insert just went: the next ones wait for the linger.
+    collect(&server, &page_views(SITE, CAROL, "c000000000000009", 1)).await;
+    server.flush().await.expect("flush");
+    collect(&server, &page_views(SITE, ERIN, "e000000000000001", 4)).await;
+    collect(
+        &server,
+        &checkout(
+            SITE,
+            ERIN,
+            "e000000000000002",
+            "gid://shopify/Order/777001",
+            Some("gid://shopify/Customer/5150"),
+        ),
+    )
+    .await;
+    collect(&server, &page_views(SITE, CAROL, "c00000000000000a", 2)).await;
+    assert!(event_ids(&server, SITE, ERIN).await.is_empty(), "Erin's batches are still in the spool");
+    let body = json!({"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 5150, "email": "erin@example.com"},
+                      "orders_to_redact": [777001]});
+    let ticket = ticket_for(&server, "customers/redact", SHOP, "wh-race", body).await;
+    let (status, done) = fulfil(&server, ticket, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["outcome"]["visitors"], 1, "found through the spooled checkout: {done}");
+    assert_eq!(done["outcome"]["rows_deleted"], 5, "{done}");
+    server.flush().await.expect("flush");
+    assert!(event_ids(&server, SITE, ERIN).await.is_empty(), "nothing of Erin's was stored after the redact");
+    assert_eq!(event_ids(&server, SITE, CAROL).await.len(), 3, "other visitors' batches are stored");
+    server.shutdown().await.expect("shutdown");
+}

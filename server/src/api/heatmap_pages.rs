@@ -1,5 +1,5 @@
-//! `GET /api/heatmap/pages`: the pages of a site with clicks, most first, to
-//! choose which heatmap to draw.
+//! `GET /api/heatmap/pages`: the paths of a site with clicks, most first, and
+//! its template groups with clicks, to choose which heatmap to draw.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -16,17 +16,29 @@ use crate::shopify::ShopifyState;
 /// Query string of `/api/heatmap/pages`: `site` (operators only).
 #[derive(Debug, Deserialize)]
 pub struct PagesParams {
-    pub site: Option<u32>,
+    pub site: Option<String>,
 }
 
-/// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"url", "clicks"}]}`.
+/// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"page", "url", "clicks"}],
+/// "groups": [{"page", "clicks"}]}`. `url` repeats `page` for admin pages
+/// written against the first version, which choose by it and ask
+/// `/api/heatmap?url=`.
 pub async fn pages(
     State(state): State<ShopifyState>,
     who: HeatmapReader,
     params: Result<Query<PagesParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
-    let site = heatmap_site(&state, &who, params.site).await?;
-    let pages = state.events.click_pages(site).await.map_err(store_err)?;
-    Ok(Json(json!({"site": site, "pages": pages})))
+    let site = params
+        .site
+        .as_deref()
+        .map(|s| {
+            s.trim().parse::<u32>().map_err(|_| ApiError::BadRequest(format!("`site`: not a site id: {s:?}")))
+        })
+        .transpose()?;
+    let site = heatmap_site(&state, &who, site).await?;
+    let found = state.events.heatmap_pages(site).await.map_err(store_err)?;
+    let pages: Vec<Value> =
+        found.pages.iter().map(|p| json!({"page": p.page, "url": p.page, "clicks": p.clicks})).collect();
+    Ok(Json(json!({"site": site, "pages": pages, "groups": found.groups})))
 }

@@ -1,5 +1,13 @@
 //! `POST /collect` and its CORS preflight: the thin HTTP edge around the pure
 //! decoding path, the project lookup, the rate limiter and the spool.
+//!
+//! Every answer is readable from any origin (`Access-Control-Allow-Origin: *`,
+//! `Retry-After` exposed, never credentials): the tracker runs on storefronts
+//! under any custom domain and the web pixel in a sandbox whose origin is
+//! `null`, and both must read a 429, 503 or 413 to keep the batch and send it
+//! again instead of counting it delivered. Nothing is lost by it: the answer
+//! says only whether a batch was taken, and sending needs no credentials
+//! anyway.
 
 use std::net::SocketAddr;
 
@@ -12,20 +20,17 @@ use axum::Json;
 use super::decode::{decode, DecodeLimits};
 use super::error::IngestError;
 use super::Ingest;
-use crate::projects::Project;
 
 /// `POST /collect`: a [`protocol::Batch`] as JSON. Answers 200
 /// `{"ok":true,"events":N}` once the batch is durable in the spool.
 pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut project_for_cors = None;
+    let client =
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| ingest.client_ip(c.0.ip(), &parts.headers));
     let result = async {
         let (batch, json) = read_batch(&ingest, &parts.headers, body).await?;
-        let project = ingest.project(batch.site_id).await?;
-        project_for_cors = Some(project);
+        ingest.project(batch.site_id).await?;
         if let Some(ip) = client {
             ingest.rate_limit(batch.site_id, ip)?;
         }
@@ -48,14 +53,7 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
             e.into_response()
         }
     };
-    let allowed = match (&origin, &project_for_cors) {
-        (Some(o), Some(p)) => origin_allowed(o, p),
-        (Some(o), None) => ingest.origin_of_any_project(o).await,
-        _ => false,
-    };
-    if let (true, Some(o)) = (allowed, origin) {
-        add_cors(res.headers_mut(), &o);
-    }
+    add_cors(res.headers_mut());
     res
 }
 
@@ -85,31 +83,20 @@ async fn read_batch(
 
 /// `OPTIONS /collect`: CORS preflight, for senders that use `application/json`
 /// or `Content-Encoding` (beacons with `text/plain` need none).
-pub async fn preflight(State(ingest): State<Ingest>, headers: HeaderMap) -> Response {
+pub async fn preflight() -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if ingest.origin_of_any_project(origin).await {
-            add_cors(res.headers_mut(), origin);
-            let h = res.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("content-type, content-encoding"),
-            );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-        }
-    }
+    let h = res.headers_mut();
+    add_cors(h);
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, content-encoding"),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     res
 }
 
-/// Whether `origin` is the storefront of one of the project's shops.
-pub fn origin_allowed(origin: &str, project: &Project) -> bool {
-    origin.strip_prefix("https://").is_some_and(|host| project.shops.iter().any(|s| s == host))
-}
-
-fn add_cors(headers: &mut HeaderMap, origin: &str) {
-    if let Ok(v) = HeaderValue::from_str(origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
+fn add_cors(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
 }

@@ -88,8 +88,14 @@ pub fn decode(
     limits: &DecodeLimits,
 ) -> Result<(Batch, Vec<u8>), IngestError> {
     check_content_type(content_type)?;
-    let json = decode_body(encoding, body, limits.max_decoded)?;
-    let batch = parse_batch(&json, &limits.batch)?;
+    let mut json = decode_body(encoding, body, limits.max_decoded)?;
+    let mut batch = parse_batch(&json, &limits.batch)?;
+    // Old trackers and other senders may still send query strings, fragments
+    // and tokens in URLs: they are redacted before anything is written, and
+    // the batch written again only then (today's clients send clean URLs).
+    if protocol::url::redact_events(&mut batch.events) {
+        json = serde_json::to_vec(&batch).map_err(|e| IngestError::Internal(e.to_string()))?;
+    }
     Ok((batch, json))
 }
 
@@ -109,6 +115,24 @@ mod tests {
     }
 
     const OK: &str = r#"{"s":1,"v":"9f86d081884c7d65","b":"5f0c6a1e9d2b4c37","t":1,"e":[]}"#;
+
+    #[test]
+    fn private_urls_are_redacted_before_the_batch_is_written() {
+        let body = r#"{"s":1,"v":"9f86d081884c7d65","b":"5f0c6a1e9d2b4c37","t":1,"e":[
+            {"k":"pv","t":1,"u":"https://s.example/search?q=red+dress#top","r":"https://s.example/account/reset/6543210987654/0f3b27c6e0f1f3f2c3a4b5c6d7e8f901-1700000000","vw":1,"vh":1,"sw":1,"sh":1},
+            {"k":"c","t":2,"x":1,"y":1,"cx":1,"cy":1,"dt":1,"tg":"a","sel":"a","h":"/pages/x?email=jane%40doe.fr"}]}"#;
+        let (batch, json) = decode(None, None, body.as_bytes(), &limits()).expect("decode");
+        let text = String::from_utf8(json).expect("utf8");
+        for private in ["red+dress", "#top", "6543210987654", "0f3b27c6", "jane"] {
+            assert!(!text.contains(private), "{private} in {text}");
+        }
+        assert!(text.contains("https://s.example/search?q="), "{text}");
+        let Some(protocol::Event::PageView(pv)) = batch.events.first() else { panic!("page view") };
+        assert_eq!(pv.referrer, "https://s.example/account/reset/redacted/redacted");
+        // A clean batch is kept byte for byte.
+        let (_, same) = decode(None, None, OK.as_bytes(), &limits()).expect("decode");
+        assert_eq!(same, OK.as_bytes());
+    }
 
     #[test]
     fn accepts_plain_and_gzip_bodies() {

@@ -24,6 +24,7 @@ use super::follow::Follower;
 use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::spool::{read_records, Pos, Reader, Record, Spool};
+use super::tombstones::Tombstones;
 use crate::store::{Batches, EventRow, EventStore, RowSource, StoreError};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -51,6 +52,8 @@ pub struct Drainer {
     pub drained: watch::Sender<Pos>,
     /// Whether storage answered the last attempt; drives `/readyz` detail.
     pub storage_ok: watch::Sender<bool>,
+    /// Batches a privacy deletion covers: dropped, never stored.
+    pub tombstones: Tombstones,
 }
 
 /// An insert under way: a stretch of the spool on its way into storage.
@@ -219,6 +222,7 @@ impl Drainer {
             tracing::error!(error = %e, "saving the spool cursor failed");
         }
         self.spool.consumed(flight.bytes);
+        self.tombstones.drained(flight.end);
         self.drained.send_replace(flight.end);
     }
 
@@ -230,12 +234,17 @@ impl Drainer {
         let mut from_memory = 0;
         let parsed: Vec<protocol::Batch> = records
             .iter()
-            .filter_map(|r| match handed.remove(&r.end) {
-                Some(batch) => {
-                    from_memory += 1;
-                    Some(batch)
-                }
-                None => parse(&r.json),
+            .filter_map(|r| {
+                let batch = match handed.remove(&r.end) {
+                    Some(batch) => {
+                        from_memory += 1;
+                        Some(batch)
+                    }
+                    None => parse(&r.json),
+                }?;
+                let deleted = !self.tombstones.is_empty()
+                    && self.tombstones.covers(batch.site_id, &batch.visitor_id, r.end);
+                (!deleted).then_some(batch)
             })
             .collect();
         drop(records);

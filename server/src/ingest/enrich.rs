@@ -5,12 +5,12 @@
 //! page views are kept in memory, and only a page view not seen since start is
 //! looked up in storage.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use protocol::{Batch, Event};
+use protocol::Batch;
 
-use crate::store::{Batches, EventStore, PageContext};
+pub use crate::store::context::{page_context_of, PageContexts};
+use crate::store::{Batches, EventStore};
 
 /// How many page views' contexts are remembered.
 const REMEMBERED_PAGES: usize = 100_000;
@@ -47,46 +47,4 @@ impl Enricher {
         }
         batches
     }
-}
-
-/// Remembers the context of recent page views so clicks in later batches get
-/// their URL without a storage round trip. Bounded: oldest entries go first.
-#[derive(Debug)]
-pub struct PageContexts {
-    map: HashMap<String, PageContext>,
-    order: VecDeque<String>,
-    capacity: usize,
-}
-
-impl PageContexts {
-    pub fn new(capacity: usize) -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
-    }
-
-    pub fn get(&self, page_view_id: &str) -> Option<&PageContext> {
-        self.map.get(page_view_id)
-    }
-
-    pub fn insert(&mut self, page_view_id: String, ctx: PageContext) {
-        if self.map.insert(page_view_id.clone(), ctx).is_none() {
-            self.order.push_back(page_view_id);
-            while self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.map.remove(&old);
-                }
-            }
-        }
-    }
-}
-
-/// The context a batch's page view leaves behind, to remember for later batches.
-pub fn page_context_of(batch: &Batch) -> Option<PageContext> {
-    batch.events.iter().rev().find_map(|e| match e {
-        Event::PageView(pv) => Some(PageContext {
-            url: pv.url.clone(),
-            viewport_width: pv.viewport_width,
-            doc_width: pv.doc_width,
-        }),
-        _ => None,
-    })
 }

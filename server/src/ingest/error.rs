@@ -36,6 +36,8 @@ pub enum IngestError {
     SpoolFull { retry_after_secs: u64 },
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("storage has not caught up with accepted batches after {waited_secs} s")]
+    StorageBehind { waited_secs: u64 },
     #[error("could not write the batch durably: {0}")]
     Internal(String),
 }
@@ -58,6 +60,7 @@ impl IngestError {
             Self::RateLimited { .. } => "rate_limited",
             Self::SpoolFull { .. } => "spool_full",
             Self::ShuttingDown => "shutting_down",
+            Self::StorageBehind { .. } => "storage_behind",
             Self::Internal(_) => "internal",
         }
     }
@@ -72,7 +75,9 @@ impl IngestError {
             Self::WrongTypes(_) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnknownSite(_) => StatusCode::NOT_FOUND,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::SpoolFull { .. } | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SpoolFull { .. } | Self::ShuttingDown | Self::StorageBehind { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +88,7 @@ impl IngestError {
                 Some(*retry_after_secs)
             }
             Self::ShuttingDown => Some(5),
+            Self::StorageBehind { .. } => Some(30),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@
 //! A batch is acknowledged only after it is durable; storage (see
 //! [`crate::store`]) is written by the drainer in large inserts.
 
+pub mod client_ip;
 pub mod collect;
 pub mod decode;
 mod dedicated;
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod ratelimit;
 pub mod relay;
 pub mod spool;
+pub mod tombstones;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -58,6 +60,8 @@ struct Inner {
     max_body: usize,
     max_decoded: usize,
     limiter: RateLimiter,
+    /// Proxies whose forwarding headers are believed (see [`client_ip`]).
+    trusted_proxies: Vec<ipnet::IpNet>,
     pipeline: Pipeline,
 }
 
@@ -70,6 +74,7 @@ impl Ingest {
                 max_body: config.max_body_bytes,
                 max_decoded: config.max_decoded_bytes,
                 limiter: RateLimiter::new(config.rate_limit),
+                trusted_proxies: config.trusted_proxies.clone(),
                 pipeline,
             }),
         }
@@ -101,10 +106,9 @@ impl Ingest {
             .ok_or(IngestError::UnknownSite(site_id))
     }
 
-    /// Whether `origin` is `https://{shop}` for a shop of any project.
-    pub async fn origin_of_any_project(&self, origin: &str) -> bool {
-        let Some(host) = origin.strip_prefix("https://") else { return false };
-        matches!(self.inner.projects.find_by_shop(host).await, Ok(Some(_)))
+    /// The shopper's address: the peer, or what a trusted proxy says it forwards for.
+    pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        client_ip::client_ip(peer, headers, &self.inner.trusted_proxies)
     }
 
     pub fn rate_limit(&self, site_id: u32, ip: IpAddr) -> Result<(), IngestError> {

@@ -18,6 +18,7 @@ use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::relay;
 use super::spool::{self, Pos, Reader, Spool};
+use super::tombstones::Tombstones;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::health::Health;
@@ -45,6 +46,7 @@ struct Inner {
     stop: watch::Sender<bool>,
     drainer: Mutex<Option<JoinHandle<()>>>,
     relay: Mutex<Option<JoinHandle<()>>>,
+    tombstones: Tombstones,
 }
 
 impl Pipeline {
@@ -79,7 +81,9 @@ impl Pipeline {
             linger: Duration::from_millis(config.insert_linger_ms),
             drained: drained_tx,
             storage_ok: storage_tx,
+            tombstones: Tombstones::default(),
         };
+        let tombstones = drainer.tombstones.clone();
         let drainer = dedicated::spawn("drainer", drainer.run(stop_rx.clone()))?;
         let relay = match &config.matomo_url {
             Some(url) => {
@@ -101,6 +105,7 @@ impl Pipeline {
                 stop,
                 drainer: Mutex::new(Some(drainer)),
                 relay: Mutex::new(relay),
+                tombstones,
             }),
         };
         // A weak reference: the check must not keep the pipeline alive.
@@ -171,6 +176,31 @@ impl Pipeline {
             .await
             .map(|_| ())
             .map_err(|_| IngestError::Internal("drainer stopped".into()))
+    }
+
+    /// Waits, up to `timeout`, until everything accepted so far is stored: a
+    /// privacy request must see the events the spool still holds. Storage
+    /// down or far behind is an error the request can retry.
+    pub async fn settle(&self, timeout: Duration) -> Result<(), IngestError> {
+        match tokio::time::timeout(timeout, self.flush()).await {
+            Ok(result) => result,
+            Err(_) => Err(IngestError::StorageBehind { waited_secs: timeout.as_secs() }),
+        }
+    }
+
+    /// Makes the drainer drop these visitors' batches (every visitor of the
+    /// sites for `None`) up to the spool's end now, then waits, up to
+    /// `timeout`, until the inserts already under way are stored: after it, a
+    /// store delete removes every event accepted before (see [`Tombstones`]).
+    pub async fn forget(
+        &self,
+        sites: &[u32],
+        visitors: Option<&[String]>,
+        timeout: Duration,
+    ) -> Result<(), IngestError> {
+        let until = *self.inner.spool.committed().borrow();
+        self.inner.tombstones.add(sites, visitors, until);
+        self.settle(timeout).await
     }
 
     /// Stops accepting, lets the drainer empty the spool for up to the drain

@@ -54,6 +54,8 @@ pub enum ProjectError {
     ShopTaken { shop: String, project: u32 },
     #[error("no project with id {0}")]
     NotFound(u32),
+    #[error("retention must be 1 to 120 months, got {0}")]
+    Retention(u16),
     #[error("project lookup did not finish: {0}")]
     Lookup(String),
 }
@@ -82,7 +84,11 @@ impl ProjectStore {
                 shop TEXT PRIMARY KEY,
                 project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE
             );
-            CREATE INDEX IF NOT EXISTS project_shops_by_project ON project_shops(project_id);",
+            CREATE INDEX IF NOT EXISTS project_shops_by_project ON project_shops(project_id);
+            CREATE TABLE IF NOT EXISTS project_retention (
+                project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+                months INTEGER NOT NULL
+            );",
         )?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
     }
@@ -187,11 +193,51 @@ impl ProjectStore {
         }
     }
 
+    /// How many whole months before the current one the project's events are
+    /// kept ([`crate::retention::DEFAULT_MONTHS`] unless set).
+    pub fn retention_months(&self, id: u32) -> Result<u16, ProjectError> {
+        let months: Option<u16> = self
+            .lock()
+            .query_row("SELECT months FROM project_retention WHERE project_id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        Ok(months.unwrap_or(crate::retention::DEFAULT_MONTHS))
+    }
+
+    /// Sets how many months the project's events are kept (1 to 120).
+    pub fn set_retention_months(&self, id: u32, months: u16) -> Result<(), ProjectError> {
+        if !(1..=crate::retention::MAX_MONTHS).contains(&months) {
+            return Err(ProjectError::Retention(months));
+        }
+        if self.get(id)?.is_none() {
+            return Err(ProjectError::NotFound(id));
+        }
+        self.lock().execute(
+            "INSERT INTO project_retention (project_id, months) VALUES (?1, ?2)
+             ON CONFLICT(project_id) DO UPDATE SET months = excluded.months",
+            params![id, months],
+        )?;
+        Ok(())
+    }
+
+    /// Every project's site id with its retention in months.
+    pub fn retentions(&self) -> Result<Vec<(u32, u16)>, ProjectError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT p.id, COALESCE(r.months, ?1) FROM projects p
+             LEFT JOIN project_retention r ON r.project_id = p.id ORDER BY p.id",
+        )?;
+        let rows = stmt
+            .query_map([crate::retention::DEFAULT_MONTHS], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Removes a project and its shops; answers whether it existed.
     pub fn delete(&self, id: u32) -> Result<bool, ProjectError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM project_shops WHERE project_id = ?1", [id])?;
+        tx.execute("DELETE FROM project_retention WHERE project_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM projects WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n > 0)

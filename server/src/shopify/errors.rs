@@ -32,6 +32,10 @@ pub enum ApiError {
     /// one: the merchant must authorize the app again, at `url`.
     #[error("Shopify no longer accepts this app's access to the shop: authorize it again")]
     Reauthorize { url: String },
+    /// Something we depend on is behind (storage still taking the spool):
+    /// the same request later will do.
+    #[error("{0}")]
+    Unavailable(String),
     /// Our own failure (database, ...): logged, reported without details.
     #[error("{0}")]
     Internal(String),
@@ -81,6 +85,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::NotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_configured"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };

@@ -30,6 +30,14 @@ fn store_err(e: StoreError) -> ApiError {
     ApiError::Internal(format!("event store: {e}"))
 }
 
+/// How long a privacy request waits for storage to take what the spool holds
+/// before answering 503 (the operator runs it again later).
+const SPOOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn behind(e: crate::ingest::error::IngestError) -> ApiError {
+    ApiError::Unavailable(format!("{e}: run the request again in a minute"))
+}
+
 /// The id forms a stored event may carry: Shopify's numeric id and its GraphQL id.
 fn id_forms(id: &str, kind: &str) -> Vec<String> {
     let numeric = id.rsplit('/').next().unwrap_or(id).to_string();
@@ -99,9 +107,12 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             return Err(ApiError::Conflict(tickets::EMAIL_ONLY_REASON.into()));
         }
         PrivacyRequest::Customer { redact, customer_id, orders: order_ids } => {
+            // The customer's events still in the spool must be found too.
+            state.pipeline.settle(SPOOL_WAIT).await.map_err(behind)?;
             let visitors = visitors(state, &sites, customer_id.as_deref(), &order_ids).await?;
             let (db, shop) = (state.db.clone(), ticket.shop.clone());
             if redact {
+                state.pipeline.forget(&sites, Some(&visitors), SPOOL_WAIT).await.map_err(behind)?;
                 let deleted = state.events.delete_visitors(&sites, &visitors).await.map_err(store_err)?;
                 let order_rows =
                     blocking(move || db.with_tx(|tx| orders::redact(tx, &shop, &order_ids))).await?;
@@ -122,6 +133,7 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             }
         }
         PrivacyRequest::Shop => {
+            state.pipeline.forget(&sites, None, SPOOL_WAIT).await.map_err(behind)?;
             let deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
             forget_shop(state, &ticket.shop, &sites).await?;
             let outcome = json!({"action": "shop_redact", "sites": sites, "rows_deleted": deleted,

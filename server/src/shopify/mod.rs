@@ -74,6 +74,9 @@ pub struct ShopifyState {
     pub notifier: Notifier,
     pub projects: ProjectCache,
     pub events: Arc<dyn EventStore>,
+    /// The ingest pipeline: privacy deletions wait for its spool and leave
+    /// tombstones in it (see [`crate::ingest::tombstones`]).
+    pub pipeline: crate::ingest::Pipeline,
     /// One token refresh at a time per shop.
     pub flights: tokens::Flights,
 }
@@ -86,6 +89,7 @@ impl ShopifyState {
         data_dir: &Path,
         projects: ProjectCache,
         events: Arc<dyn EventStore>,
+        pipeline: crate::ingest::Pipeline,
     ) -> Result<Self, SetupError> {
         let (settings, keys) = Settings::from_options(opts)?;
         let secret = settings.secrets.first().map(|s| String::from_utf8_lossy(s).into_owned());
@@ -107,6 +111,7 @@ impl ShopifyState {
             admin: Arc::new(admin),
             projects,
             events,
+            pipeline,
             flights: tokens::Flights::default(),
         })
     }

@@ -10,21 +10,21 @@
 //! `LIMIT 1 BY event_id`, counts with `uniqExact(event_id)`).
 //!
 //! Columns: the envelope (site, visitor, session, page view), `kind` and `time`,
-//! the page `url` (for clicks, resolved from their page view), the checkout's
-//! `order_id`/`customer_id` (privacy requests name those), click coordinates, and
-//! `json`, the whole event as posted, so reads give back exactly what came in.
-//! Clicks for heatmaps: SQLite keeps them in `events` (a partial index on clicks,
-//! `(site_id, url, time)`); ClickHouse keeps a `clicks` table sorted by
-//! `(site_id, url, time, event_id)` next to `events` sorted by
-//! `(site_id, visitor_id, event_id)` for per-visitor reads and deletes.
+//! the page `url` (for clicks, moves and scrolls, resolved from their page
+//! view), the checkout's `order_id`/`customer_id` (privacy requests name those),
+//! and `json`, the whole event as posted, so reads give back exactly what came
+//! in. Next to `events`, narrow tables written in the same insert serve the
+//! dashboard (`traffic`, see [`traffic`]) and heatmaps (`heat_clicks`,
+//! `heat_moves`, `heat_views`, see [`heatmap`]), each sorted for its queries
+//! and reached by every delete of a visitor or a site.
 //!
 //! Layout: this file holds the trait and [`open`]; [`rows`] the rows both
-//! backends write; [`heatmap`] the heatmap's types and the assembly both share;
-//! each backend is a folder with all of its SQL, heatmap queries included:
-//! [`sqlite`] (`mod.rs`, `heatmap.rs`) and [`clickhouse`] (`mod.rs`,
-//! `schema.rs`, `heatmap.rs`).
+//! backends write, [`context`] the page view context they take; [`heatmap`] and
+//! [`stats`] the types and the pure parts both backends share; each backend
+//! is a folder with all of its SQL: [`sqlite`] and [`clickhouse`].
 
 pub mod clickhouse;
+pub mod context;
 pub mod heatmap;
 mod kind_sql;
 pub mod rows;
@@ -39,8 +39,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-pub use heatmap::{ClickPage, HeatCell, Heatmap, HeatmapQuery};
-pub use rows::{Batches, ClickCols, EventRow, PageContext, RowSource};
+pub use context::PageContext;
+pub use heatmap::{HeatCounts, HeatPages, HeatmapQuery};
+pub use rows::{Batches, EventRow, RowSource};
 pub use stats::{Breakdown, Counts, StatsQuery};
 
 /// An event as stored, field for field what was posted.
@@ -133,13 +134,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Deletes every event of these sites; returns how many were deleted.
     fn delete_sites<'a>(&'a self, site_ids: &'a [u32]) -> StoreFuture<'a, u64>;
 
-    /// The click heatmap of one page: distinct clicks counted per grid cell by
-    /// the database, with the page's recorded size (see [`heatmap`]).
-    fn click_heatmap<'a>(&'a self, query: &'a HeatmapQuery) -> StoreFuture<'a, Heatmap>;
+    /// The heatmap of one page or template group in one bucket, the parts the
+    /// query asks for, counted by the database (see [`heatmap`]).
+    fn heatmap<'a>(&'a self, query: &'a HeatmapQuery) -> StoreFuture<'a, HeatCounts>;
 
-    /// The site's pages with the most clicks, most first (at most
-    /// [`heatmap::MAX_PAGES`]).
-    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<ClickPage>>;
+    /// The site's paths with the most clicks, most first (at most
+    /// [`heatmap::MAX_PAGES`]), and its template groups with clicks.
+    fn heatmap_pages(&self, site_id: u32) -> StoreFuture<'_, HeatPages>;
 
     /// The dashboard's headline figures and funnel over a window (see [`stats`]).
     fn stats_counts<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Counts>;
@@ -150,6 +151,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// The distinct order ids of completed checkouts over a window: which of
     /// Shopify's orders the pixel saw.
     fn order_ids<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Vec<String>>;
+
+    /// Deletes what the retention plan says has expired (see
+    /// [`crate::retention`]); returns how many events went.
+    fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64>;
 }
 
 /// Opens the store the configuration names: ClickHouse when `clickhouse_url` is

@@ -6,44 +6,10 @@ use std::fmt::Write;
 
 use protocol::{Batch, Event};
 
+use super::context::{page_context_of, PageContext};
+use super::heatmap::rows::Carrier;
+use super::heatmap::{heat_of_batch, Heat};
 use super::traffic::{SeenMarks, Traffic};
-
-/// The page a click happened on, from its page view.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PageContext {
-    pub url: String,
-    pub viewport_width: u32,
-    pub doc_width: u32,
-}
-
-impl PageContext {
-    /// The context of a stored page view, from its JSON column; `None` for any
-    /// other event or unreadable JSON.
-    pub fn from_page_view_json(json: &str) -> Option<Self> {
-        match serde_json::from_str(json) {
-            Ok(Event::PageView(pv)) => {
-                Some(Self { url: pv.url, viewport_width: pv.viewport_width, doc_width: pv.doc_width })
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Click columns, queryable for heatmaps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClickCols {
-    /// Page coordinates.
-    pub x: i32,
-    pub y: i32,
-    /// Viewport coordinates.
-    pub cx: i32,
-    pub cy: i32,
-    pub selector: String,
-    pub rage: bool,
-    /// From the page view: the layout the coordinates belong to.
-    pub viewport_width: u32,
-    pub doc_width: u32,
-}
 
 /// One stored event.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,11 +28,26 @@ pub struct EventRow {
     /// Checkout events only; empty otherwise.
     pub order_id: String,
     pub customer_id: String,
-    pub click: Option<ClickCols>,
+    /// The heatmap's row this event carries, if any (see
+    /// [`super::heatmap::rows`]).
+    pub heat: Option<Heat>,
     /// The dashboard's row of this event, if it gets one (see [`super::traffic`]).
     pub traffic: Option<Traffic>,
     /// The whole event as posted.
     pub json: String,
+}
+
+impl EventRow {
+    /// The envelope of this row's heatmap row.
+    pub fn carrier(&self) -> Carrier<'_> {
+        Carrier {
+            site_id: self.site_id,
+            visitor_id: &self.visitor_id,
+            page_view_id: &self.page_view_id,
+            event_id: &self.event_id,
+            time: self.time,
+        }
+    }
 }
 
 /// The event's own URL, for the kinds that carry one.
@@ -89,6 +70,11 @@ fn own_url(event: &Event) -> Option<&str> {
 /// context is borrowed, not cloned per event.
 pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow> {
     let mut page = page.unwrap_or_default();
+    // Every event of a batch belongs to the batch's page view: its own when it
+    // carries one.
+    let own = page_context_of(batch);
+    let mut heat =
+        heat_of_batch(batch.events.iter().enumerate(), own.as_ref().unwrap_or(&page)).into_iter().peekable();
     let session_id = batch.session_id.as_deref().unwrap_or_default();
     let page_view_id = batch.page_view_id.as_deref().unwrap_or_default();
     let mut rows = Vec::with_capacity(batch.events.len());
@@ -96,8 +82,6 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
     for (i, event) in batch.events.iter().enumerate() {
         if let Event::PageView(pv) = event {
             page.url.clone_from(&pv.url);
-            page.viewport_width = pv.viewport_width;
-            page.doc_width = pv.doc_width;
         }
         let (order_id, customer_id) = match event {
             Event::CheckoutCompleted(c) => {
@@ -105,19 +89,7 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
             }
             _ => (String::new(), String::new()),
         };
-        let click = match event {
-            Event::Click(c) => Some(ClickCols {
-                x: c.x,
-                y: c.y,
-                cx: c.cx,
-                cy: c.cy,
-                selector: c.selector.clone(),
-                rage: c.rage,
-                viewport_width: page.viewport_width,
-                doc_width: page.doc_width,
-            }),
-            _ => None,
-        };
+        let heat = heat.next_if(|(at, _)| *at == i).map(|(_, h)| h);
         rows.push(EventRow {
             event_id: event_id(&batch.batch_id, i),
             site_id: batch.site_id,
@@ -129,7 +101,7 @@ pub fn rows_from_batch(batch: &Batch, page: Option<PageContext>) -> Vec<EventRow
             url: own_url(event).unwrap_or(&page.url).to_string(),
             order_id,
             customer_id,
-            click,
+            heat,
             traffic: seen.row_for(event),
             // Serializing a value that came from JSON cannot fail: every
             // field is a plain string, number, bool or list of them.
@@ -220,13 +192,19 @@ mod tests {
         let mut second = fixture();
         second.batch_id = "00000000000000ff".into();
         second.events.retain(|e| !matches!(e, Event::PageView(_)));
-        let page = PageContext { url: "https://shop.example/p".into(), viewport_width: 390, doc_width: 390 };
+        let page = PageContext {
+            url: "https://shop.example/p".into(),
+            viewport_width: 390,
+            doc_width: 390,
+            ..PageContext::default()
+        };
         let mut batches = Batches::default();
         batches.push(first.clone(), None);
         batches.push(second.clone(), Some(page.clone()));
         let mut expected = rows_from_batch(&first, None);
         expected.extend(rows_from_batch(&second, Some(page)));
         assert!(second.events.iter().any(|e| matches!(e, Event::Click(_))), "the fixture has clicks");
+        assert!(expected.iter().filter(|r| r.heat.is_some()).count() >= 4, "clicks, moves, scroll rows");
         assert_eq!(batches.len(), expected.len());
         // Twice: a retried insert asks again.
         for _ in 0..2 {

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use lummmen_e2e::storefront::{app_config, clickhouse_rows, clickhouse_url, drop_database, fresh_database};
 use lummmen_e2e::{root, Browser, TempDir};
-use lummmen_server::store::{ClickCols, EventRow, HeatmapQuery};
+use lummmen_server::store::heatmap::{Bucket, Heat, HeatClick, HeatPage, PageGroup};
+use lummmen_server::store::{EventRow, HeatmapQuery};
 use lummmen_server::{Config, ServerHandle};
 
 const CLICKS: usize = 200;
@@ -98,6 +99,7 @@ async fn click_to_clickhouse_latency() -> anyhow::Result<()> {
 }
 
 const PAGE: &str = "https://demo-shop.myshopify.com/products/organic-cotton-tee";
+const PATH: &str = "/products/organic-cotton-tee";
 const MILLION: usize = 1_000_000;
 
 /// Deterministic clicks: most around 40 hot spots of a 1280 x 4000 page, some anywhere.
@@ -138,16 +140,19 @@ fn synthetic_rows(n: usize) -> Vec<EventRow> {
                 url: PAGE.into(),
                 order_id: String::new(),
                 customer_id: String::new(),
-                click: Some(ClickCols {
+                heat: Some(Heat::Click(HeatClick {
+                    page: HeatPage {
+                        path: PATH.into(),
+                        group: PageGroup::Products.code(),
+                        bucket: Bucket::Desktop.code(),
+                    },
                     x,
                     y,
-                    cx: x,
-                    cy: y % 800,
+                    rel: None,
                     selector: format!("#b{}", i % 40),
                     rage: false,
-                    viewport_width: 1280,
-                    doc_width: 1280,
-                }),
+                    dead: false,
+                })),
                 traffic: None,
                 json,
             }
@@ -170,19 +175,20 @@ async fn time_heatmap(label: &str, config: Config) -> anyhow::Result<(f64, f64)>
     }
     println!("{label}: inserted {MILLION} clicks in {:.1} s", started.elapsed().as_secs_f64());
     drop(rows);
-    let query = HeatmapQuery::page(1, PAGE);
-    let first = store.click_heatmap(&query).await?;
-    assert_eq!(first.clicks, MILLION as u64, "{label}: every click counted once");
+    let mut query = HeatmapQuery::page(1, PATH);
+    query.parts.moves = false;
+    query.parts.scroll = false;
+    let first = store.heatmap(&query).await?.clicks.unwrap_or_default();
+    assert_eq!(first.total, MILLION as u64, "{label}: every click counted once");
     let mut raw = Vec::new();
     for _ in 0..10 {
         let t = Instant::now();
-        let map = store.click_heatmap(&query).await?;
+        let map = store.heatmap(&query).await?.clicks.unwrap_or_default();
         raw.push(t.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(map.clicks, MILLION as u64);
+        assert_eq!(map.total, MILLION as u64);
     }
     let http = reqwest::Client::new();
-    let url =
-        format!("{}/api/heatmap?site=1&url={}", server.url(), PAGE.replace(':', "%3A").replace('/', "%2F"));
+    let url = format!("{}/api/heatmap?site=1&page={PATH}&mode=clicks", server.url());
     let mut api = Vec::new();
     let mut bytes = 0;
     for _ in 0..10 {
@@ -196,7 +202,7 @@ async fn time_heatmap(label: &str, config: Config) -> anyhow::Result<(f64, f64)>
     println!(
         "{label}: heatmap of 1 M clicks, {} cells ({bytes} bytes of JSON): store query p50 {raw:.0} ms, \
          /api/heatmap p50 {api:.0} ms",
-        first.cells.len()
+        first.grid.len()
     );
     server.shutdown().await?;
     Ok((raw, api))

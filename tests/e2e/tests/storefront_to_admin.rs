@@ -2,8 +2,9 @@
 //! (release tracker, Shopify stand-in, the built web pixel in a Web Worker), the
 //! real server storing into the real ClickHouse (a fresh database), then the
 //! embedded admin page with a session token: the heatmap counts every click
-//! of the page, on the elements clicked; consent revoked stops traffic; a `customers/redact` webhook fulfilled
-//! from the admin page removes every row of the visitor.
+//! of the page, on the elements clicked; consent revoked stops traffic; a
+//! `customers/redact` webhook fulfilled from the admin page removes every row
+//! of the visitor.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -202,8 +203,10 @@ async fn storefront_clicks_and_orders_reach_clickhouse_the_heatmap_and_privacy_f
         let paid = order[key].as_f64().unwrap_or(f64::NAN);
         assert!((stored - paid).abs() < 0.005, "{field}: stored {stored}, paid {paid}: {chk_json}");
     }
+    // The heatmap's table holds the visitor id as its number.
+    let number = u64::from_str_radix(&visitor, 16)?;
     let stored_clicks =
-        rig.rows(&format!("SELECT count() AS n FROM clicks FINAL WHERE visitor_id = '{visitor}'")).await?;
+        rig.rows(&format!("SELECT count() AS n FROM heat_clicks FINAL WHERE visitor = {number}")).await?;
     assert!(stored_clicks[0]["n"].as_str().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0) >= 20);
 
     check_heatmap(&rig, &clicks).await?;
@@ -254,7 +257,7 @@ async fn check_heatmap(rig: &Rig, clicks: &[(i64, i64)]) -> anyhow::Result<()> {
     assert_eq!(drawn["page"], "/demo/", "{drawn}");
     // The 20 clicks, plus the click on the product link that left the page.
     let stored = rig
-        .rows("SELECT count() AS n FROM clicks FINAL WHERE endsWith(url, '/demo/')")
+        .rows("SELECT count() AS n FROM heat_clicks FINAL WHERE path = '/demo/'")
         .await?
         .first()
         .and_then(|r| r["n"].as_str().and_then(|n| n.parse::<u64>().ok()))

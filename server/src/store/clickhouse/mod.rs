@@ -4,11 +4,12 @@
 //! client runs with `.with_validation(false)` because 18.16 lacks
 //! `RowBinaryWithNamesAndTypes`, so Rust field types match column types exactly.
 //!
-//! Two tables: `events` sorted by `(site_id, visitor_id, event_id)` serves
-//! per-visitor reads, exports and deletes; `clicks` sorted by
-//! `(site_id, url, time, event_id)` serves heatmaps of one page over a time range.
-//! Both are `ReplacingMergeTree`: replays of the same event collapse in merges,
-//! and reads use `FINAL` (and `LIMIT 1 BY event_id` on `clicks`) until then.
+//! Tables (see [`schema`]): `events` sorted by `(site_id, visitor_id, event_id)`
+//! serves per-visitor reads, exports and deletes; `traffic` the dashboard
+//! ([`stats`]); `heat_clicks`, `heat_moves` and `heat_views` heatmaps
+//! ([`heat_rows`], [`heatmap`]). All are `ReplacingMergeTree`: replays of the
+//! same event collapse in merges, and reads deduplicate until then (`FINAL`,
+//! or counts of distinct events).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,9 @@ use ::clickhouse::{Client, Row};
 use protocol::Kind;
 use serde::{Deserialize, Serialize};
 
+mod heat_rows;
 mod heatmap;
+mod retention;
 mod schema;
 mod stats;
 
@@ -40,24 +43,6 @@ struct EventOut<'a> {
     order_id: &'a str,
     customer_id: &'a str,
     json: &'a str,
-}
-
-#[derive(Debug, Row, Serialize)]
-struct ClickOut<'a> {
-    event_id: &'a str,
-    site_id: u32,
-    visitor_id: &'a str,
-    page_view_id: &'a str,
-    url: &'a str,
-    time: u64,
-    x: i32,
-    y: i32,
-    cx: i32,
-    cy: i32,
-    selector: &'a str,
-    rage: u8,
-    viewport_width: u32,
-    doc_width: u32,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -178,9 +163,14 @@ impl ClickHouseStore {
     async fn ensure_schema(&self) -> Result<(), StoreError> {
         self.schema
             .get_or_try_init(|| async {
-                if schema::create(&self.base, &self.client, &self.database).await? {
+                let created = schema::create(&self.base, &self.client, &self.database).await?;
+                if created.traffic {
                     self.backfill_traffic().await?;
                 }
+                if created.heat {
+                    heat_rows::backfill(&self.client).await?;
+                }
+                schema::drop_old(&self.client).await?;
                 Ok::<_, StoreError>(())
             })
             .await
@@ -267,8 +257,8 @@ impl ClickHouseStore {
         let query = |table: &str, sql: String| {
             let q = self.client.query(&sql).bind(sites);
             match visitors {
-                Some(_) if table == "traffic" => q.bind(numbers.as_slice()),
-                Some(v) => q.bind(v),
+                Some(v) if table == "events" => q.bind(v),
+                Some(_) => q.bind(numbers.as_slice()),
                 None => q,
             }
         };
@@ -303,11 +293,11 @@ impl EventStore for ClickHouseStore {
     fn insert(&self, rows: Arc<dyn RowSource>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.ensure_schema().await?;
-            // One pass over the rows, streaming into both tables at once: the
+            // One pass over the rows, streaming into every table at once: the
             // rows are made as they are written, never all held together. The
-            // clicks insert starts with the first click.
+            // inserts of the other tables start with their first row.
             let mut events = self.client.insert::<EventOut<'static>>("events").await?;
-            let mut clicks = None;
+            let mut heat = heat_rows::HeatWriter::new(&self.client);
             let mut traffic = None;
             for r in rows.rows() {
                 events
@@ -341,38 +331,16 @@ impl EventStore for ClickHouseStore {
                     );
                     traffic.write(&row).await?;
                 }
-                let Some(c) = &r.click else { continue };
-                let clicks = match &mut clicks {
-                    Some(insert) => insert,
-                    None => clicks.insert(self.client.insert::<ClickOut<'static>>("clicks").await?),
-                };
-                clicks
-                    .write(&ClickOut {
-                        event_id: &r.event_id,
-                        site_id: r.site_id,
-                        visitor_id: &r.visitor_id,
-                        page_view_id: &r.page_view_id,
-                        url: &r.url,
-                        time: r.time,
-                        x: c.x,
-                        y: c.y,
-                        cx: c.cx,
-                        cy: c.cy,
-                        selector: &c.selector,
-                        rage: u8::from(c.rage),
-                        viewport_width: c.viewport_width,
-                        doc_width: c.doc_width,
-                    })
-                    .await?;
+                if let Some(h) = &r.heat {
+                    heat.write(r.carrier(), h).await?;
+                }
             }
             // Everything is written: the rows' source is let go before
             // ClickHouse sorts and writes its parts, which takes longer than
             // sending them, so a caller can prepare the next insert meanwhile.
             drop(rows);
             events.end().await?;
-            if let Some(clicks) = clicks {
-                clicks.end().await?;
-            }
+            heat.end().await?;
             if let Some(traffic) = traffic {
                 traffic.end().await?;
             }
@@ -509,11 +477,11 @@ impl EventStore for ClickHouseStore {
         })
     }
 
-    fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
+    fn heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::HeatCounts> {
         Box::pin(heatmap::heatmap(&self.client, query))
     }
 
-    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
+    fn heatmap_pages(&self, site_id: u32) -> StoreFuture<'_, super::HeatPages> {
         Box::pin(heatmap::pages(&self.client, site_id))
     }
 
@@ -527,5 +495,25 @@ impl EventStore for ClickHouseStore {
 
     fn order_ids<'a>(&'a self, query: &'a super::StatsQuery) -> StoreFuture<'a, Vec<String>> {
         Box::pin(stats::order_ids(&self.client, query))
+    }
+
+    fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            self.ensure_schema().await?;
+            let mut expired = retention::drop_months(&self.client, &self.database, plan).await?;
+            let mut deleting = false;
+            for (site, cutoff) in &plan.sites {
+                let n = retention::expired_of_site(&self.client, *site, *cutoff).await?;
+                if n > 0 {
+                    retention::delete_site_before(&self.client, *site, *cutoff).await?;
+                    expired += n;
+                    deleting = true;
+                }
+            }
+            if deleting {
+                self.wait_for_mutations().await?;
+            }
+            Ok(expired)
+        })
     }
 }

@@ -1,9 +1,13 @@
 //! The ClickHouse tables, created when missing: `events` sorted by
 //! `(site_id, visitor_id, event_id)` for per-visitor reads, exports and deletes;
-//! `clicks` sorted by `(site_id, url, time, event_id)` for heatmaps of one page
-//! over a time range; `traffic` sorted by `(site_id, time, event_id)` for the
-//! dashboard. All `ReplacingMergeTree` with the event id last in the
-//! sorting key, so replays collapse; partitioned by month.
+//! `traffic` sorted by `(site_id, kind, time, event)` for the dashboard; the
+//! heatmap's `heat_clicks`, `heat_moves` and `heat_views` sorted by
+//! `(site_id, bucket, grp, path, time, ...)` (see [`super::heat_rows`]). All
+//! `ReplacingMergeTree` with the event id last in the sorting key, so replays
+//! collapse; partitioned by month.
+//!
+//! The first heatmap's `clicks` table, sorted by full URL, is dropped once the
+//! heatmap's tables are filled: everything in it is also in `events`.
 
 use std::sync::LazyLock;
 
@@ -19,13 +23,30 @@ const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS events (
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY (site_id, visitor_id, event_id)";
 
-const CLICKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS clicks (
-    event_id String, site_id UInt32, visitor_id String, page_view_id String, url String, time UInt64,
-    x Int32, y Int32, cx Int32, cy Int32, selector String, rage UInt8,
-    viewport_width UInt32, doc_width UInt32
+/// The heatmap's tables (see [`super::heat_rows`]). One path in one bucket
+/// over a range is one range of the key, a template group one range too.
+/// Ids are numbers as in `traffic`; `rx`/`ry` are -1 for a click without a
+/// relative position (18.16's `Nullable` costs a column of its own).
+const HEAT_TABLES: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS heat_clicks (
+    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, event UInt64, visitor UInt64,
+    x Int32, y Int32, rx Int16, ry Int16, selector String, rage UInt8, dead UInt8
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, url, time, event_id)";
+ORDER BY (site_id, bucket, grp, path, time, event)",
+    "CREATE TABLE IF NOT EXISTS heat_moves (
+    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, event UInt64, visitor UInt64,
+    xs Array(Int32), ys Array(Int32)
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, bucket, grp, path, time, event)",
+    "CREATE TABLE IF NOT EXISTS heat_views (
+    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, page_view UInt64, event UInt64,
+    visitor UInt64, depth UInt8, doc_width UInt32, doc_height UInt32
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
+ORDER BY (site_id, bucket, grp, path, time, page_view, event)",
+];
 
 /// The dashboard's rows (see [`crate::store::traffic`]), sorted by kind, then
 /// time: a query of page views or of checkouts over a date range reads only
@@ -50,30 +71,46 @@ ORDER BY (site_id, kind, time, event)",
 });
 
 /// Every table a delete of a visitor or a site must reach.
-pub const TABLES: [&str; 3] = ["events", "clicks", "traffic"];
+pub const TABLES: [&str; 5] = ["events", "traffic", "heat_clicks", "heat_moves", "heat_views"];
 
-/// The column that holds a table's visitor: `traffic` has the id as a number.
+/// The column that holds a table's visitor: all but `events` have the id as a
+/// number.
 pub fn visitor_column(table: &str) -> &'static str {
-    if table == "traffic" {
-        "visitor"
-    } else {
+    if table == "events" {
         "visitor_id"
+    } else {
+        "visitor"
     }
 }
 
+/// Which tables are new next to an existing `events`: a database from before
+/// them, whose events must fill them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    pub traffic: bool,
+    pub heat: bool,
+}
+
 /// Creates the database (through `base`, which names none) and the tables
-/// (through `client`, which names the database). Returns whether `traffic` is
-/// new next to an existing `events`: a database from before the dashboard,
-/// whose events must fill it.
-pub async fn create(base: &Client, client: &Client, database: &str) -> Result<bool, StoreError> {
+/// (through `client`, which names the database).
+pub async fn create(base: &Client, client: &Client, database: &str) -> Result<Created, StoreError> {
     base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
     let exists = |table: &'static str| async move {
         client.query(&format!("EXISTS TABLE {table}")).fetch_one::<u8>().await.map(|n| n == 1)
     };
     let had_events = exists("events").await?;
     let had_traffic = exists("traffic").await?;
+    let had_heat = exists("heat_views").await?;
     client.query(EVENTS_TABLE).execute().await?;
-    client.query(CLICKS_TABLE).execute().await?;
     client.query(&TRAFFIC_TABLE).execute().await?;
-    Ok(had_events && !had_traffic)
+    for table in HEAT_TABLES {
+        client.query(table).execute().await?;
+    }
+    Ok(Created { traffic: had_events && !had_traffic, heat: had_events && !had_heat })
+}
+
+/// Drops the first heatmap's table, once the heatmap's own are filled.
+pub async fn drop_old(client: &Client) -> Result<(), StoreError> {
+    client.query("DROP TABLE IF EXISTS clicks").execute().await?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
-//! The embedded default store: `<data_dir>/events.db`, WAL mode, one `events`
+//! The embedded default store: `<data_dir>/events.db`, WAL mode, an `events`
 //! table with a unique index on the event id (so `INSERT OR IGNORE` makes
-//! replays harmless).
+//! replays harmless), and next to it the dashboard's `traffic` ([`stats`]) and
+//! the heatmap's tables ([`heat_rows`], queried in [`heatmap`]), written in the
+//! same transaction.
 //!
 //! rusqlite is blocking: every call runs on tokio's blocking pool.
 
@@ -9,11 +11,14 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
+pub(crate) mod heat_rows;
 pub(crate) mod heatmap;
+pub(crate) mod retention;
 pub(crate) mod stats;
 
 use protocol::Kind;
 
+use crate::retention::Plan;
 use crate::store::stats::{Breakdown, Counts, StatsQuery};
 use crate::store::{
     kind_sql, stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent,
@@ -25,7 +30,9 @@ pub const EVENTS_DB_FILE: &str = "events.db";
 pub const PAGE_SIZE: u32 = 16 * 1024;
 
 /// The table and its indexes (the kind filters of the partial indexes spelled
-/// from [`Kind`], see [`kind_sql`]).
+/// from [`Kind`], see [`kind_sql`]). A database from before the heatmap's own
+/// tables also has click columns (`x`, `y`, `cx`, `cy`, `selector`, `rage`,
+/// `viewport_width`, `doc_width`), no longer written.
 static SCHEMA: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
@@ -40,16 +47,12 @@ CREATE TABLE IF NOT EXISTS events (
     url TEXT NOT NULL,
     order_id TEXT NOT NULL,
     customer_id TEXT NOT NULL,
-    x INTEGER, y INTEGER, cx INTEGER, cy INTEGER,
-    selector TEXT, rage INTEGER, viewport_width INTEGER, doc_width INTEGER,
     json TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_visitor ON events(site_id, visitor_id, time);
-CREATE INDEX IF NOT EXISTS clicks_by_page ON events(site_id, url, time) WHERE {click};
 CREATE INDEX IF NOT EXISTS checkouts ON events(site_id, customer_id, order_id) WHERE {checkout};
 ",
-        click = kind_sql::is(Kind::Click),
         checkout = kind_sql::is(Kind::CheckoutCompleted),
     )
 });
@@ -71,7 +74,13 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     /// For the dashboard's reads.
     reader: Arc<Mutex<Connection>>,
+    /// For the heatmap's reads: its parts run at once, one a connection.
+    heat_readers: Arc<[Arc<Mutex<Connection>>]>,
 }
+
+/// Connections of the heatmap's reads: its heaviest parts (the elements, the
+/// click grid, the moves) each on its own.
+const HEAT_READERS: usize = 3;
 
 impl SqliteStore {
     /// Opens (creating if needed) `<data_dir>/events.db`.
@@ -89,12 +98,19 @@ impl SqliteStore {
         let tuning = crate::sqlite::Tuning { page_size: Some(PAGE_SIZE), cache_kib: Some(16 * 1024) };
         let mut conn = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
         conn.execute_batch(&SCHEMA)?;
-        conn.execute_batch(&heatmap::INDEX)?;
+        heat_rows::create(&mut conn)?;
         stats::create(&mut conn)?;
         // The dashboard reads on a connection of its own: WAL lets it read
         // while the drainer writes, so a long range never holds up ingest.
         let reader = crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), reader: Arc::new(Mutex::new(reader)) })
+        let heat_readers = (0..HEAT_READERS)
+            .map(|_| crate::sqlite::open(data_dir, EVENTS_DB_FILE, tuning).map(|c| Arc::new(Mutex::new(c))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
+            heat_readers: heat_readers.into(),
+        })
     }
 
     /// Runs `f` on the connection on the blocking pool.
@@ -129,6 +145,16 @@ impl SqliteStore {
             .map_err(|e| StoreError::Other(format!("sqlite task: {e}")))?
         })
     }
+}
+
+/// Awaits every future at once; the first error, if any.
+async fn all_at_once<T: Send + 'static>(futures: Vec<StoreFuture<'static, T>>) -> Result<Vec<T>, StoreError> {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.map_err(|e| StoreError::Other(format!("sqlite task: {e}")))??);
+    }
+    Ok(out)
 }
 
 fn placeholders(n: usize) -> String {
@@ -180,10 +206,11 @@ impl EventStore for SqliteStore {
             {
                 let mut stmt = tx.prepare_cached(
                     "INSERT OR IGNORE INTO events (event_id, site_id, visitor_id, session_id, page_view_id, kind,
-                     time, url, order_id, customer_id, x, y, cx, cy, selector, rage, viewport_width, doc_width, json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     time, url, order_id, customer_id, json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?;
                 let mut traffic = tx.prepare_cached(stats::INSERT)?;
+                let mut heat = heat_rows::HeatInserts::new(&tx)?;
                 for r in rows.rows() {
                     if let Some(t) = &r.traffic {
                         traffic.execute(params![
@@ -203,7 +230,9 @@ impl EventStore for SqliteStore {
                             t.currency,
                         ])?;
                     }
-                    let c = r.click.as_ref();
+                    if let Some(h) = &r.heat {
+                        heat.write(r.carrier(), h)?;
+                    }
                     stmt.execute(params![
                         r.event_id,
                         r.site_id,
@@ -216,14 +245,6 @@ impl EventStore for SqliteStore {
                         r.url,
                         r.order_id,
                         r.customer_id,
-                        c.map(|c| c.x),
-                        c.map(|c| c.y),
-                        c.map(|c| c.cx),
-                        c.map(|c| c.cy),
-                        c.map(|c| c.selector.as_str()),
-                        c.map(|c| c.rage),
-                        c.map(|c| c.viewport_width),
-                        c.map(|c| c.doc_width),
                         r.json,
                     ])?;
                 }
@@ -357,13 +378,18 @@ impl EventStore for SqliteStore {
         })
     }
 
-    fn click_heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::Heatmap> {
-        let query = query.clone();
-        self.run(move |conn| heatmap::heatmap(conn, &query))
+    fn heatmap<'a>(&'a self, query: &'a super::HeatmapQuery) -> StoreFuture<'a, super::HeatCounts> {
+        let query = Arc::new(query.clone());
+        let counts = heatmap::parts(&query).into_iter().enumerate().map(|(i, part)| {
+            let (q, conn) = (Arc::clone(&query), Arc::clone(&self.heat_readers[i % self.heat_readers.len()]));
+            Self::run_on(conn, move |c| heatmap::count(c, &q, part))
+        });
+        let all = all_at_once(counts.collect());
+        Box::pin(async move { Ok(heatmap::combine(all.await?)) })
     }
 
-    fn click_pages(&self, site_id: u32) -> StoreFuture<'_, Vec<super::ClickPage>> {
-        self.run(move |conn| heatmap::pages(conn, site_id))
+    fn heatmap_pages(&self, site_id: u32) -> StoreFuture<'_, super::HeatPages> {
+        self.read(move |conn| heatmap::pages(conn, site_id))
     }
 
     fn stats_counts<'a>(&'a self, query: &'a StatsQuery) -> StoreFuture<'a, Counts> {
@@ -380,10 +406,35 @@ impl EventStore for SqliteStore {
         let query = query.clone();
         self.read(move |conn| stats::order_ids(conn, &query))
     }
+
+    fn expire<'a>(&'a self, plan: &'a Plan) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            // Sites no project names keep what the longest retention keeps.
+            let mut targets = plan.sites.clone();
+            if let Some(oldest) = plan.oldest_cutoff_ms {
+                let known: Vec<u32> = targets.iter().map(|(s, _)| *s).collect();
+                let sites = self.run(|c| retention::sites(c)).await?;
+                targets.extend(sites.into_iter().filter(|s| !known.contains(s)).map(|s| (s, oldest)));
+            }
+            let mut expired = 0;
+            for (site, cutoff) in targets {
+                loop {
+                    let (events, more) = self.run(move |c| retention::expire_chunk(c, site, cutoff)).await?;
+                    expired += events;
+                    if !more {
+                        break;
+                    }
+                }
+                self.run(move |c| retention::expire_derived(c, site, cutoff)).await?;
+            }
+            Ok(expired)
+        })
+    }
 }
 
 /// Deletes the events matching `filter` (over `site_id` and `visitor_id`) and
-/// their dashboard rows in one transaction; returns how many events went.
+/// their dashboard and heatmap rows in one transaction; returns how many events
+/// went.
 fn delete_where(
     conn: &mut Connection,
     filter: &str,
@@ -391,7 +442,9 @@ fn delete_where(
 ) -> Result<u64, StoreError> {
     let tx = conn.transaction()?;
     let deleted = tx.execute(&format!("DELETE FROM events WHERE {filter}"), params_from_iter(args.iter()))?;
-    tx.execute(&format!("DELETE FROM traffic WHERE {filter}"), params_from_iter(args.iter()))?;
+    for table in std::iter::once("traffic").chain(heat_rows::TABLES) {
+        tx.execute(&format!("DELETE FROM {table} WHERE {filter}"), params_from_iter(args.iter()))?;
+    }
     tx.commit()?;
     Ok(deleted as u64)
 }
@@ -414,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn the_kind_filtered_queries_use_their_partial_indexes() {
+    fn heatmap_queries_read_a_range_of_the_key() {
         let dir = std::env::temp_dir().join(format!("lummmen-sqlite-plans-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store = SqliteStore::open(&dir).expect("open");
@@ -424,15 +477,19 @@ mod tests {
             let rows = stmt.query_map([], |r| r.get::<_, String>(3)).expect("plan");
             rows.map(|r| r.expect("row")).collect::<Vec<_>>().join("; ")
         };
-        let bound =
-            |sql: &str| sql.replace("?1", "1").replace("?2", "'u'").replace("?3", "0").replace("?4", "0");
+        let one_path = "SELECT COUNT(*) FROM heat_clicks WHERE site_id = 1 AND bucket = 2 AND grp = 1
+                        AND path = '/products/a' AND time >= 0 AND time < 9";
+        let p = plan(one_path);
         assert!(
-            plan(&bound(&heatmap::PAGES)).contains("clicks_by_page"),
-            "{}",
-            plan(&bound(&heatmap::PAGES))
+            p.contains(
+                "USING PRIMARY KEY (site_id=? AND bucket=? AND grp=? AND path=? AND time>? AND time<?)"
+            ),
+            "{p}"
         );
-        let cells = bound(&heatmap::CELLS).replace("?5", "9");
-        assert!(plan(&cells).contains("clicks_by_page"), "{}", plan(&cells));
+        let group = "SELECT COUNT(*) FROM heat_views WHERE site_id = 1 AND bucket = 2 AND grp = 1
+                     AND time >= 0 AND time < 9";
+        let p = plan(group);
+        assert!(p.contains("USING PRIMARY KEY (site_id=? AND bucket=? AND grp=?)"), "{p}");
         drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
     }
