@@ -50,8 +50,13 @@ export function heatmapPath({ page, bucket, days }, now = Date.now()) {
   return `/api/heatmap?${q}`;
 }
 
+/** "1 click", "2 clicks". */
+function clicks(n) {
+  return `${number(n)} ${n === 1 ? "click" : "clicks"}`;
+}
+
 function option(p) {
-  return new Option(`${p.page} (${number(p.clicks)} clicks)`, p.page);
+  return new Option(`${p.page} (${clicks(p.clicks)})`, p.page);
 }
 
 /** Fills the page picker from `/api/heatmap/pages`: groups first, then pages, most clicked first. */
@@ -96,7 +101,7 @@ function renderGrid(map) {
   const wrap = $("heatmap-canvas").parentElement;
   const n = grid.cells.reduce((s, c) => s + c.count, 0);
   $("heatmap-grid-note").textContent = n
-    ? `${number(n)} clicks without an element to place them on, on ${view.bucket} pages ${number(grid.width)} px wide.`
+    ? `${clicks(n)} without an element to place them on, on ${view.bucket} pages ${number(grid.width)} px wide.`
     : "Every click of this range was placed on the element it was made on.";
   wrap.hidden = !n;
   // The card's inner width; while the view is hidden, the page's.
@@ -108,7 +113,7 @@ function renderGrid(map) {
 function render(map) {
   shared.heatmap = map;
   const over = `on ${view.bucket} in the last ${view.days} days`;
-  say(map.clicks ? `${number(map.clicks)} clicks ${over}.` : `No clicks ${over}.`);
+  say(map.clicks ? `${clicks(map.clicks)} ${over}.` : `No clicks ${over}.`);
   renderElements(map);
   view.scrollChart = drawScroll($("scroll-chart"), map.scroll, view.scrollChart);
   shared.scrollChart = view.scrollChart;

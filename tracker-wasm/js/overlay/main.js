@@ -50,7 +50,7 @@ function summary(state, placed) {
   const m = state.map;
   const over = `on ${state.bucket} over the last ${state.days} days`;
   if (!m.clicks) return `No clicks ${over} yet.`;
-  const parts = [`${m.clicks} clicks ${over}`];
+  const parts = [`${m.clicks} ${m.clicks === 1 ? "click" : "clicks"} ${over}`];
   const n = placed.missing.length;
   if (n) parts.push(n === 1 ? "1 clicked element is not on this layout" : `${n} clicked elements are not on this layout`);
   if (placed.cells.length) parts.push("squares: clicks placed by position only");
