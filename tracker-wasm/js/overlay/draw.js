@@ -73,9 +73,11 @@ function markers(ctx, list) {
     ctx.setLineDash(rage ? [] : [5, 4]);
     ctx.strokeStyle = rage ? "#dc2626" : "#4b5563";
     ctx.lineWidth = 2;
-    ctx.strokeRect(m.x - 2, m.y - 2, m.w + 4, m.h + 4);
+    // Dead outside rage, so an element with both shows both.
+    const pad = rage ? 2 : 5;
+    ctx.strokeRect(m.x - pad, m.y - pad, m.w + 2 * pad, m.h + 2 * pad);
     ctx.setLineDash([]);
-    label(ctx, `${rage ? "rage" : "dead"} ${m.count}`, m.x + m.w + 2, rage ? m.y - 12 : m.y + m.h + 12,
+    label(ctx, `${rage ? "rage" : "dead"} ${m.count}`, m.x + m.w + pad, rage ? m.y - 12 : m.y + m.h + 14,
       rage ? "#dc2626" : "#4b5563");
   }
 }
