@@ -90,9 +90,14 @@
   if (!opts.defer) S.customerPrivacy = privacy;
 
   let banner;
+  // Its inline `display: flex` would win over the `hidden` attribute alone.
+  function showBanner(shown) {
+    banner.hidden = !shown;
+    banner.style.display = shown ? "flex" : "none";
+  }
   function renderBanner() {
     if (!banner) return;
-    banner.hidden = analytics !== null;
+    showBanner(analytics === null);
   }
   function mountBanner() {
     if (opts.banner === "off") return;
@@ -113,7 +118,7 @@
     reopen.type = "button";
     reopen.textContent = "Privacy choices";
     reopen.style.cssText = "position:fixed;left:.5rem;bottom:.5rem;font:12px system-ui,sans-serif;z-index:2147483646";
-    reopen.onclick = () => { banner.hidden = false; };
+    reopen.onclick = () => showBanner(true);
     document.body.append(banner, reopen);
     renderBanner();
   }

@@ -16,6 +16,7 @@ use crate::projects::{demo_project, ProjectCache, ProjectStore};
 use crate::shopify::settings::Settings;
 use crate::shopify::{SetupError, ShopifyState};
 use crate::store::{EventStore, StoreError};
+use crate::storefront::Storefronts;
 
 /// Why the server could not start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,7 @@ pub struct AppState {
     pub ingest: Ingest,
     pub shopify: ShopifyState,
     pub admin_page: AdminPage,
+    pub storefronts: Storefronts,
     pub static_dirs: StaticDirs,
 }
 
@@ -101,13 +103,18 @@ impl AppState {
             client_id: shopify.settings.client_id.clone(),
             dev_tokens: config.dev_session_tokens,
         };
+        // With --seed-demo this server serves the demo shop's storefront.
+        let storefronts = Storefronts {
+            demo_shop: config.seed_demo.then(|| demo_project().shops.into_iter().next()).flatten(),
+            app_url: shopify.settings.app_url.clone(),
+        };
         let static_dirs = StaticDirs {
             assets: config.assets_dir.clone(),
             pixel: config.pixel_dir.clone(),
             uplot: config.uplot_dir.clone(),
             www: config.www_dir.clone(),
         };
-        Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page, static_dirs })
+        Ok(Self { health, projects, events, pipeline, ingest, shopify, admin_page, storefronts, static_dirs })
     }
 }
 
@@ -138,5 +145,11 @@ impl FromRef<AppState> for ShopifyState {
 impl FromRef<AppState> for AdminPage {
     fn from_ref(s: &AppState) -> Self {
         s.admin_page.clone()
+    }
+}
+
+impl FromRef<AppState> for Storefronts {
+    fn from_ref(s: &AppState) -> Self {
+        s.storefronts.clone()
     }
 }

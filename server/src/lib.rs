@@ -8,7 +8,8 @@
 //! - [`ingest`]: `/collect` and the pipeline behind it (spool, drainer, relay).
 //! - [`store`]: the event storage trait; its SQLite and ClickHouse backends.
 //! - [`projects`]: projects (site ids, shops), in `<data_dir>/lummmen.db`.
-//! - [`api`]: everything the embedded admin page calls; [`admin_page`]: the page.
+//! - [`api`]: everything the embedded admin page calls; [`admin_page`]: the page;
+//!   [`storefront`]: where a shop's storefront pages are (the heatmap overlay's links).
 //! - [`shopify`]: the Shopify app: settings, session tokens, OAuth install,
 //!   webhooks, privacy tickets and their fulfilment.
 //! - [`cli`]: the `lummmen-server` command line (serve, manage projects).
@@ -32,6 +33,7 @@ pub mod shopify;
 pub mod sqlite;
 pub mod stats;
 pub mod store;
+pub mod storefront;
 
 pub use app::AppState;
 pub use config::Config;

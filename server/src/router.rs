@@ -29,17 +29,22 @@ pub fn router(state: &AppState) -> Router {
         .route("/api/enable", post(api::enable::enable))
         .route("/api/sample", post(api::sample::set_sample))
         .route("/api/status", get(api::status::status))
+        .route("/api/heatmap/overlay", post(api::overlay::overlay))
         .route("/api/dev/session-token", get(api::dev_token::mint))
         .route_layer(middleware::from_fn_with_state(state.shopify.clone(), require_shopify_app));
     // Also for operators (`--operator-token`), app or no app: a session token
     // finds no secret to verify it while the app is off and gets the usual 401.
     let admin_api = Router::new()
         .route("/api/stats", get(api::stats::stats))
-        .route("/api/heatmap", get(api::heatmap::heatmap))
-        .route("/api/heatmap/pages", get(api::heatmap_pages::pages))
         .route("/api/gdpr/tickets", get(api::tickets::list))
         .route("/api/gdpr/tickets/{id}/fulfil", post(api::ticket_fulfil::fulfil))
         .route("/api/gdpr/tickets/{id}/resolve", post(api::ticket_resolve::resolve));
+    // Also for the heatmap overlay, from the merchant's storefront (another
+    // origin) with an overlay token: readable cross-origin, without cookies.
+    let heatmap_api = Router::new()
+        .route("/api/heatmap", get(api::heatmap::heatmap).options(api::cors::preflight))
+        .route("/api/heatmap/pages", get(api::heatmap_pages::pages).options(api::cors::preflight))
+        .route_layer(middleware::map_response(api::cors::any_origin));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -50,6 +55,7 @@ pub fn router(state: &AppState) -> Router {
         .route("/admin/index.html", get(admin_page::serve))
         .merge(shopify_app)
         .merge(admin_api)
+        .merge(heatmap_api)
         .nest_service("/assets", ServeDir::new(&state.static_dirs.assets))
         .nest_service("/pixel", ServeDir::new(&state.static_dirs.pixel))
         .nest_service("/admin/vendor/uplot", ServeDir::new(&state.static_dirs.uplot))

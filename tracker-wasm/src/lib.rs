@@ -18,7 +18,9 @@
 //!   cookies, `fetch`.
 //!
 //! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
-//! configuration from data attributes and calls `boot(siteId, endpoint, sample)`.
+//! configuration from data attributes and calls `boot(siteId, endpoint, sample)`;
+//! for a merchant's heatmap link (`#lummmen-heatmap=<token>`) it loads the heatmap
+//! overlay (`js/overlay/`, plain JS) instead, and this module not at all.
 //!
 //! The crate uses only `core` and `alloc`, and is `no_std` on wasm32. The shipped
 //! build (`cargo xtask build`) turns off the default `std` feature, so std is not

@@ -1,14 +1,14 @@
-// The embedded admin page: its views (the dashboard first, then the click
-// heatmap, privacy requests, and the settings: the project, "Enable tracking",
-// the share of visitors tracked, whether events arrive), each loaded with the
+// The embedded admin page: its views (the dashboard first, then the heatmap,
+// privacy requests, and the settings: the project, "Enable tracking", the
+// share of visitors tracked, whether events arrive), each loaded with the
 // merchant's session token (see api.js).
 import { api } from "/admin/api.js";
 import { initDashboard, load as loadDashboard } from "/admin/dashboard.js";
-import { draw } from "/admin/heatmap.js";
+import { initHeatmap, refreshHeatmap } from "/admin/heatmap-view.js";
 import { initNav } from "/admin/nav.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { heatmap: null, layout: null, dashboard: null };
+const state = { heatmap: null, layout: null, scrollChart: null, dashboard: null, heatmapView: null };
 
 function say(el, text, kind) {
   el.textContent = text;
@@ -71,38 +71,6 @@ async function enableTracking() {
   } finally {
     button.disabled = false;
   }
-}
-
-async function loadPages() {
-  const { pages } = await api("GET", "/api/heatmap/pages");
-  const select = $("heatmap-page");
-  const chosen = select.value;
-  select.replaceChildren(...pages.map((p) => new Option(`${p.url} (${p.clicks} clicks)`, p.url)));
-  if (pages.some((p) => p.url === chosen)) select.value = chosen;
-  $("heatmap-canvas").parentElement.hidden = !pages.length;
-  if (!pages.length) say($("heatmap-summary"), "No clicks recorded yet.");
-  return pages;
-}
-
-/** The heatmap's width: the view's, also while it is hidden (then the page's). */
-function heatmapWidth() {
-  const view = $("heatmap");
-  const width = view.clientWidth ? view.clientWidth - 48 : document.querySelector("main").clientWidth - 48;
-  return Math.max(200, Math.min(800, width));
-}
-
-async function showHeatmap(url) {
-  if (!url) return;
-  const map = await api("GET", `/api/heatmap?url=${encodeURIComponent(url)}`);
-  state.heatmap = map;
-  state.layout = draw($("heatmap-canvas"), map, heatmapWidth());
-  say($("heatmap-summary"), `${map.clicks} clicks on ${map.width} × ${map.height} px.`);
-  document.documentElement.dataset.heatmap = "drawn";
-}
-
-async function refreshHeatmap() {
-  const pages = await loadPages();
-  if (pages.length) await showHeatmap($("heatmap-page").value);
 }
 
 const TOPICS = {
@@ -197,9 +165,8 @@ export async function start() {
 
 $("enable").onclick = enableTracking;
 $("sample-form").onsubmit = saveSample;
-$("heatmap-page").onchange = (e) => showHeatmap(e.target.value).catch((err) => say($("status"), err.message, "error"));
-$("heatmap-refresh").onclick = () => refreshHeatmap().catch((err) => say($("status"), err.message, "error"));
 state.dashboard = initDashboard();
+state.heatmapView = initHeatmap(state);
 initNav();
 window.lummmenAdmin = { start, state, refreshHeatmap, showTickets, loadDashboard };
 start();

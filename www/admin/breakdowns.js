@@ -58,7 +58,7 @@ export function renderFunnel(list, overall, funnel) {
  * `data-value`, numbers right-aligned); `share` in 0..1 draws a bar behind the
  * first cell; an empty list says so.
  */
-function fill(table, rows, empty) {
+export function fillTable(table, rows, empty) {
   const body = table.tBodies[0];
   if (!rows.length) {
     const tr = document.createElement("tr");
@@ -97,14 +97,14 @@ export function renderTables(root, stats) {
   const top = (list, key) => Math.max(1, ...list.map((r) => r[key]));
 
   const maxViews = top(stats.topPages, "pageviews");
-  fill(q("top-pages"), stats.topPages.map((p) => ({
+  fillTable(q("top-pages"), stats.topPages.map((p) => ({
     key: p.path,
     share: p.pageviews / maxViews,
     cells: [[p.path], [number(p.pageviews), p.pageviews], [number(p.visitors), p.visitors]],
   })), "No page views in this range.");
 
   const sessions = stats.sources.reduce((s, r) => s + r.sessions, 0) || 1;
-  fill(q("sources"), stats.sources.map((s) => ({
+  fillTable(q("sources"), stats.sources.map((s) => ({
     key: s.source,
     share: s.sessions / sessions,
     cells: [[s.source === "direct" ? "Direct / none" : s.source], [number(s.sessions), s.sessions],
@@ -113,14 +113,14 @@ export function renderTables(root, stats) {
 
   const d = stats.devices;
   const total = d.mobile + d.tablet + d.desktop;
-  fill(q("devices"), total ? DEVICES.map(([key, label]) => ({
+  fillTable(q("devices"), total ? DEVICES.map(([key, label]) => ({
     key,
     share: d[key] / total,
     cells: [[label], [number(d[key]), d[key]], [percent(d[key] / total), d[key] / total]],
   })) : [], "No sessions in this range.");
 
   const maxProduct = top(stats.topProducts, "views");
-  fill(q("top-products"), stats.topProducts.map((p) => ({
+  fillTable(q("top-products"), stats.topProducts.map((p) => ({
     key: p.productId,
     share: p.views / maxProduct,
     cells: [[p.name || `Product ${p.productId}`], [number(p.views), p.views], [number(p.addedToCart), p.addedToCart],

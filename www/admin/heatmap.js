@@ -1,5 +1,6 @@
-// Draws a click heatmap (the JSON of GET /api/heatmap) on a canvas over the
-// page's dimensions. Pure apart from the canvas it is given.
+// Draws clicks by position (the `grid` of GET /api/heatmap: the clicks that
+// have no element to be placed on) on a canvas over the page's dimensions, at
+// most the bucket's page width. Pure apart from the canvas it is given.
 
 /** Canvas width for a page this wide: the page scaled down to fit `maxWidth`. */
 export function layout(map, maxWidth = 800, maxHeight = 8000) {

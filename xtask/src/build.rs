@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use base64::Engine;
 
 use crate::names;
-use crate::paths::{npm_bin, pixel_ext, root, run, target_dir, theme_assets};
+use crate::paths::{npm_bin, overlay_entry, pixel_ext, root, run, target_dir, theme_assets, OVERLAY_FILE};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
@@ -39,7 +39,8 @@ fn cargo_wasm(package: &str, extra: &[&str]) -> anyhow::Result<()> {
         .args(extra))
 }
 
-/// The tracker: release wasm, glue and loader into the theme extension's assets.
+/// The tracker: release wasm, glue and loader into the theme extension's
+/// assets, and the heatmap overlay the loader imports for merchants.
 pub fn tracker() -> anyhow::Result<()> {
     // Without std: panics trap instead of formatting a message (tracker-wasm's
     // `std` feature).
@@ -48,10 +49,25 @@ pub fn tracker() -> anyhow::Result<()> {
     let tracker = bindgen("tracker_wasm", "lummmen-tracker", &out, &TRACKER_TUNING)?;
     let assets = theme_assets();
     fs::create_dir_all(&assets)?;
-    fs::copy(root().join("tracker-wasm/js/loader.js"), assets.join("lummmen-loader.js"))?;
+    // Minified: its comments and names are bytes every shopper downloads.
+    run(Command::new(npm_bin("esbuild"))
+        .arg(root().join("tracker-wasm/js/loader.js"))
+        .args(["--minify", "--log-level=warning"])
+        .arg(format!("--outfile={}", assets.join("lummmen-loader.js").display())))?;
     minify(&tracker.join("lummmen-tracker.js"), &assets.join("lummmen-tracker.js"))?;
     fs::copy(tracker.join("lummmen-tracker_bg.wasm"), assets.join("lummmen-tracker.wasm"))?;
-    Ok(())
+    overlay()
+}
+
+/// The heatmap overlay: its modules bundled and minified into one ES module
+/// next to the loader (plain JS, no wasm: it only draws).
+pub fn overlay() -> anyhow::Result<()> {
+    let assets = theme_assets();
+    fs::create_dir_all(&assets)?;
+    run(Command::new(npm_bin("esbuild"))
+        .arg(overlay_entry())
+        .args(["--bundle", "--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
+        .arg(format!("--outfile={}", assets.join(OVERLAY_FILE).display())))
 }
 
 /// The web pixel: release wasm inlined as generated modules, then Shopify's own

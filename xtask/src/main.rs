@@ -3,8 +3,10 @@
 //! - `build`: release wasm for the tracker and the pixel, wasm-bindgen, wasm-opt,
 //!   the theme extension's assets, the pixel's generated modules, then
 //!   `shopify app build` for the pixel bundle. `build tracker` or `build pixel`
-//!   builds one of the two.
-//! - `size`: raw, gzip and brotli sizes of what shoppers download; fails when the
+//!   builds one of the two; `build overlay` only the heatmap overlay (part of
+//!   `build tracker`).
+//! - `size`: raw, gzip and brotli sizes of what shoppers download (and of what
+//!   merchants do: the heatmap overlay, the admin's charts); fails when the
 //!   pixel bundle is over Shopify's 128 KB limit.
 //! - `bench-tracker`: the storefront tracker's main-thread cost and bytes on the
 //!   wire in headless Chromium (the ignored `tracker_bench` end-to-end test).
@@ -23,11 +25,12 @@ fn main() -> anyhow::Result<()> {
             None => build::all(),
             Some("tracker") => build::tracker(),
             Some("pixel") => build::pixel(),
-            Some(other) => bail!("unknown part `{other}`: cargo xtask build [tracker|pixel]"),
+            Some("overlay") => build::overlay(),
+            Some(other) => bail!("unknown part `{other}`: cargo xtask build [tracker|pixel|overlay]"),
         },
         Some("size") => size::report(),
         Some("bench-tracker") => bench_tracker(),
-        _ => bail!("usage: cargo xtask <build [tracker|pixel]|size|bench-tracker>"),
+        _ => bail!("usage: cargo xtask <build [tracker|pixel|overlay]|size|bench-tracker>"),
     }
 }
 

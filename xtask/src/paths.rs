@@ -30,6 +30,16 @@ pub fn pixel_bundle() -> PathBuf {
 /// The tracker files a shopper downloads, in load order.
 pub const TRACKER_FILES: [&str; 3] = ["lummmen-loader.js", "lummmen-tracker.js", "lummmen-tracker.wasm"];
 
+/// The heatmap overlay, next to the loader in the theme's assets: the loader
+/// imports it instead of the tracker for the merchant's "View on storefront"
+/// link only, so shoppers never download it.
+pub const OVERLAY_FILE: &str = "lummmen-overlay.js";
+
+/// The overlay's entry module; it imports the rest of `tracker-wasm/js/overlay/`.
+pub fn overlay_entry() -> PathBuf {
+    root().join("tracker-wasm/js/overlay/main.js")
+}
+
 /// The charting library's files the admin page loads (npm's `uplot`), served
 /// by the backend from its `dist` directory.
 pub fn uplot_files() -> [PathBuf; 2] {

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 
-use crate::paths::{pixel_bundle, theme_assets, uplot_files, TRACKER_FILES};
+use crate::paths::{pixel_bundle, theme_assets, uplot_files, OVERLAY_FILE, TRACKER_FILES};
 
 /// Shopify's limit on the web pixel bundle, raw bytes (Shopify CLI).
 pub const PIXEL_LIMIT: u64 = 128 * 1024;
@@ -61,6 +61,12 @@ pub fn report() -> anyhow::Result<()> {
         bail!("the pixel bundle is {} bytes, over Shopify's limit of {PIXEL_LIMIT}", pixel.raw);
     }
     println!("pixel bundle within Shopify's limit: {} of {PIXEL_LIMIT} bytes", pixel.raw);
+    // What the merchant's storefront tab downloads for the heatmap overlay
+    // (not shoppers: the loader imports it for the admin's link only).
+    let path = theme_assets().join(OVERLAY_FILE);
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("{}: run `cargo xtask build`", path.display()))?;
+    row(&format!("overlay/{OVERLAY_FILE}"), measure(&bytes)?);
     // What the merchant's admin page downloads for its charts (not shoppers).
     let mut charts = Sizes::default();
     for path in uplot_files() {

@@ -8,8 +8,8 @@ use axum::extract::{Query, State};
 use axum::Json;
 
 use super::heatmap_params::{request_of, site_param, HeatmapParams};
-use super::site::site_of;
-use crate::shopify::auth::Principal;
+use super::site::heatmap_site;
+use crate::shopify::auth::HeatmapReader;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 use crate::store::heatmap::{assemble, Heatmap};
@@ -26,11 +26,11 @@ pub(super) fn bad_query(e: QueryRejection) -> ApiError {
 /// `GET /api/heatmap?page=...` → [`Heatmap`] as JSON.
 pub async fn heatmap(
     State(state): State<ShopifyState>,
-    who: Principal,
+    who: HeatmapReader,
     params: Result<Query<HeatmapParams>, QueryRejection>,
 ) -> Result<Json<Heatmap>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
-    let site = site_of(&state, &who, site_param(&params)?).await?;
+    let site = heatmap_site(&state, &who, site_param(&params)?).await?;
     let request = request_of(site, &params)?;
     let counts = state.events.heatmap(&request.query).await.map_err(store_err)?;
     Ok(Json(assemble(&request.query, counts, request.legacy_url.as_deref())))

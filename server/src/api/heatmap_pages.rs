@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::heatmap::{bad_query, store_err};
-use super::site::site_of;
-use crate::shopify::auth::Principal;
+use super::site::heatmap_site;
+use crate::shopify::auth::HeatmapReader;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 
@@ -25,7 +25,7 @@ pub struct PagesParams {
 /// `/api/heatmap?url=`.
 pub async fn pages(
     State(state): State<ShopifyState>,
-    who: Principal,
+    who: HeatmapReader,
     params: Result<Query<PagesParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(bad_query)?;
@@ -36,7 +36,7 @@ pub async fn pages(
             s.trim().parse::<u32>().map_err(|_| ApiError::BadRequest(format!("`site`: not a site id: {s:?}")))
         })
         .transpose()?;
-    let site = site_of(&state, &who, site).await?;
+    let site = heatmap_site(&state, &who, site).await?;
     let found = state.events.heatmap_pages(site).await.map_err(store_err)?;
     let pages: Vec<Value> =
         found.pages.iter().map(|p| json!({"page": p.page, "url": p.page, "clicks": p.clicks})).collect();

@@ -12,18 +12,23 @@
 //!   `GET /api/status`, whether events arrive and where to turn the embed on.
 //! - [`stats`]: `GET /api/stats`, the dashboard.
 //! - [`heatmap`]: `GET /api/heatmap` (its parameters in [`heatmap_params`]);
-//!   [`heatmap_pages`]: `GET /api/heatmap/pages`.
+//!   [`heatmap_pages`]: `GET /api/heatmap/pages`; both also take an overlay
+//!   token (see [`HeatmapReader`](crate::shopify::auth::HeatmapReader)) and
+//!   answer any origin ([`cors`]). [`overlay`]: `POST /api/heatmap/overlay`,
+//!   the link that opens a storefront page with the heatmap over it.
 //! - [`tickets`]: `GET /api/gdpr/tickets`; [`ticket_fulfil`] and
 //!   [`ticket_resolve`]: `POST /api/gdpr/tickets/{id}/fulfil|resolve`.
 //! - [`dev_token`]: `GET /api/dev/session-token`, development only.
 //! - [`site`]: which project a caller may read.
 
 pub mod config;
+pub mod cors;
 pub mod dev_token;
 pub mod enable;
 pub mod heatmap;
 pub mod heatmap_pages;
 pub mod heatmap_params;
+pub mod overlay;
 pub mod sample;
 pub mod site;
 pub mod stats;

@@ -1,7 +1,7 @@
 //! Which project a caller of the admin API may read.
 
 use crate::projects::{Project, ProjectError};
-use crate::shopify::auth::Principal;
+use crate::shopify::auth::{HeatmapReader, Principal};
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
 use crate::sqlite::blocking;
@@ -55,6 +55,28 @@ pub async fn site_of(state: &ShopifyState, who: &Principal, site: Option<u32>) -
                 Some(s) if s != project.id => Err(ApiError::NotFound(format!("no site {s}"))),
                 _ => Ok(project.id),
             }
+        }
+    }
+}
+
+/// The site a heatmap reader may read: as [`site_of`] for the admin API's
+/// callers; for an overlay token its own site, while its shop still belongs
+/// to it (a shop moved to another project, or removed, ends its tokens). A
+/// token naming another site gets the merchant's 404.
+pub async fn heatmap_site(
+    state: &ShopifyState,
+    who: &HeatmapReader,
+    site: Option<u32>,
+) -> Result<u32, ApiError> {
+    match who {
+        HeatmapReader::Admin(who) => site_of(state, who, site).await,
+        HeatmapReader::Overlay(grant) => {
+            let own = grant.site(site).map_err(|other| ApiError::NotFound(format!("no site {}", other.0)))?;
+            if project_of_shop(state, &grant.shop).await?.id != own {
+                tracing::debug!(shop = %grant.shop, site = own, "overlay token of a shop no longer in its site");
+                return Err(ApiError::Unauthorized);
+            }
+            Ok(own)
         }
     }
 }

@@ -5,6 +5,9 @@
 //! - [`session_token`]: HS256 session-token verification (pure); [`auth`]: the
 //!   extractors built on it (shop session or operator token), which every
 //!   endpoint of the admin page (see [`crate::api`]) sits behind.
+//! - [`overlay_token`]: the short-lived tokens of the heatmap overlay on the
+//!   storefront (pure signing and verification), accepted by the heatmap
+//!   endpoints alone.
 //! - [`bounce`]: the session-token bounce page for document requests.
 //! - [`oauth`]: install and re-authorization (`/auth`, `/auth/callback`): query
 //!   HMAC, state nonce, the flow.
@@ -28,6 +31,7 @@ pub mod fulfilment;
 pub mod notify;
 pub mod oauth;
 pub mod orders;
+pub mod overlay_token;
 pub mod session_token;
 pub mod settings;
 pub mod tickets;

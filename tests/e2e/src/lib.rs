@@ -6,6 +6,7 @@
 //! wasm-opt.
 
 pub mod fake_admin;
+pub mod overlay;
 pub mod storefront;
 pub mod tracker;
 
