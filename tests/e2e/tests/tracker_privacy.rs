@@ -81,6 +81,8 @@ async fn selectors_are_stable_across_reloads_and_skip_generated_names() -> anyho
         "{c:?}"
     );
     let link = c.iter().find(|c| c.tag == "span").expect("link click");
-    assert_eq!(link.href.as_deref(), Some("/cart?from=test"));
+    // The link's query value is not on the allow-list (protocol::url): the
+    // server keeps its key only.
+    assert_eq!(link.href.as_deref(), Some("/cart?from="));
     rig.close().await
 }
