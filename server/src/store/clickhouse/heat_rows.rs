@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::heatmap::backfill::{HeatBackfill, HeatRow};
 use crate::store::heatmap::rows::Carrier;
-use crate::store::heatmap::Heat;
+use crate::store::heatmap::{bin_of, path_key, selector_key, Heat};
 use crate::store::traffic::{event_key, hex_id};
 use crate::store::StoreError;
 
@@ -23,6 +23,7 @@ struct ClickOut<'a> {
     site_id: u32,
     bucket: u8,
     grp: u8,
+    page: u64,
     path: &'a str,
     time: u64,
     event: u64,
@@ -31,7 +32,9 @@ struct ClickOut<'a> {
     y: i32,
     rx: i16,
     ry: i16,
+    bin: u16,
     selector: &'a str,
+    sel: u64,
     rage: u8,
     dead: u8,
 }
@@ -41,6 +44,7 @@ struct MovesOut<'a> {
     site_id: u32,
     bucket: u8,
     grp: u8,
+    page: u64,
     path: &'a str,
     time: u64,
     event: u64,
@@ -54,6 +58,7 @@ struct ViewOut<'a> {
     site_id: u32,
     bucket: u8,
     grp: u8,
+    page: u64,
     path: &'a str,
     time: u64,
     page_view: u64,
@@ -63,6 +68,9 @@ struct ViewOut<'a> {
     doc_width: u32,
     doc_height: u32,
 }
+
+/// The stored `bin` of a click without a relative position.
+pub const NO_BIN: u16 = u16::MAX;
 
 /// A relative position as stored: -1 for none.
 fn rel(v: Option<u16>) -> i16 {
@@ -96,6 +104,7 @@ impl<'c> HeatWriter<'c> {
                     site_id: r.site_id,
                     bucket: p.bucket,
                     grp: p.group,
+                    page: path_key(&p.path),
                     path: &p.path,
                     time: r.time,
                     event,
@@ -104,7 +113,9 @@ impl<'c> HeatWriter<'c> {
                     y: c.y,
                     rx,
                     ry,
+                    bin: bin_of(c.rel).unwrap_or(NO_BIN),
                     selector: &c.selector,
+                    sel: selector_key(&c.selector),
                     rage: u8::from(c.rage),
                     dead: u8::from(c.dead),
                 };
@@ -120,6 +131,7 @@ impl<'c> HeatWriter<'c> {
                     site_id: r.site_id,
                     bucket: p.bucket,
                     grp: p.group,
+                    page: path_key(&p.path),
                     path: &p.path,
                     time: r.time,
                     event,
@@ -139,6 +151,7 @@ impl<'c> HeatWriter<'c> {
                     site_id: r.site_id,
                     bucket: p.bucket,
                     grp: p.group,
+                    page: path_key(&p.path),
                     path: &p.path,
                     time: v.time,
                     page_view: hex_id(r.page_view_id),

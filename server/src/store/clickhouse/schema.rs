@@ -2,7 +2,7 @@
 //! `(site_id, visitor_id, event_id)` for per-visitor reads, exports and deletes;
 //! `traffic` sorted by `(site_id, kind, time, event)` for the dashboard; the
 //! heatmap's `heat_clicks`, `heat_moves` and `heat_views` sorted by
-//! `(site_id, bucket, grp, path, time, ...)` (see [`super::heat_rows`]). All
+//! `(site_id, bucket, grp, page, time, ...)` (see [`super::heat_rows`]). All
 //! `ReplacingMergeTree` with the event id last in the sorting key, so replays
 //! collapse; partitioned by month.
 //!
@@ -24,28 +24,34 @@ PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY (site_id, visitor_id, event_id)";
 
 /// The heatmap's tables (see [`super::heat_rows`]). One path in one bucket
-/// over a range is one range of the key, a template group one range too.
-/// Ids are numbers as in `traffic`; `rx`/`ry` are -1 for a click without a
-/// relative position (18.16's `Nullable` costs a column of its own).
+/// over a range is one range of the key, a template group one range too. The
+/// key holds the path as a number (`page`, see
+/// [`crate::store::heatmap::path_key`]), the text beside it: `FINAL` merges
+/// by the key, and numbers compare faster.
+/// Ids are numbers as in `traffic`, and so is a click's selector (`sel`, next
+/// to its text) and its bin inside the element (`bin`, see
+/// [`crate::store::heatmap::bin_of`]); `rx`/`ry` are -1 and `bin` 65535 for a
+/// click without a relative position (18.16's `Nullable` costs a column of its
+/// own).
 const HEAT_TABLES: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS heat_clicks (
-    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, event UInt64, visitor UInt64,
-    x Int32, y Int32, rx Int16, ry Int16, selector String, rage UInt8, dead UInt8
+    site_id UInt32, bucket UInt8, grp UInt8, page UInt64, path String, time UInt64, event UInt64, visitor UInt64,
+    x Int32, y Int32, rx Int16, ry Int16, bin UInt16, selector String, sel UInt64, rage UInt8, dead UInt8
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, bucket, grp, path, time, event)",
+ORDER BY (site_id, bucket, grp, page, time, event)",
     "CREATE TABLE IF NOT EXISTS heat_moves (
-    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, event UInt64, visitor UInt64,
+    site_id UInt32, bucket UInt8, grp UInt8, page UInt64, path String, time UInt64, event UInt64, visitor UInt64,
     xs Array(Int32), ys Array(Int32)
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, bucket, grp, path, time, event)",
+ORDER BY (site_id, bucket, grp, page, time, event)",
     "CREATE TABLE IF NOT EXISTS heat_views (
-    site_id UInt32, bucket UInt8, grp UInt8, path String, time UInt64, page_view UInt64, event UInt64,
-    visitor UInt64, depth UInt8, doc_width UInt32, doc_height UInt32
+    site_id UInt32, bucket UInt8, grp UInt8, page UInt64, path String, time UInt64, page_view UInt64,
+    event UInt64, visitor UInt64, depth UInt8, doc_width UInt32, doc_height UInt32
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
-ORDER BY (site_id, bucket, grp, path, time, page_view, event)",
+ORDER BY (site_id, bucket, grp, page, time, page_view, event)",
 ];
 
 /// The dashboard's rows (see [`crate::store::traffic`]), sorted by kind, then

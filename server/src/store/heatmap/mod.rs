@@ -22,7 +22,9 @@ pub mod rows;
 use serde::Serialize;
 
 pub use page::{Bucket, PageGroup, PageSel};
-pub use rows::{heat_of_batch, Heat, HeatClick, HeatMoves, HeatPage, HeatView};
+pub use rows::{
+    bin_of, heat_of_batch, path_key, selector_key, Heat, HeatClick, HeatMoves, HeatPage, HeatView, BIN_MASK,
+};
 
 /// Smallest and largest cell side, in CSS pixels: below 2 px the grid is as big
 /// as the raw data; above 200 px it says nothing about elements.
@@ -40,6 +42,8 @@ pub const ELEMENT_BINS: u32 = 20;
 /// Thousandths per bin: a relative position `r` (0 to 1000) is in bin
 /// `min(r / BIN_THOUSANDTHS, ELEMENT_BINS - 1)`.
 pub const BIN_THOUSANDTHS: u32 = 1000 / ELEMENT_BINS;
+/// How many bins a box has: a bin number is below this.
+pub const BINS: u16 = (ELEMENT_BINS * ELEMENT_BINS) as u16;
 /// `scroll.reached` has one count per tenth of the page.
 pub const SCROLL_STEPS: usize = 10;
 
@@ -133,13 +137,22 @@ pub struct PointCount {
     pub count: u64,
 }
 
+impl PointCount {
+    /// From a stored bin number (see [`bin_of`]).
+    pub fn of_bin(selector: &str, bin: u16, count: u64) -> Self {
+        let bin = u32::from(bin);
+        Self { selector: selector.to_string(), col: bin % ELEMENT_BINS, row: bin / ELEMENT_BINS, count }
+    }
+}
+
 /// The clicks' counts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClickCounts {
     /// Every click of the page in the bucket.
     pub total: u64,
-    /// The most clicked selectors (clicks with a relative position), at most
-    /// [`MAX_ELEMENTS`], most first.
+    /// Selectors of clicks with a relative position: at least the
+    /// [`MAX_ELEMENTS`] most clicked (a store may give them all; [`assemble`]
+    /// keeps the most clicked).
     pub elements: Vec<ElementCount>,
     /// The bins of those selectors.
     pub points: Vec<PointCount>,
@@ -311,9 +324,11 @@ pub fn assemble(q: &HeatmapQuery, counts: HeatCounts, legacy_url: Option<&str>) 
     }
 }
 
-/// The elements, most clicked first (then by selector), each with its bins.
+/// The elements, most clicked first (then by selector), at most
+/// [`MAX_ELEMENTS`], each with its bins.
 fn elements(mut counted: Vec<ElementCount>, mut points: Vec<PointCount>) -> Vec<Element> {
     counted.sort_by(|a, b| b.clicks.cmp(&a.clicks).then_with(|| a.selector.cmp(&b.selector)));
+    counted.truncate(MAX_ELEMENTS as usize);
     points.sort_by(|a, b| (&a.selector, a.row, a.col).cmp(&(&b.selector, b.row, b.col)));
     let centre = |bin: u32| (f64::from(bin.min(ELEMENT_BINS - 1)) + 0.5) / f64::from(ELEMENT_BINS);
     counted

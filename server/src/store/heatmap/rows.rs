@@ -18,6 +18,7 @@
 use protocol::Event;
 
 use super::page::{group_code, Bucket};
+use super::{BIN_THOUSANDTHS, ELEMENT_BINS};
 use crate::store::context::PageContext;
 use crate::store::traffic::url_path;
 
@@ -75,6 +76,36 @@ pub struct HeatView {
     pub depth: u8,
     pub doc_width: u32,
     pub doc_height: u32,
+}
+
+/// The bin of a relative position inside an element's box: column
+/// `min(rx / 50, 19)`, row `min(ry / 50, 19)`, numbered `row * 20 + col`
+/// (below [`super::BINS`]). Stored with the click, so the stores group clicks
+/// by one small number.
+pub fn bin_of(rel: Option<(u16, u16)>) -> Option<u16> {
+    let part = |r: u16| (u32::from(r) / BIN_THOUSANDTHS).min(ELEMENT_BINS - 1);
+    let (x, y) = rel?;
+    u16::try_from(part(y) * ELEMENT_BINS + part(x)).ok()
+}
+
+/// A selector as a number, stored with the click: the stores group by it
+/// instead of the text, which sorts and hashes several times faster. FNV-1a
+/// (the same as event keys) with its low [`BIN_BITS`] bits cleared, so a
+/// click's selector and bin group as one number, `key + bin`. Two selectors of
+/// one page would share it only by a 55-bit collision.
+pub fn selector_key(selector: &str) -> u64 {
+    crate::store::traffic::event_key(selector) & !BIN_MASK
+}
+
+/// Bits of a [`selector_key`] left free for the bin: a bin is below 512.
+pub const BIN_BITS: u32 = 9;
+/// The bin's bits of `selector_key + bin`.
+pub const BIN_MASK: u64 = (1 << BIN_BITS) - 1;
+
+/// The page's path as a number, for ClickHouse's sorting keys: merges and
+/// `FINAL` compare numbers much faster than text. FNV-1a as above.
+pub fn path_key(path: &str) -> u64 {
+    crate::store::traffic::event_key(path)
 }
 
 /// The envelope a heatmap row is stored with: the carrying event's.
@@ -233,6 +264,23 @@ mod tests {
             ),
         ];
         assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn bins_are_twentieths_of_the_box_by_row() {
+        assert_eq!(bin_of(None), None);
+        assert_eq!(bin_of(Some((0, 0))), Some(0));
+        assert_eq!(bin_of(Some((49, 0))), Some(0));
+        assert_eq!(bin_of(Some((50, 0))), Some(1));
+        assert_eq!(bin_of(Some((1000, 0))), Some(19), "the right edge is in the last column");
+        assert_eq!(bin_of(Some((510, 480))), Some(9 * 20 + 10));
+        assert_eq!(bin_of(Some((1000, 1000))), Some(399));
+        assert!(u64::from(super::super::BINS) <= BIN_MASK + 1, "a bin fits the selector key's free bits");
+        let key = selector_key("#buy");
+        assert_eq!(key & BIN_MASK, 0);
+        assert_eq!(((key + 399) & !BIN_MASK, (key + 399) & BIN_MASK), (key, 399));
+        let p = super::super::PointCount::of_bin("#a", 9 * 20 + 10, 2);
+        assert_eq!((p.col, p.row, p.count), (10, 9, 2));
     }
 
     #[test]

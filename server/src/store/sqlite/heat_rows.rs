@@ -4,7 +4,9 @@
 //! group one range of the same key. Replays are dropped by `INSERT OR IGNORE`
 //! on the key, which ends with the event id.
 //!
-//! Move points are stored as one row per batch, its points a JSON array of
+//! Clicks carry their bin inside the element and their selector as a number
+//! (see [`bin_of`], [`selector_key`]): the elements' query sorts by those,
+//! and sorting is its cost. Move points are stored as one row per batch, its points a JSON array of
 //! `x + y * 65536` (see [`pack_points`]), which the query unpacks with
 //! `json_each`: a batch's moves cost one row, not one per point.
 //!
@@ -18,7 +20,7 @@ use protocol::Kind;
 
 use crate::store::heatmap::backfill::HeatBackfill;
 use crate::store::heatmap::rows::{Carrier, MAX_MOVE_X};
-use crate::store::heatmap::Heat;
+use crate::store::heatmap::{bin_of, selector_key, Heat};
 use crate::store::{kind_sql, StoreError};
 
 pub const SCHEMA: &str = "
@@ -34,7 +36,9 @@ CREATE TABLE IF NOT EXISTS heat_clicks (
     y INTEGER NOT NULL,
     rx INTEGER,
     ry INTEGER,
+    bin INTEGER,
     selector TEXT NOT NULL,
+    sel INTEGER NOT NULL,
     rage INTEGER NOT NULL,
     dead INTEGER NOT NULL,
     PRIMARY KEY (site_id, bucket, grp, path, time, event_id)
@@ -72,8 +76,8 @@ DROP INDEX IF EXISTS page_views_by_url;
 pub const TABLES: [&str; 3] = ["heat_clicks", "heat_moves", "heat_views"];
 
 const INSERT_CLICK: &str = "INSERT OR IGNORE INTO heat_clicks
-    (site_id, bucket, grp, path, time, event_id, visitor_id, x, y, rx, ry, selector, rage, dead)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    (site_id, bucket, grp, path, time, event_id, visitor_id, x, y, rx, ry, bin, selector, sel, rage, dead)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 const INSERT_MOVES: &str = "INSERT OR IGNORE INTO heat_moves
     (site_id, bucket, grp, path, time, event_id, visitor_id, points)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -136,7 +140,10 @@ impl<'c> HeatInserts<'c> {
                     c.y,
                     c.rel.map(|(x, _)| x),
                     c.rel.map(|(_, y)| y),
+                    bin_of(c.rel),
                     c.selector,
+                    // SQLite integers are signed: the key's bits as they are.
+                    selector_key(&c.selector) as i64,
                     c.rage,
                     c.dead,
                 ])?;

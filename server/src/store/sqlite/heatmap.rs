@@ -14,7 +14,7 @@ use rusqlite::{params_from_iter, Connection};
 
 use crate::store::heatmap::{
     index, ClickCounts, ElementCount, HeatCell, HeatCounts, HeatPages, HeatmapQuery, PageClicks, PageGroup,
-    PointCount, ViewCounts, BIN_THOUSANDTHS, ELEMENT_BINS, MAX_ELEMENTS, MAX_PAGES, SCROLL_STEPS,
+    PointCount, ViewCounts, BIN_MASK, MAX_ELEMENTS, MAX_PAGES, SCROLL_STEPS,
 };
 use crate::store::stats::count as sql_count;
 use crate::store::StoreError;
@@ -78,32 +78,34 @@ fn grid(conn: &Connection, q: &HeatmapQuery) -> Result<(u64, Vec<HeatCell>), Sto
         params_from_iter(&args),
         |r| n(r, 0),
     )?;
-    Ok((total, click_cells(conn, q, " AND rx IS NULL")?))
+    Ok((total, click_cells(conn, q, " AND bin IS NULL")?))
 }
 
-/// The most clicked selectors and their bins.
+/// The most clicked selectors and their bins: one grouping of the clicks by
+/// selector key and bin, as one number (`sel + bin`, see
+/// [`crate::store::heatmap::selector_key`]), the top selectors picked from
+/// its result.
 fn elements(conn: &Connection, q: &HeatmapQuery) -> Result<(Vec<ElementCount>, Vec<PointCount>), StoreError> {
     let (f, args) = filter(q, "");
-    let last = ELEMENT_BINS - 1;
+    // `selector` bare in an aggregate: any row's, all alike in the group.
     let sql = format!(
         "WITH bins AS (
-           SELECT selector, MIN(rx / {BIN_THOUSANDTHS}, {last}) AS bx, MIN(ry / {BIN_THOUSANDTHS}, {last}) AS bin_y,
-                  COUNT(*) AS n, SUM(rage) AS rg, SUM(dead) AS dd
-           FROM heat_clicks WHERE {f} AND rx IS NOT NULL GROUP BY selector, bx, bin_y),
+           SELECT sel + bin AS k, selector, COUNT(*) AS n, SUM(rage) AS rg, SUM(dead) AS dd
+           FROM heat_clicks WHERE {f} AND bin IS NOT NULL GROUP BY k),
          top AS (
-           SELECT selector, SUM(n) AS clicks, SUM(rg) AS rage, SUM(dd) AS dead FROM bins
-           GROUP BY selector ORDER BY clicks DESC, selector LIMIT {MAX_ELEMENTS})
-         SELECT t.selector, t.clicks, t.rage, t.dead, b.bx, b.bin_y, b.n
-         FROM top AS t JOIN bins AS b ON b.selector = t.selector"
+           SELECT k - (k & {BIN_MASK}) AS sel, selector, SUM(n) AS clicks, SUM(rg) AS rage, SUM(dd) AS dead
+           FROM bins GROUP BY sel ORDER BY clicks DESC, selector LIMIT {MAX_ELEMENTS})
+         SELECT t.selector, t.clicks, t.rage, t.dead, b.k & {BIN_MASK}, b.n
+         FROM top AS t JOIN bins AS b ON b.k - (b.k & {BIN_MASK}) = t.sel"
     );
     let rows = all(conn, &sql, &args, |r| {
         let element = ElementCount { selector: r.get(0)?, clicks: n(r, 1)?, rage: n(r, 2)?, dead: n(r, 3)? };
-        Ok((element, index(r.get(4)?), index(r.get(5)?), n(r, 6)?))
+        Ok((element, r.get::<_, i64>(4)?, n(r, 5)?))
     })?;
     let mut elements: Vec<ElementCount> = Vec::new();
     let mut points = Vec::with_capacity(rows.len());
-    for (element, col, row, count) in rows {
-        points.push(PointCount { selector: element.selector.clone(), col, row, count });
+    for (element, bin, count) in rows {
+        points.push(PointCount::of_bin(&element.selector, u16::try_from(bin).unwrap_or(0), count));
         if !elements.iter().any(|e| e.selector == element.selector) {
             elements.push(element);
         }
