@@ -19,16 +19,9 @@ use serde_json::json;
 
 /// Midnight UTC of a day, in milliseconds.
 fn day(y: i32, m: u32, d: u32) -> u64 {
-    let days = {
-        // Days from 1970-01-01 (civil from days, Howard Hinnant's algorithm).
-        let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * m as i32 + 2) / 5 + d as i32 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    };
-    days as u64 * 86_400_000
+    let date = jiff::civil::date(y as i16, m as i8, d as i8);
+    let ms = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).expect("date").timestamp().as_millisecond();
+    u64::try_from(ms).expect("after 1970")
 }
 
 /// (site, month as YYYYMM, first day of it): one visitor per cell, three page views each.
