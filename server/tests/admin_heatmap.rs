@@ -130,6 +130,17 @@ fn batches() -> Vec<Value> {
             click(T + 202_000, -3, 50, "nav", json!({"rg": true})),
         ],
     );
+    // Read to the end and never clicked: offered for its scroll depth.
+    let g = batch(
+        SITE,
+        V1,
+        "a0000000000000a1",
+        "00000000000000a0",
+        vec![
+            pv(T + 120_000, "/pages/about", 1280, 1280, 1800),
+            json!({"k": "sc", "t": T + 121_000, "d": 100, "y": 1000}),
+        ],
+    );
     let other_site = batch(
         8,
         V2,
@@ -147,7 +158,7 @@ fn batches() -> Vec<Value> {
         "0000000000000098",
         vec![click(T + 1000, 400, 900, "#buy", json!({"rx": 510, "ry": 480}))],
     );
-    vec![a1.clone(), a1, a2, b, c, d, e, f, other_site, unknown_page]
+    vec![a1.clone(), a1, a2, b, c, d, e, f, g, other_site, unknown_page]
 }
 
 fn desktop_tee() -> Value {
@@ -201,11 +212,12 @@ fn mobile_products() -> Value {
 fn pages() -> Value {
     json!({"site": SITE,
         "pages": [
-            {"page": "/products/tee", "url": "/products/tee", "clicks": 9},
-            {"page": "/products/hat", "url": "/products/hat", "clicks": 2},
-            {"page": "/", "url": "/", "clicks": 1},
-            {"page": "/collections/summer", "url": "/collections/summer", "clicks": 1}],
-        "groups": [{"page": "/products/*", "clicks": 11}, {"page": "/collections/*", "clicks": 1}]})
+            {"page": "/products/tee", "url": "/products/tee", "clicks": 9, "views": 3},
+            {"page": "/products/hat", "url": "/products/hat", "clicks": 2, "views": 1},
+            {"page": "/", "url": "/", "clicks": 1, "views": 1},
+            {"page": "/collections/summer", "url": "/collections/summer", "clicks": 1, "views": 1},
+            {"page": "/pages/about", "url": "/pages/about", "clicks": 0, "views": 1}],
+        "groups": [{"page": "/products/*", "clicks": 11, "views": 4}, {"page": "/collections/*", "clicks": 1, "views": 1}]})
 }
 
 /// Every answer of the fixed data set that the stores compute.
@@ -369,7 +381,7 @@ async fn scenario(config: Config) {
     let (_, pages) = get_json(&server, "/api/heatmap/pages", &token).await;
     assert_eq!(
         pages["pages"],
-        json!([{"page": "/products/tee", "url": "/products/tee", "clicks": 2}]),
+        json!([{"page": "/products/tee", "url": "/products/tee", "clicks": 2, "views": 1}]),
         "{pages}"
     );
     server.shutdown().await.expect("shutdown");

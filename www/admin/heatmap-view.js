@@ -50,13 +50,19 @@ export function heatmapPath({ page, bucket, days }, now = Date.now()) {
   return `/api/heatmap?${q}`;
 }
 
-/** "1 click", "2 clicks". */
-function clicks(n) {
-  return `${number(n)} ${n === 1 ? "click" : "clicks"}`;
+/** "1 click", "2 views". */
+function counted(n, one, many) {
+  return `${number(n)} ${n === 1 ? one : many}`;
 }
 
+function clicks(n) {
+  return counted(n, "click", "clicks");
+}
+
+/** A page nobody clicked on still has its scroll depth: it shows its views. */
 function option(p) {
-  return new Option(`${p.page} (${clicks(p.clicks)})`, p.page);
+  const what = p.clicks || !p.views ? clicks(p.clicks) : counted(p.views, "view", "views");
+  return new Option(`${p.page} (${what})`, p.page);
 }
 
 /** Fills the page picker from `/api/heatmap/pages`: groups first, then pages, most clicked first. */

@@ -1,5 +1,6 @@
-//! `GET /api/heatmap/pages`: the paths of a site with clicks, most first, and
-//! its template groups with clicks, to choose which heatmap to draw.
+//! `GET /api/heatmap/pages`: the paths of a site with clicks or scrolled page
+//! views, most clicked first, and its template groups, to choose which heatmap
+//! to draw.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -19,8 +20,9 @@ pub struct PagesParams {
     pub site: Option<String>,
 }
 
-/// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"page", "url", "clicks"}],
-/// "groups": [{"page", "clicks"}]}`. `url` repeats `page` for admin pages
+/// `GET /api/heatmap/pages` → `{"site": 1, "pages": [{"page", "url", "clicks",
+/// "views"}], "groups": [{"page", "clicks", "views"}]}`: pages with clicks or
+/// with page views whose scroll depth was recorded. `url` repeats `page` for admin pages
 /// written against the first version, which choose by it and ask
 /// `/api/heatmap?url=`.
 pub async fn pages(
@@ -38,7 +40,10 @@ pub async fn pages(
         .transpose()?;
     let site = heatmap_site(&state, &who, site).await?;
     let found = state.events.heatmap_pages(site).await.map_err(store_err)?;
-    let pages: Vec<Value> =
-        found.pages.iter().map(|p| json!({"page": p.page, "url": p.page, "clicks": p.clicks})).collect();
+    let pages: Vec<Value> = found
+        .pages
+        .iter()
+        .map(|p| json!({"page": p.page, "url": p.page, "clicks": p.clicks, "views": p.views}))
+        .collect();
     Ok(Json(json!({"site": site, "pages": pages, "groups": found.groups})))
 }

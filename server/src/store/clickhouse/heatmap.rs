@@ -67,12 +67,14 @@ struct ViewsIn {
 struct PageIn {
     path: String,
     n: u64,
+    views: u64,
 }
 
 #[derive(Debug, Row, Deserialize)]
 struct GroupIn {
     grp: u8,
     n: u64,
+    views: u64,
 }
 
 /// The query's page, bucket and range as a WHERE clause; [`bound`] binds it.
@@ -223,9 +225,15 @@ pub async fn pages(client: &Client, site_id: u32) -> Result<HeatPages, StoreErro
         async {
             let rows: Vec<PageIn> = client
                 .query(
-                    "SELECT path, count() AS n FROM heat_clicks FINAL WHERE site_id = ?
-                     GROUP BY path ORDER BY n DESC, path LIMIT ?",
+                    "SELECT path, sum(c) AS n, sum(v) AS views FROM (
+                       SELECT path, count() AS c, toUInt64(0) AS v FROM heat_clicks FINAL WHERE site_id = ?
+                       GROUP BY path
+                       UNION ALL
+                       SELECT path, toUInt64(0) AS c, uniqExact(page_view) AS v FROM heat_views
+                       WHERE site_id = ? GROUP BY path)
+                     GROUP BY path ORDER BY n DESC, views DESC, path LIMIT ?",
                 )
+                .bind(site_id)
                 .bind(site_id)
                 .bind(MAX_PAGES)
                 .fetch_all()
@@ -235,9 +243,15 @@ pub async fn pages(client: &Client, site_id: u32) -> Result<HeatPages, StoreErro
         async {
             let rows: Vec<GroupIn> = client
                 .query(
-                    "SELECT grp, count() AS n FROM heat_clicks FINAL WHERE site_id = ? AND grp != 0
-                     GROUP BY grp ORDER BY n DESC, grp",
+                    "SELECT grp, sum(c) AS n, sum(v) AS views FROM (
+                       SELECT grp, count() AS c, toUInt64(0) AS v FROM heat_clicks FINAL
+                       WHERE site_id = ? AND grp != 0 GROUP BY grp
+                       UNION ALL
+                       SELECT grp, toUInt64(0) AS c, uniqExact(page_view) AS v FROM heat_views
+                       WHERE site_id = ? AND grp != 0 GROUP BY grp)
+                     GROUP BY grp ORDER BY n DESC, views DESC, grp",
                 )
+                .bind(site_id)
                 .bind(site_id)
                 .fetch_all()
                 .await?;
@@ -245,11 +259,12 @@ pub async fn pages(client: &Client, site_id: u32) -> Result<HeatPages, StoreErro
         },
     )?;
     Ok(HeatPages {
-        pages: pages.into_iter().map(|p| PageClicks { page: p.path, clicks: p.n }).collect(),
+        pages: pages.into_iter().map(|p| PageClicks { page: p.path, clicks: p.n, views: p.views }).collect(),
         groups: groups
             .into_iter()
             .filter_map(|g| {
-                Some(PageClicks { page: PageGroup::from_code(g.grp)?.pattern().to_string(), clicks: g.n })
+                let page = PageGroup::from_code(g.grp)?.pattern().to_string();
+                Some(PageClicks { page, clicks: g.n, views: g.views })
             })
             .collect(),
     })

@@ -266,15 +266,18 @@ pub struct LegacyGrid {
     pub cells: Vec<HeatCell>,
 }
 
-/// A page, or a template group, with its clicks.
+/// A page, or a template group, with its clicks and its page views with a
+/// recorded scroll depth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageClicks {
     pub page: String,
     pub clicks: u64,
+    pub views: u64,
 }
 
-/// The pages of a site with clicks, most first, and the template groups that
-/// have clicks (all buckets, all time).
+/// The pages of a site with clicks or scrolled page views, most clicked first
+/// (then most viewed), and the template groups likewise (all buckets, all
+/// time).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HeatPages {
     pub pages: Vec<PageClicks>,

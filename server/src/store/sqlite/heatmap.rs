@@ -215,21 +215,29 @@ pub fn combine(counted: Vec<Counted>) -> HeatCounts {
     out
 }
 
-pub const PAGES: &str = "SELECT path, COUNT(*) AS n FROM heat_clicks WHERE site_id = ?1
-    GROUP BY path ORDER BY n DESC, path LIMIT ?2";
-pub const GROUPS: &str = "SELECT grp, COUNT(*) AS n FROM heat_clicks WHERE site_id = ?1 AND grp <> 0
-    GROUP BY grp ORDER BY n DESC, grp";
+/// A site's pages with clicks or scrolled page views: the page views count
+/// too, so a page nobody clicked on still offers its scroll depth.
+pub const PAGES: &str = "SELECT path, SUM(c) AS n, SUM(v) AS views FROM (
+      SELECT path, COUNT(*) AS c, 0 AS v FROM heat_clicks WHERE site_id = ?1 GROUP BY path
+      UNION ALL
+      SELECT path, 0, COUNT(DISTINCT page_view_id) FROM heat_views WHERE site_id = ?1 GROUP BY path)
+    GROUP BY path ORDER BY n DESC, views DESC, path LIMIT ?2";
+pub const GROUPS: &str = "SELECT grp, SUM(c) AS n, SUM(v) AS views FROM (
+      SELECT grp, COUNT(*) AS c, 0 AS v FROM heat_clicks WHERE site_id = ?1 AND grp <> 0 GROUP BY grp
+      UNION ALL
+      SELECT grp, 0, COUNT(DISTINCT page_view_id) FROM heat_views WHERE site_id = ?1 AND grp <> 0 GROUP BY grp)
+    GROUP BY grp ORDER BY n DESC, views DESC, grp";
 
 pub fn pages(conn: &Connection, site_id: u32) -> Result<HeatPages, StoreError> {
     let site = [Value::Integer(site_id.into())];
     let pages = all(conn, PAGES, &[site[0].clone(), Value::Integer(MAX_PAGES.into())], |r| {
-        Ok(PageClicks { page: r.get(0)?, clicks: n(r, 1)? })
+        Ok(PageClicks { page: r.get(0)?, clicks: n(r, 1)?, views: n(r, 2)? })
     })?;
-    let groups = all(conn, GROUPS, &site, |r| Ok((r.get::<_, i64>(0)?, n(r, 1)?)))?
+    let groups = all(conn, GROUPS, &site, |r| Ok((r.get::<_, i64>(0)?, n(r, 1)?, n(r, 2)?)))?
         .into_iter()
-        .filter_map(|(code, clicks)| {
+        .filter_map(|(code, clicks, views)| {
             let group = PageGroup::from_code(u8::try_from(code).ok()?)?;
-            Some(PageClicks { page: group.pattern().to_string(), clicks })
+            Some(PageClicks { page: group.pattern().to_string(), clicks, views })
         })
         .collect();
     Ok(HeatPages { pages, groups })
