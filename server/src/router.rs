@@ -11,7 +11,7 @@ use axum::Router;
 use tower_http::services::ServeDir;
 
 use crate::app::AppState;
-use crate::ingest::{collect, Pipeline};
+use crate::ingest::{collect, unsupported, Pipeline};
 use crate::shopify::errors::ApiError;
 use crate::shopify::{bounce, oauth, webhooks, ShopifyState};
 use crate::{admin_page, api, health};
@@ -50,6 +50,7 @@ pub fn router(state: &AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(|State(p): State<Pipeline>| async move { p.render_metrics() }))
         .route("/collect", post(collect::collect).options(collect::preflight))
+        .route("/collect/unsupported", post(unsupported::report).options(collect::preflight))
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .route("/admin/", get(admin_page::serve))
         .route("/admin/index.html", get(admin_page::serve))

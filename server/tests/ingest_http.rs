@@ -322,3 +322,50 @@ async fn every_answer_is_readable_from_any_origin_without_credentials() {
         .get("access-control-allow-headers")
         .is_some_and(|v| v.to_str().unwrap_or("").contains("content-encoding")));
 }
+
+#[tokio::test]
+async fn a_client_that_cannot_run_is_counted_by_reason() {
+    let dir = TempDir::new("http-unsupported");
+    let server = start(Config::for_tests(root(), dir.0.clone())).await;
+    let client = Client::new();
+    let post = |body: &'static str| {
+        client
+            .post(format!("{}/collect/unsupported", server.url()))
+            .header("origin", "null")
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+    };
+    for body in [
+        r#"{"s":1,"c":"pixel","r":"webassembly"}"#,
+        r#"{"s":1,"c":"pixel","r":"webassembly"}"#,
+        r#"{"s":1,"c":"pixel","r":"compile"}"#,
+    ] {
+        let res = post(body).await.expect("post");
+        assert_eq!(res.status(), 204);
+        assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    }
+    for (body, status, code) in [
+        (r#"{"s":1,"c":"pixel","r":"bored"}"#, 422, "wrong_types"),
+        (r#"{"s":1,"c":"pixel""#, 400, "malformed_json"),
+        (r#"{"s":999,"c":"pixel","r":"compile"}"#, 404, "unknown_site"),
+    ] {
+        let res = post(body).await.expect("post");
+        assert_eq!(res.status(), status, "{body}");
+        assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+        let json: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(json["error"], code, "{json}");
+    }
+    let metrics = client.get(format!("{}/metrics", server.url())).send().await.expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    assert!(
+        metrics.contains("lummmen_unsupported_clients_total{client=\"pixel\",reason=\"webassembly\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lummmen_unsupported_clients_total{client=\"pixel\",reason=\"compile\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("reason=\"decompression\""), "{metrics}");
+    server.shutdown().await.expect("shutdown");
+}

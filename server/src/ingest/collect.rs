@@ -96,7 +96,7 @@ pub async fn preflight() -> Response {
     res
 }
 
-fn add_cors(headers: &mut HeaderMap) {
+pub(super) fn add_cors(headers: &mut HeaderMap) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
 }

@@ -57,6 +57,8 @@ pub struct Metrics {
     accepted_events: AtomicU64,
     accepted_batches: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Clients that reported they cannot run, by (client, reason).
+    unsupported: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     stored_events: AtomicU64,
     storage_errors: AtomicU64,
     spool_bytes: AtomicU64,
@@ -78,6 +80,7 @@ impl Default for Metrics {
             accepted_events: AtomicU64::new(0),
             accepted_batches: AtomicU64::new(0),
             rejected: Mutex::new(BTreeMap::new()),
+            unsupported: Mutex::new(BTreeMap::new()),
             stored_events: AtomicU64::new(0),
             storage_errors: AtomicU64::new(0),
             spool_bytes: AtomicU64::new(0),
@@ -107,6 +110,15 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(reason)
+            .or_default() += 1;
+    }
+
+    pub fn unsupported(&self, client: &'static str, reason: &'static str) {
+        *self
+            .unsupported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((client, reason))
             .or_default() += 1;
     }
 
@@ -185,6 +197,15 @@ impl Metrics {
         let _ = writeln!(out, "# HELP lummmen_rejected_batches_total Batches refused, by reason.\n# TYPE lummmen_rejected_batches_total counter");
         for (reason, n) in self.rejected.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
             let _ = writeln!(out, "lummmen_rejected_batches_total{{reason=\"{reason}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP lummmen_unsupported_clients_total Pages where a client could not run, as it reported, by client and reason.\n# TYPE lummmen_unsupported_clients_total counter");
+        for ((client, reason), n) in
+            self.unsupported.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter()
+        {
+            let _ = writeln!(
+                out,
+                "lummmen_unsupported_clients_total{{client=\"{client}\",reason=\"{reason}\"}} {n}"
+            );
         }
         counter(
             &mut out,

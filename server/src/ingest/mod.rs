@@ -11,6 +11,8 @@
 //!   - [`enrich`]: each batch joined to its page view's context;
 //!   - [`drain`]: the drainer from the spool into storage;
 //!   - [`relay`]: the optional Matomo relay, also fed from the spool.
+//! - [`unsupported`]: `/collect/unsupported`, a client that cannot run
+//!   reports it.
 //! - [`error`]: the one error enum of this surface and its JSON answers;
 //!   [`metrics`]: counters and histograms for `/metrics`.
 //!
@@ -32,6 +34,7 @@ pub mod ratelimit;
 pub mod relay;
 pub mod spool;
 pub mod tombstones;
+pub mod unsupported;
 
 use std::net::IpAddr;
 use std::sync::Arc;
