@@ -71,8 +71,8 @@ fn ecommerce_batch(visitor: &str) -> Batch {
         }),
     );
     let line = CartLine { quantity: 2, product: product("TEE-M") };
-    b.events.insert(2, Event::AddedToCart { time: t + 2, url: url.clone(), line: line.clone() });
-    b.events.insert(3, Event::RemovedFromCart { time: t + 3, url, line });
+    b.events.insert(2, Event::AddedToCart { time: t + 2, url: url.clone(), line: line.clone(), cart: None });
+    b.events.insert(3, Event::RemovedFromCart { time: t + 3, url, line, cart: None });
     b
 }
 
