@@ -131,7 +131,9 @@ async fn on_durable_gets_each_record_end_before_readers_can_see_it() {
                 let visible = *committed.borrow();
                 seen.lock().expect("lock").push((end, i, visible < end));
             });
-            spool.append_then(i, json.as_bytes(), Some(hook)).await.expect("append");
+            // Every other record has a meta block: both kinds side by side.
+            let meta = if i % 2 == 0 { format!("meta {i}") } else { String::new() };
+            spool.append_then(i, meta.as_bytes(), json.as_bytes(), Some(hook)).await.expect("append");
         })
     });
     for task in appends.collect::<Vec<_>>() {
@@ -147,4 +149,12 @@ async fn on_durable_gets_each_record_end_before_readers_can_see_it() {
     let read: Vec<_> = records.iter().map(|r| (r.end, r.received_ms)).collect();
     let called: Vec<_> = seen.iter().map(|s| (s.0, s.1)).collect();
     assert_eq!(called, read, "each call names where its own record ends");
+    for r in &records {
+        let i = r.received_ms;
+        let meta = if i % 2 == 0 { format!("meta {i}") } else { String::new() };
+        assert_eq!(
+            (r.meta.as_ref(), r.json.as_ref()),
+            (meta.as_bytes(), format!("{{\"n\":{i}}}").as_bytes())
+        );
+    }
 }

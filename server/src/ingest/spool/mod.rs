@@ -2,7 +2,8 @@
 //! fsynced before the server acknowledges them; readers (the storage drainer,
 //! the Matomo relay) follow it with their own persisted cursors.
 //!
-//! - `format`: segment files and the record format. A new process always
+//! - `format`: segment files and the record format (a batch's JSON, and an
+//!   optional meta block of what else was known of its request). A new process always
 //!   starts a new segment, so a torn record at the end of an old segment (a
 //!   crash mid-write, never acknowledged) or the zeros after the last record
 //!   are simply where reading that segment stops.
@@ -34,7 +35,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::{oneshot, watch};
 
-pub use format::{encode, segments, Pos, Record};
+pub use format::{encode, encode_with_meta, segments, Pos, Record};
 pub use reader::{read_records, Reader};
 
 use format::{segment_path, sync_dir};
@@ -93,19 +94,21 @@ impl Spool {
 
     /// Appends a record and returns once it is on disk (fsynced).
     pub async fn append(&self, received_ms: u64, json: &[u8]) -> io::Result<()> {
-        self.append_then(received_ms, json, None).await
+        self.append_then(received_ms, &[], json, None).await
     }
 
-    /// [`Spool::append`], calling `on_durable` with the record's end position
-    /// once it is fsynced, before the committed position that readers follow
-    /// moves past it. Not called when the write fails.
+    /// [`Spool::append`] with a meta block (`meta`, none when empty; see
+    /// `format`), calling `on_durable` with the record's end position once it
+    /// is fsynced, before the committed position that readers follow moves past
+    /// it. Not called when the write fails.
     pub async fn append_then(
         &self,
         received_ms: u64,
+        meta: &[u8],
         json: &[u8],
         on_durable: Option<OnDurable>,
     ) -> io::Result<()> {
-        let record = encode(received_ms, json);
+        let record = encode_with_meta(received_ms, meta, json);
         let len = record.len() as u64;
         let (done, wait) = oneshot::channel();
         // Counted before the write, so the drainer can never subtract a record
