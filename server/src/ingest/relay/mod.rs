@@ -108,7 +108,7 @@ impl Relay {
             let batches: Vec<Relayable> = records.iter().filter_map(|r| self.relayable(r)).collect();
             drop(records);
             for chunk in chunks(&batches) {
-                if !self.send(chunk, &follow).await {
+                if !self.send(chunk, &mut follow).await {
                     // Not relayed yet: the cursor stays, the next start retries.
                     return;
                 }
@@ -137,7 +137,7 @@ impl Relay {
     /// Sends the chunk's requests until Matomo takes them; answers `false`
     /// when shutdown came first. Each attempt leaves out the batches a privacy
     /// deletion covers by then.
-    async fn send(&self, chunk: &[Relayable], follow: &Follower) -> bool {
+    async fn send(&self, chunk: &[Relayable], follow: &mut Follower) -> bool {
         let mut backoff = Duration::from_millis(200);
         loop {
             let requests: Vec<&str> = chunk
@@ -164,7 +164,10 @@ impl Relay {
             if follow.stopping() {
                 return false;
             }
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = follow.stop_changed() => {}
+            }
             backoff = (backoff * 2).min(Duration::from_secs(30));
         }
     }
