@@ -89,17 +89,21 @@ impl Pipeline {
             storage_ok: storage_tx,
             tombstones: tombstones.clone(),
         };
-        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx.clone()))?;
+        // The relay first: it registers its cursor as it starts, and a segment
+        // is deleted once every registered reader has passed it. Started
+        // after the drainer, it could find a segment it still needed deleted
+        // by a drainer that was ahead (its backlog across a restart, lost).
         let relay = match &config.matomo_url {
             Some(url) => Some(relay::start(
                 relay::Settings { url: url.clone(), token: config.matomo_token.clone() },
                 &spool,
                 tombstones.clone(),
                 Arc::clone(&metrics),
-                stop_rx,
+                stop_rx.clone(),
             )?),
             None => None,
         };
+        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx))?;
         let pipeline = Self {
             inner: Arc::new(Inner {
                 spool_max: config.spool_max_bytes,
