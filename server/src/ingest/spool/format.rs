@@ -19,6 +19,13 @@ use std::path::{Path, PathBuf};
 
 /// The size of a prepared segment; a new one starts when a group would not fit.
 pub(super) const SEGMENT_BYTES: u64 = 32 * 1024 * 1024;
+/// A segment is closed this long after its first record, full or not, so that
+/// what the spool holds (batches, and the request facts kept for the relay) is
+/// deleted within this long of being drained and relayed: a segment goes only
+/// once it is closed and every reader has passed it, and on a quiet server a
+/// segment could otherwise take weeks to fill. Costs one prepared segment (32 MB
+/// of zeros written) per hour at most.
+pub const SEGMENT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The length and checksum words and the receive time: no record is shorter.
 pub(super) const HEADER: usize = 16;
 /// The first byte of a meta block.
