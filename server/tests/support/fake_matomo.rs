@@ -141,7 +141,7 @@ fn check_items(v: &str) -> Result<(), String> {
             .as_array()
             .filter(|f| f.len() == 5)
             .ok_or("an item is not [sku, name, category, price, quantity]")?;
-        if !f[0].as_str().is_some_and(|s| !s.is_empty()) {
+        if f[0].as_str().is_none_or(str::is_empty) {
             return Err(format!("sku must be a non-empty string: {item}"));
         }
         if !f[1].is_string() {
@@ -155,7 +155,7 @@ fn check_items(v: &str) -> Result<(), String> {
         if !f[3].is_number() {
             return Err(format!("price must be a number: {item}"));
         }
-        if !f[4].as_u64().is_some_and(|q| q >= 1) {
+        if f[4].as_u64().is_none_or(|q| q < 1) {
             return Err(format!("quantity must be a whole number of at least 1: {item}"));
         }
     }

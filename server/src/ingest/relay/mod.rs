@@ -126,7 +126,7 @@ impl Relay {
         let batch: Batch = serde_json::from_slice(&record.json).ok()?;
         let facts = RequestFacts::decode(&record.meta);
         let requests = requests_for(&batch, &facts, self.token.is_some());
-        (!requests.is_empty()).then(|| Relayable {
+        (!requests.is_empty()).then_some(Relayable {
             end: record.end,
             site: batch.site_id,
             visitor: batch.visitor_id,
