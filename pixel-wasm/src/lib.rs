@@ -5,6 +5,7 @@
 //!
 //! Layout: a pure core, tested natively, and a thin edge.
 //! - [`pixel`]: the state (consent gate, ids, bounded queue) and batch building.
+//! - [`cart`]: the shopper's whole cart, which every add and removal carries.
 //! - [`shopify`]: where Shopify's payloads hold what: the allow-list of fields read.
 //! - [`json`]: a small JSON reader (serde_json's deserializers cost too much wasm).
 //! - [`map`]: the five standard ecommerce events to `protocol` events.
@@ -15,6 +16,7 @@
 //! - [`time`]: Shopify's ISO timestamps to epoch milliseconds.
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` edge the extension's JS entry calls.
 
+pub mod cart;
 pub mod ids;
 pub mod json;
 pub mod map;

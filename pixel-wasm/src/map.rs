@@ -19,6 +19,10 @@ pub const STANDARD_EVENTS: [&str; 5] = [
     "collection_viewed",
 ];
 
+/// Shopify's `cart_viewed`: not sent, but the whole cart it carries is what
+/// the next add or removal states (see [`crate::cart`]).
+pub const CART_VIEWED: &str = "cart_viewed";
+
 /// Most products kept from a `collection_viewed` (Shopify sends every product
 /// variant shown on the page; the first ones are what a funnel report needs).
 pub const MAX_COLLECTION_PRODUCTS: usize = 24;
@@ -47,12 +51,13 @@ pub fn map_event(e: PixelEvent<'_>, now: u64) -> Result<Event, MapError> {
         }
         "product_added_to_cart" | "product_removed_from_cart" => {
             let l = e.data("cartLine").ok_or(MapError::MissingData("cartLine"))?;
-            let v = l.at(&["merchandise"]).ok_or(MapError::MissingData("cartLine.merchandise"))?;
-            let line = CartLine { quantity: quantity(l), product: product(v) };
+            let line = cart_line(l).ok_or(MapError::MissingData("cartLine.merchandise"))?;
+            // The whole cart is the pixel's to add (see `crate::cart`).
+            let cart = None;
             Ok(if name == "product_added_to_cart" {
-                Event::AddedToCart { time, url, line }
+                Event::AddedToCart { time, url, line, cart }
             } else {
-                Event::RemovedFromCart { time, url, line }
+                Event::RemovedFromCart { time, url, line, cart }
             })
         }
         "collection_viewed" => {
@@ -72,6 +77,12 @@ pub fn map_event(e: PixelEvent<'_>, now: u64) -> Result<Event, MapError> {
         }
         _ => Err(MapError::Unsupported),
     }
+}
+
+/// A Shopify `CartLine`: its `merchandise` and `quantity`; `None` without merchandise.
+pub(crate) fn cart_line(l: &Value) -> Option<CartLine> {
+    let v = l.at(&["merchandise"])?;
+    Some(CartLine { quantity: quantity(l), product: product(v) })
 }
 
 /// A `ProductVariant` with its `product`.

@@ -2,17 +2,19 @@
 //!
 //! Everything the JS entry does goes through here, so every rule is tested
 //! natively: nothing is kept or sent without analytics consent, revoking consent
-//! drops what is queued, events wait (bounded) until both ids are known, and a
-//! batch is built only when it may be sent.
+//! drops what is queued (and the cart), events wait (bounded) until both ids
+//! are known, adds and removals carry the whole cart after them (see
+//! [`crate::cart`]), and a batch is built only when it may be sent.
 
 use std::collections::VecDeque;
 
 use protocol::cookies::START_PIXEL_EVENT;
 use protocol::{Batch, Event};
 
+use crate::cart::Cart;
 use crate::ids::{Identity, Ids};
 use crate::json::Value;
-use crate::map::{map_event, MapError};
+use crate::map::{map_event, MapError, CART_VIEWED};
 use crate::outbox::Outbox;
 use crate::settings::Settings;
 use crate::shopify::{analytics_allowed, PixelEvent};
@@ -28,6 +30,8 @@ pub enum Handled {
     Queued,
     /// A `lummmen:startPixel` event; its valid ids were taken.
     Ids,
+    /// A `cart_viewed`: its cart is what the next add or removal builds on.
+    Cart,
     /// Analytics consent is not given: the event was discarded unread.
     NoConsent,
     /// Not JSON, or not shaped like a Shopify event.
@@ -45,11 +49,13 @@ pub struct Pixel {
     queue: VecDeque<Event>,
     dropped: u32,
     outbox: Outbox,
+    cart: Cart,
 }
 
 impl Pixel {
     /// Starts from the pixel's settings and `init` (both as JSON). Consent is
-    /// granted only by an explicit `init.customerPrivacy.analyticsProcessingAllowed: true`.
+    /// granted only by an explicit `init.customerPrivacy.analyticsProcessingAllowed: true`;
+    /// with it, `init.data.cart` is the cart adds and removals build on.
     pub fn new(settings_json: &str, init_json: &str) -> Self {
         let settings = Settings::from_json(settings_json);
         let identity = Identity { settings_site: settings.site_id, ..Identity::default() };
@@ -60,8 +66,13 @@ impl Pixel {
             queue: VecDeque::new(),
             dropped: 0,
             outbox: Outbox::default(),
+            cart: Cart::default(),
         };
-        pixel.consent_changed(init_json);
+        if pixel.consent_changed(init_json) {
+            if let Ok(init) = Value::parse(init_json) {
+                pixel.cart.load(init.at(&["data", "cart"]));
+            }
+        }
         pixel
     }
 
@@ -81,6 +92,11 @@ impl Pixel {
         self.queue.len()
     }
 
+    /// The cart the next add or removal builds on, when known.
+    pub fn cart(&self) -> Option<&[protocol::CartLine]> {
+        self.cart.lines()
+    }
+
     /// Reads a `visitorConsentCollected` payload (or `init`): analytics consent is
     /// on only when `customerPrivacy.analyticsProcessingAllowed` is `true`.
     pub fn consent_changed(&mut self, payload_json: &str) -> bool {
@@ -89,13 +105,15 @@ impl Pixel {
         allowed
     }
 
-    /// Revoking consent drops everything queued or awaiting a retry, at once.
+    /// Revoking consent drops everything queued or awaiting a retry, at once,
+    /// and the cart: consent given again finds it unknown.
     pub fn set_consent(&mut self, allowed: bool) {
         self.consent = allowed;
         if !allowed {
             self.queue.clear();
             self.dropped = 0;
             self.outbox.clear();
+            self.cart.forget();
         }
     }
 
@@ -138,8 +156,13 @@ impl Pixel {
         if !self.consent {
             return Handled::NoConsent;
         }
+        if name == CART_VIEWED {
+            self.cart.load(event.data("cart"));
+            return Handled::Cart;
+        }
         match map_event(event, now) {
-            Ok(e) => {
+            Ok(mut e) => {
+                self.with_cart(&mut e);
                 if self.queue.len() == MAX_QUEUE {
                     self.queue.pop_front();
                     self.dropped = self.dropped.saturating_add(1);
@@ -149,6 +172,22 @@ impl Pixel {
             }
             Err(e) => Handled::NotMapped(e),
         }
+    }
+
+    /// Applies an add or removal to the cart and gives the event the cart after it.
+    fn with_cart(&mut self, event: &mut Event) {
+        let cart = match event {
+            Event::AddedToCart { line, cart, .. } => {
+                self.cart.add(line);
+                cart
+            }
+            Event::RemovedFromCart { line, cart, .. } => {
+                self.cart.remove(line);
+                cart
+            }
+            _ => return,
+        };
+        *cart = self.cart.lines().map(<[_]>::to_vec);
     }
 
     /// The next batch, when one may be sent now: consent given, and a batch to

@@ -5,7 +5,8 @@
 //! This is the allow-list that keeps personal data out: nothing reads
 //! `Checkout.email`, `phone`, `billingAddress`, `shippingAddress`,
 //! `smsMarketingPhone`, line-item `properties`, `attributes`, `transactions`,
-//! delivery descriptions or `init.data.customer`.
+//! delivery descriptions or `init.data.customer`; of a `Cart` (`init.data.cart`,
+//! `cart_viewed`) only its `lines` are read, never its `attributes`.
 
 use crate::json::Value;
 

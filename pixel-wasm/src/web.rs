@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::map::STANDARD_EVENTS;
+use crate::map::{CART_VIEWED, STANDARD_EVENTS};
 use crate::pixel::{Handled, Pixel};
 
 /// The pixel as the JS entry sees it.
@@ -17,7 +17,8 @@ pub struct WebPixel {
 
 #[wasm_bindgen]
 impl WebPixel {
-    /// `settings` and `init` from Shopify's extension API, as JSON.
+    /// `settings` and `init` from Shopify's extension API, as JSON (`init`: its
+    /// `customerPrivacy` and the lines of `data.cart`; see the entry).
     #[wasm_bindgen(constructor)]
     pub fn new(settings_json: &str, init_json: &str) -> WebPixel {
         WebPixel { inner: Pixel::new(settings_json, init_json) }
@@ -28,12 +29,15 @@ impl WebPixel {
         self.inner.endpoint().into()
     }
 
-    /// The event names the pixel reads, comma-separated: the five standard events
-    /// and the tracker's `lummmen:startPixel`; the entry skips serializing others.
+    /// The event names the pixel reads, comma-separated: the five standard events,
+    /// `cart_viewed` (for its cart) and the tracker's `lummmen:startPixel`; the
+    /// entry skips serializing others.
     pub fn events(&self) -> String {
         let mut names = STANDARD_EVENTS.join(",");
-        names.push(',');
-        names.push_str(protocol::cookies::START_PIXEL_EVENT);
+        for name in [CART_VIEWED, protocol::cookies::START_PIXEL_EVENT] {
+            names.push(',');
+            names.push_str(name);
+        }
         names
     }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{fixture, CONSENT_NO, CONSENT_YES, PERSONAL, SETTINGS, STANDARD};
 use pixel_wasm::pixel::{Handled, Pixel, MAX_QUEUE};
-use protocol::{Batch, Kind};
+use protocol::{Batch, Event, Kind};
 
 /// The tracker's `lummmen:startPixel` as Shopify delivers a custom event.
 fn start() -> String {
@@ -213,4 +213,87 @@ fn a_visitor_outside_the_projects_sample_sends_nothing() {
     assert_eq!(with_sample("40"), (None, 0), "out of a 40% sample: dropped, not kept");
     assert_eq!(with_sample("50"), (Some(1), 0), "in a 50% sample");
     assert_eq!(with_sample("oops"), (Some(1), 0), "an unreadable sample tracks everyone");
+}
+
+/// The whole cart each add and removal of the batch carries, as (variant, quantity).
+fn carts(b: &Batch) -> Vec<Option<Vec<(String, u32)>>> {
+    b.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AddedToCart { cart, .. } | Event::RemovedFromCart { cart, .. } => {
+                Some(cart.as_ref().map(|c| {
+                    c.iter().map(|l| (l.product.variant_id.clone().unwrap_or_default(), l.quantity)).collect()
+                }))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const TEE: &str = "gid://shopify/ProductVariant/40000000002";
+const CAP: &str = "gid://shopify/ProductVariant/40000000010";
+
+fn lines(list: &[(&str, u32)]) -> Option<Vec<(String, u32)>> {
+    Some(list.iter().map(|(v, q)| ((*v).to_string(), *q)).collect())
+}
+
+#[test]
+fn adds_and_removals_carry_the_whole_cart_from_init_and_cart_viewed() {
+    // `init.data.cart` as the entry hands it over: the cart's lines alone.
+    let viewed: serde_json::Value = serde_json::from_str(&fixture("cart_viewed")).unwrap();
+    let init = serde_json::json!({
+        "customerPrivacy": {"analyticsProcessingAllowed": true},
+        "data": {"cart": {"lines": [viewed["data"]["cart"]["lines"][1]]}},
+    });
+    let mut p = Pixel::new(SETTINGS, &init.to_string());
+    assert_eq!(p.cart().map(<[_]>::len), Some(1), "the cap, from init");
+    p.handle(&start(), 1);
+    p.handle(&fixture("product_added_to_cart"), 1);
+    p.handle(&fixture("product_removed_from_cart"), 1);
+    p.handle(&fixture("product_removed_from_cart"), 1);
+    let b = body(&mut p).unwrap();
+    assert_eq!(carts(&b), [lines(&[(CAP, 1), (TEE, 2)]), lines(&[(TEE, 2)]), lines(&[(TEE, 2)])]);
+    assert_eq!(b.validate(&protocol::Limits::default()), Ok(()));
+
+    // The cart page states the whole cart again; its attributes stay behind.
+    assert_eq!(p.handle(&fixture("cart_viewed"), 1), Handled::Cart);
+    assert_eq!(p.queued(), 0, "cart_viewed itself is not sent");
+    p.handle(&fixture("product_removed_from_cart"), 1);
+    let b = body(&mut p).unwrap();
+    assert_eq!(carts(&b), [lines(&[(TEE, 2)])]);
+    let sent = serde_json::to_string(&b).unwrap().to_lowercase();
+    for pii in PERSONAL {
+        assert!(!sent.contains(&pii.to_lowercase()), "{pii} leaked: {sent}");
+    }
+}
+
+#[test]
+fn without_consent_at_load_or_after_a_revoke_the_cart_is_unknown_and_not_sent() {
+    // No cart in init: the shopper has none yet, an empty cart.
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    p.handle(&fixture("product_added_to_cart"), 1);
+    assert_eq!(carts(&body(&mut p).unwrap()), [lines(&[(TEE, 2)])]);
+
+    p.set_consent(false);
+    assert_eq!(p.cart(), None, "revoking consent forgets the cart");
+    assert_eq!(p.handle(&fixture("cart_viewed"), 1), Handled::NoConsent);
+    p.set_consent(true);
+    p.handle(&fixture("product_added_to_cart"), 1);
+    assert_eq!(carts(&body(&mut p).unwrap()), [None], "unknown: no cart rather than a wrong one");
+    p.handle(&fixture("cart_viewed"), 1);
+    p.handle(&fixture("product_added_to_cart"), 1);
+    assert_eq!(carts(&body(&mut p).unwrap()), [lines(&[(TEE, 4), (CAP, 1)])]);
+
+    // Consent refused when the page loaded: init's cart is never read.
+    let refused = serde_json::json!({
+        "customerPrivacy": {"analyticsProcessingAllowed": false},
+        "data": {"cart": {"lines": []}},
+    });
+    let mut p = Pixel::new(SETTINGS, &refused.to_string());
+    assert_eq!(p.cart(), None);
+    p.consent_changed(CONSENT_YES);
+    p.handle(&start(), 1);
+    p.handle(&fixture("product_added_to_cart"), 1);
+    assert_eq!(carts(&body(&mut p).unwrap()), [None]);
 }

@@ -76,6 +76,7 @@ fn cart_events_map_quantity_and_merchandise() {
             time: 1_763_799_221_500,
             url: "https://demo-shop.myshopify.com/products/organic-cotton-tee".into(),
             line: CartLine { quantity: 2, product: tee() },
+            cart: None,
         }
     );
     assert_eq!(
@@ -84,6 +85,7 @@ fn cart_events_map_quantity_and_merchandise() {
             time: 1_763_799_242_000,
             url: "https://demo-shop.myshopify.com/cart".into(),
             line: CartLine { quantity: 1, product: cap() },
+            cart: None,
         }
     );
 }

@@ -32,10 +32,12 @@ pub enum Event {
     ProductViewed { time: u64, url: String, product: Product },
     /// `{"k":"col", ...}`: Shopify's `collection_viewed`.
     CollectionViewed(CollectionViewed),
-    /// `{"k":"add","t":..,"u":..,"l":{..}}`: Shopify's `product_added_to_cart`.
-    AddedToCart { time: u64, url: String, line: CartLine },
-    /// `{"k":"rem","t":..,"u":..,"l":{..}}`: Shopify's `product_removed_from_cart`.
-    RemovedFromCart { time: u64, url: String, line: CartLine },
+    /// `{"k":"add","t":..,"u":..,"l":{..},"c":[..]}`: Shopify's
+    /// `product_added_to_cart`; `cart` as in [`CartFields`].
+    AddedToCart { time: u64, url: String, line: CartLine, cart: Option<Vec<CartLine>> },
+    /// `{"k":"rem","t":..,"u":..,"l":{..},"c":[..]}`: Shopify's
+    /// `product_removed_from_cart`; `cart` as in [`CartFields`].
+    RemovedFromCart { time: u64, url: String, line: CartLine, cart: Option<Vec<CartLine>> },
     /// `{"k":"chk", ...}`: Shopify's `checkout_completed`.
     CheckoutCompleted(CheckoutCompleted),
 }
@@ -55,14 +57,23 @@ pub(crate) struct ProductViewedFields<U, P> {
 
 /// The fields of [`Event::AddedToCart`] and [`Event::RemovedFromCart`] on the
 /// wire, apart from `k`; generic as [`ProductViewedFields`].
+///
+/// `l` is the line Shopify's event names (what was added or removed); `c`, the
+/// whole cart after the change, as the web pixel knows it: Shopify's cart when
+/// the page loaded (or its last `cart_viewed`) with the page's adds and
+/// removals applied. A Matomo cart update states the whole cart, which the
+/// line alone is not. Absent from pixels before it, and when the pixel does not
+/// know the cart (analytics consent given after the page loaded).
 #[derive(Serialize, Deserialize)]
-pub(crate) struct CartFields<U, L> {
+pub(crate) struct CartFields<U, L, C> {
     #[serde(rename = "t")]
     pub(crate) time: u64,
     #[serde(rename = "u")]
     pub(crate) url: U,
     #[serde(rename = "l")]
     pub(crate) line: L,
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cart: Option<C>,
 }
 
 impl Event {
@@ -121,9 +132,12 @@ impl Event {
                 c.str("url", url)?;
                 product.check(c)
             }
-            Self::AddedToCart { url, line, .. } | Self::RemovedFromCart { url, line, .. } => {
+            Self::AddedToCart { url, line, cart, .. } | Self::RemovedFromCart { url, line, cart, .. } => {
                 c.str("url", url)?;
-                line.product.check(c)
+                line.product.check(c)?;
+                let cart = cart.as_deref().unwrap_or_default();
+                c.list("cart lines", cart.len())?;
+                cart.iter().try_for_each(|l| l.product.check(c))
             }
             Self::CollectionViewed(e) => e.check(c),
             Self::CheckoutCompleted(e) => e.check(c),

@@ -41,12 +41,12 @@ impl Kind {
             }
             Self::CollectionViewed => Event::CollectionViewed(CollectionViewed::deserialize(d)?),
             Self::AddedToCart => {
-                let f = CartFields::<String, CartLine>::deserialize(d)?;
-                Event::AddedToCart { time: f.time, url: f.url, line: f.line }
+                let f = CartFields::<String, CartLine, Vec<CartLine>>::deserialize(d)?;
+                Event::AddedToCart { time: f.time, url: f.url, line: f.line, cart: f.cart }
             }
             Self::RemovedFromCart => {
-                let f = CartFields::<String, CartLine>::deserialize(d)?;
-                Event::RemovedFromCart { time: f.time, url: f.url, line: f.line }
+                let f = CartFields::<String, CartLine, Vec<CartLine>>::deserialize(d)?;
+                Event::RemovedFromCart { time: f.time, url: f.url, line: f.line, cart: f.cart }
             }
             Self::CheckoutCompleted => Event::CheckoutCompleted(CheckoutCompleted::deserialize(d)?),
         })

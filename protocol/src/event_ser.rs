@@ -34,8 +34,9 @@ impl Serialize for Event {
                 Tagged { kind, fields: &ProductViewedFields { time: *time, url, product } }.serialize(s)
             }
             Self::CollectionViewed(e) => Tagged { kind, fields: e }.serialize(s),
-            Self::AddedToCart { time, url, line } | Self::RemovedFromCart { time, url, line } => {
-                Tagged { kind, fields: &CartFields { time: *time, url, line } }.serialize(s)
+            Self::AddedToCart { time, url, line, cart } | Self::RemovedFromCart { time, url, line, cart } => {
+                let cart = cart.as_deref();
+                Tagged { kind, fields: &CartFields { time: *time, url, line, cart } }.serialize(s)
             }
             Self::CheckoutCompleted(e) => Tagged { kind, fields: e }.serialize(s),
         }

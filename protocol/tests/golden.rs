@@ -108,3 +108,41 @@ fn click_positions_inside_the_element_are_thousandths() {
     let Some(Event::Click(c)) = old.events.get(1).cloned() else { panic!("a click") };
     assert_eq!((c.rel_x, c.rel_y, c.viewport_width, c.dead), (None, None, None, false));
 }
+
+#[test]
+fn cart_events_carry_the_whole_cart_and_earlier_ones_still_read() {
+    let text = fixtures().into_iter().find(|(n, _)| n.ends_with("pixel_cart_batch.json")).expect("fixture").1;
+    let b: Batch = serde_json::from_str(&text).expect("parse");
+    let carts: Vec<Option<usize>> = b
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::AddedToCart { cart, .. } | Event::RemovedFromCart { cart, .. } => {
+                cart.as_ref().map(Vec::len)
+            }
+            _ => panic!("cart events only: {e:?}"),
+        })
+        .collect();
+    assert_eq!(carts, [Some(2), Some(1), Some(0)], "an emptied cart is an empty list, not none");
+    // Pixels before the cart: no `c`, read as an unknown cart, and written back without one.
+    let old: Batch = serde_json::from_str(
+        &fixtures().iter().find(|(n, _)| n.ends_with("/pixel_batch.json")).expect("fixture").1,
+    )
+    .expect("parse");
+    for e in &old.events {
+        if let Event::AddedToCart { cart, .. } | Event::RemovedFromCart { cart, .. } = e {
+            assert_eq!(*cart, None);
+            assert!(!serde_json::to_string(e).expect("json").contains("\"c\""));
+        }
+    }
+    let mut long = b.clone();
+    if let Some(Event::AddedToCart { cart: Some(cart), .. }) = long.events.get_mut(0) {
+        let line = cart[0].clone();
+        cart.resize(5, line);
+    }
+    let limits = Limits { max_list: 4, ..Limits::default() };
+    assert_eq!(
+        long.validate(&limits),
+        Err(ValidationError::ListTooLong { field: "cart lines", len: 5, max: 4 })
+    );
+}

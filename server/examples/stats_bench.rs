@@ -186,6 +186,7 @@ impl Shop {
                         time: t + 4000,
                         url: url.clone(),
                         line: CartLine { quantity: 1, product: product(item) },
+                        cart: Some(vec![CartLine { quantity: 1, product: product(item) }]),
                     });
                     if self.rng.below(100) < 35 {
                         commerce.push(Event::CheckoutCompleted(CheckoutCompleted {

@@ -1,60 +1,43 @@
-//! The Matomo relay against a local HTTP server that records what it receives
-//! and checks it against the Tracking API's parameter rules; Matomo failing
-//! delays relaying (retried from the spool) and never blocks ingestion.
+//! The Matomo relay against a local fake Matomo that records what it receives;
+//! every tracking request is checked against the Tracking API's documented
+//! parameters (`support/fake_matomo.rs`). Matomo failing delays relaying
+//! (retried from the spool) and never blocks ingestion; the shopper's user
+//! agent, language and address reach Matomo and never the events store; carts
+//! are stated whole; spool records written before request facts still drain
+//! and relay.
 
 mod common;
+#[path = "support/fake_matomo.rs"]
+mod fake_matomo;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::path::Path;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing;
-use axum::Router;
 use common::*;
+use fake_matomo::{check_documented, number, query, FakeMatomo};
 use lummmen_server::{Config, ServerHandle};
-use protocol::{Batch, CartLine, CollectionViewed, Event};
+use protocol::{Batch, CartLine, CollectionViewed, Event, Product};
 
-#[derive(Default)]
-struct Recorder {
-    /// Bulk bodies answered 200.
-    accepted: Vec<serde_json::Value>,
-    /// How many more requests to refuse with 503.
-    refuse: usize,
-    refused: usize,
-}
+const TOKEN: &str = "relay-token";
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+const LANG: &str = "fr-FR,fr;q=0.9,en;q=0.5";
+const SHOPPER_IP: &str = "203.0.113.9";
 
-async fn matomo(State(rec): State<Arc<Mutex<Recorder>>>, body: String) -> StatusCode {
-    let mut rec = rec.lock().expect("lock");
-    if rec.refuse > 0 {
-        rec.refuse -= 1;
-        rec.refused += 1;
-        return StatusCode::SERVICE_UNAVAILABLE;
+fn cap() -> Product {
+    Product {
+        product_id: Some("gid://shopify/Product/5".into()),
+        variant_id: Some("gid://shopify/ProductVariant/55".into()),
+        sku: Some("CAP".into()),
+        title: "Cap".into(),
+        variant_title: None,
+        price: 12.5,
+        category: Some("Hats".into()),
+        currency: Some("EUR".into()),
     }
-    rec.accepted.push(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
-    StatusCode::OK
 }
 
-async fn start_recorder(refuse: usize) -> (String, Arc<Mutex<Recorder>>) {
-    let rec = Arc::new(Mutex::new(Recorder { refuse, ..Recorder::default() }));
-    let app = Router::new().route("/matomo.php", routing::post(matomo)).with_state(Arc::clone(&rec));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, rec)
-}
-
-fn query(request: &str) -> HashMap<String, String> {
-    assert!(request.starts_with('?'), "a bulk entry is a query string starting with '?': {request}");
-    let url = reqwest::Url::parse(&format!("http://matomo.test/matomo.php{request}")).expect("query parses");
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-fn number(q: &HashMap<String, String>, key: &str) -> f64 {
-    q.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{key} must be a number: {q:?}"))
-}
-
+/// A pixel batch: a product view, a collection view, an add to a cart that
+/// holds a cap, the cap's removal, and the order.
 fn ecommerce_batch(visitor: &str) -> Batch {
     let t = 1_763_800_100_000;
     let url = "https://demo-shop.myshopify.com/products/tee".to_string();
@@ -70,73 +53,135 @@ fn ecommerce_batch(visitor: &str) -> Batch {
             products: vec![],
         }),
     );
-    let line = CartLine { quantity: 2, product: product("TEE-M") };
-    b.events.insert(2, Event::AddedToCart { time: t + 2, url: url.clone(), line: line.clone() });
-    b.events.insert(3, Event::RemovedFromCart { time: t + 3, url, line });
+    let tees = CartLine { quantity: 2, product: product("TEE-M") };
+    let caps = CartLine { quantity: 1, product: cap() };
+    b.events.insert(
+        2,
+        Event::AddedToCart {
+            time: t + 2,
+            url: url.clone(),
+            line: tees.clone(),
+            cart: Some(vec![caps.clone(), tees.clone()]),
+        },
+    );
+    b.events.insert(
+        3,
+        Event::RemovedFromCart {
+            time: t + 3,
+            url: "https://demo-shop.myshopify.com/cart".into(),
+            line: caps,
+            cart: Some(vec![tees]),
+        },
+    );
     b
 }
 
+/// A batch from a pixel before carts: an add and a removal with their line alone.
+fn earlier_pixel_batch(visitor: &str) -> Batch {
+    let line = CartLine { quantity: 1, product: product("TEE-M") };
+    let url = "https://demo-shop.myshopify.com/products/tee".to_string();
+    Batch {
+        site_id: 1,
+        visitor_id: visitor.into(),
+        batch_id: hex16(78),
+        sent_at: 1_763_800_300_000,
+        session_id: None,
+        page_view_id: None,
+        dropped: 0,
+        events: vec![
+            Event::AddedToCart { time: 1_763_800_290_000, url: url.clone(), line: line.clone(), cart: None },
+            Event::RemovedFromCart { time: 1_763_800_291_000, url, line, cart: None },
+        ],
+    }
+}
+
+/// Posts a batch as the shopper's browser does, through our proxy.
+async fn post_as_shopper(client: &reqwest::Client, base: &str, batch: &Batch) -> reqwest::StatusCode {
+    client
+        .post(format!("{base}/collect"))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .header("user-agent", UA)
+        .header("accept-language", LANG)
+        .header("x-forwarded-for", format!("198.51.100.1, {SHOPPER_IP}"))
+        .body(serde_json::to_vec(batch).expect("json"))
+        .send()
+        .await
+        .expect("post")
+        .status()
+}
+
+fn items(q: &HashMap<String, String>) -> serde_json::Value {
+    serde_json::from_str(&q["ec_items"]).expect("ec_items is JSON")
+}
+
+/// Every file under `dir` but the spool, as bytes.
+fn stored_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "spool") {
+                out.extend(stored_files(&path));
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
 #[tokio::test]
-async fn relays_page_views_and_ecommerce_as_matomo_bulk_requests_and_retries_failures() {
-    let (matomo_url, rec) = start_recorder(2).await;
+async fn relays_with_the_shoppers_request_facts_and_whole_carts_and_retries_failures() {
+    let matomo = FakeMatomo::start(2).await;
     let dir = TempDir::new("relay");
     let mut config = Config::for_tests(root(), dir.0.clone());
-    config.matomo_url = Some(matomo_url);
-    config.matomo_token = Some("relay-token".into());
+    config.matomo_url = Some(matomo.url.clone());
+    config.matomo_token = Some(TOKEN.into());
+    config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
     let server = ServerHandle::start(config).await.expect("server starts");
     let client = reqwest::Client::new();
     let visitor = "0123456789abcdef";
     let page = page_batch(1, visitor, 5, 10); // 1 page view + clicks and moves
     let shop = ecommerce_batch(visitor);
+    let earlier = earlier_pixel_batch(visitor);
     // Matomo refuses at first: ingestion answers 200 all the same.
-    assert_eq!(post(&client, &server.url(), &page).await, 200);
-    assert_eq!(post(&client, &server.url(), &shop).await, 200);
+    assert_eq!(post_as_shopper(&client, &server.url(), &page).await, 200);
+    assert_eq!(post_as_shopper(&client, &server.url(), &shop).await, 200);
+    // Sent straight to us, without the headers: the peer is the shopper.
+    assert_eq!(post(&client, &server.url(), &earlier).await, 200);
 
-    let mut requests: Vec<String> = Vec::new();
-    for _ in 0..200 {
-        {
-            let rec = rec.lock().expect("lock");
-            requests = rec
-                .accepted
-                .iter()
-                .flat_map(|body| {
-                    assert_eq!(body["token_auth"], "relay-token", "token_auth in the bulk body");
-                    body["requests"]
-                        .as_array()
-                        .expect("requests list")
-                        .iter()
-                        .map(|r| r.as_str().expect("string").to_string())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            if requests.len() >= 5 {
-                assert!(rec.refused >= 2, "the relay retried after Matomo refused");
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // pv, product view, collection view, add to cart, order; not the clicks,
-    // moves or the removal.
-    assert_eq!(requests.len(), 5, "{requests:#?}");
+    // pv; product view, collection view, add, removal, order; the earlier
+    // pixel's add (its removal cannot state the cart). Not clicks or moves.
+    let requests = matomo.wait_for(Some(TOKEN), |r| r.len() >= 7).await;
+    assert_eq!(requests.len(), 7, "{requests:#?}");
+    assert!(matomo.rec.lock().expect("lock").refused.len() >= 2, "the relay retried after Matomo refused");
     let qs: Vec<HashMap<String, String>> = requests.iter().map(|r| query(r)).collect();
-    let events: Vec<&Event> = page
-        .events
-        .iter()
-        .take(1)
-        .chain(shop.events.iter().filter(|e| !matches!(e, Event::RemovedFromCart { .. })))
-        .collect();
+    let events: Vec<&Event> =
+        page.events.iter().take(1).chain(&shop.events).chain(earlier.events.iter().take(1)).collect();
     for (q, e) in qs.iter().zip(&events) {
+        check_documented(q, true);
         assert_eq!(q["idsite"], "1");
-        assert_eq!(q["rec"], "1");
         assert_eq!(q["_id"], visitor);
         assert_eq!(q["cid"], visitor);
         assert_eq!(number(q, "cdt") as u64, e.time() / 1000, "cdt is the event time in seconds");
         assert!(q["url"].starts_with("https://demo-shop.myshopify.com/"));
     }
+    for q in &qs[..6] {
+        assert_eq!((q["ua"].as_str(), q["lang"].as_str()), (UA, LANG), "the shopper's headers: {q:?}");
+        assert_eq!(q["cip"], SHOPPER_IP, "the nearest address our proxy did not add");
+    }
+    let last = &qs[6];
+    assert!(!last.contains_key("ua") && !last.contains_key("lang"), "none sent, none made up: {last:?}");
+    assert_eq!(last["cip"], "127.0.0.1", "the peer itself");
+
     let pv = &qs[0];
     assert_eq!(pv["action_name"], "Product");
     assert_eq!(pv["res"], "1920x1080");
+    assert_eq!(pv["urlref"], "https://demo-shop.myshopify.com/");
     let prv = &qs[1];
     assert_eq!(
         (prv["_pks"].as_str(), prv["_pkn"].as_str(), prv["_pkc"].as_str()),
@@ -144,11 +189,23 @@ async fn relays_page_views_and_ecommerce_as_matomo_bulk_requests_and_retries_fai
     );
     assert_eq!(number(prv, "_pkp"), 19.99);
     assert_eq!(qs[2]["_pkc"], "Shirts");
-    let cart = &qs[3];
-    assert_eq!(cart["idgoal"], "0");
-    assert!(!cart.contains_key("ec_id"), "a cart update has no order id");
-    assert!((number(cart, "revenue") - 39.98).abs() < 1e-9);
-    let order = &qs[4];
+
+    // Cart updates state the whole cart, and what it costs.
+    let (add, rem) = (&qs[3], &qs[4]);
+    assert_eq!(
+        items(add),
+        serde_json::json!([["CAP", "Cap", "Hats", 12.5, 1], ["TEE-M", "Tee", "Shirts", 19.99, 2]])
+    );
+    assert_eq!(add["revenue"], "52.48");
+    assert_eq!(items(rem), serde_json::json!([["TEE-M", "Tee", "Shirts", 19.99, 2]]), "the removal, relayed");
+    assert_eq!(rem["revenue"], "39.98");
+    for q in [add, rem] {
+        assert_eq!(q["idgoal"], "0");
+        assert!(!q.contains_key("ec_id"), "a cart update has no order id");
+    }
+    assert_eq!(items(last), serde_json::json!([["TEE-M", "Tee", "Shirts", 19.99, 1]]), "the line, as before");
+
+    let order = &qs[5];
     assert_eq!(order["idgoal"], "0");
     assert_eq!(order["ec_id"], "gid://shopify/Order/1001");
     assert_eq!(
@@ -156,11 +213,71 @@ async fn relays_page_views_and_ecommerce_as_matomo_bulk_requests_and_retries_fai
         (45.58, 39.98, 7.6)
     );
     assert_eq!((number(order, "ec_sh"), number(order, "ec_dt")), (5.0, 7.0));
-    for q in [cart, order] {
-        let items: serde_json::Value = serde_json::from_str(&q["ec_items"]).expect("ec_items is JSON");
-        let first = &items.as_array().expect("list")[0];
-        assert_eq!(first.as_array().map(Vec::len), Some(5), "[sku, name, category, price, quantity]");
-        assert_eq!((first[0].as_str(), first[4].as_u64()), (Some("TEE-M"), Some(2)));
+    assert_eq!(items(order), serde_json::json!([["TEE-M", "Tee", "Shirts", 19.99, 2]]));
+
+    // The address, user agent and language went to Matomo and nowhere else:
+    // not into the events store, nor any other file of the server.
+    server.flush().await.expect("flush");
+    assert_eq!(server.store().events_for_visitor(1, visitor).await.expect("read").len(), 10 + 5 + 2);
+    server.shutdown().await.expect("shutdown");
+    let files = stored_files(&dir.0);
+    assert!(files.iter().any(|(name, _)| name.ends_with("events.db")), "the store is there: {files:?}");
+    for (name, bytes) in &files {
+        for fact in [UA, LANG, SHOPPER_IP, "Firefox"] {
+            assert!(!contains(bytes, fact), "{fact:?} in {name}");
+        }
     }
+}
+
+/// A record as today's server wrote it, spelled out byte by byte:
+/// `[len u32 LE][crc32 u32 LE][received_ms u64 LE][batch JSON]`.
+fn record_of_before(received_ms: u64, json: &[u8]) -> Vec<u8> {
+    let mut body = received_ms.to_le_bytes().to_vec();
+    body.extend_from_slice(json);
+    let mut out = (body.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+#[tokio::test]
+async fn spool_records_written_before_request_facts_still_drain_and_relay() {
+    let matomo = FakeMatomo::start(0).await;
+    let dir = TempDir::new("relay-old-spool");
+    let visitor = "fedcba9876543210";
+    // What a server of before left in its spool: a tracker batch and a pixel
+    // batch of before carts, in a segment with zeros after them.
+    let spool = dir.0.join("spool");
+    std::fs::create_dir_all(&spool).expect("spool dir");
+    let mut segment = record_of_before(
+        1_763_800_010_000,
+        &serde_json::to_vec(&page_batch(1, visitor, 9, 3)).expect("json"),
+    );
+    segment.extend(record_of_before(
+        1_763_800_020_000,
+        &serde_json::to_vec(&earlier_pixel_batch(visitor)).expect("json"),
+    ));
+    segment.extend(vec![0u8; 4096]);
+    std::fs::write(spool.join(format!("{:020}.log", 1)), segment).expect("segment");
+
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.matomo_url = Some(matomo.url.clone());
+    config.matomo_token = Some(TOKEN.into());
+    let server = ServerHandle::start(config).await.expect("server starts");
+    let requests = matomo.wait_for(Some(TOKEN), |r| r.len() >= 2).await;
+    let qs: Vec<HashMap<String, String>> = requests.iter().map(|r| query(r)).collect();
+    assert_eq!(qs.len(), 2, "the page view and the add: {qs:#?}");
+    for q in &qs {
+        check_documented(q, true);
+        assert_eq!(q["_id"], visitor);
+        for fact in ["ua", "lang", "cip"] {
+            assert!(!q.contains_key(fact), "a record of before knows no {fact}: {q:?}");
+        }
+    }
+    assert_eq!(qs[0]["action_name"], "Product");
+    assert_eq!(items(&qs[1]), serde_json::json!([["TEE-M", "Tee", "Shirts", 19.99, 1]]));
+    server.flush().await.expect("flush");
+    let stored = server.store().events_for_visitor(1, visitor).await.expect("read");
+    assert_eq!(stored.len(), 3 + 2, "every event of both records is stored");
     server.shutdown().await.expect("shutdown");
 }

@@ -131,7 +131,9 @@ async fn on_durable_gets_each_record_end_before_readers_can_see_it() {
                 let visible = *committed.borrow();
                 seen.lock().expect("lock").push((end, i, visible < end));
             });
-            spool.append_then(i, json.as_bytes(), Some(hook)).await.expect("append");
+            // Every other record has a meta block: both kinds side by side.
+            let meta = if i % 2 == 0 { format!("meta {i}") } else { String::new() };
+            spool.append_then(i, meta.as_bytes(), json.as_bytes(), Some(hook)).await.expect("append");
         })
     });
     for task in appends.collect::<Vec<_>>() {
@@ -147,4 +149,55 @@ async fn on_durable_gets_each_record_end_before_readers_can_see_it() {
     let read: Vec<_> = records.iter().map(|r| (r.end, r.received_ms)).collect();
     let called: Vec<_> = seen.iter().map(|s| (s.0, s.1)).collect();
     assert_eq!(called, read, "each call names where its own record ends");
+    for r in &records {
+        let i = r.received_ms;
+        let meta = if i % 2 == 0 { format!("meta {i}") } else { String::new() };
+        assert_eq!(
+            (r.meta.as_ref(), r.json.as_ref()),
+            (meta.as_bytes(), format!("{{\"n\":{i}}}").as_bytes())
+        );
+    }
+}
+
+/// A segment is closed once its first record is old enough, busy or idle, so a
+/// quiet server's records (and the request facts kept for the relay) do not
+/// wait for a 32 MB segment to fill before they can be deleted.
+#[tokio::test]
+async fn an_old_segment_is_closed_and_deleted_once_read_even_when_idle() {
+    let dir = TempDir::new("spool-aged");
+    let spool_dir = dir.0.join("spool");
+    let age = std::time::Duration::from_millis(300);
+    let spool = Spool::open_aged(&spool_dir, 0, Box::new(|_| {}), age).expect("open");
+    let mut reader = Reader::open(&spool_dir, "drain").expect("reader");
+    spool.register(&reader);
+    spool.append(1, b"{\"n\":1}").await.expect("append");
+    let first = *spool.committed().borrow();
+    let path = spool_dir.join(format!("{:020}.log", first.seg));
+    let (records, end) = reader.read(first, 1 << 20).expect("read");
+    assert_eq!(records.len(), 1);
+    reader.advance(end, &spool).expect("advance");
+    assert!(path.exists(), "read, but the writer is still in it");
+
+    // Idle: the writer moves on by itself, and says so.
+    let mut committed = spool.committed();
+    tokio::time::timeout(std::time::Duration::from_secs(10), committed.wait_for(|p| p.seg > first.seg))
+        .await
+        .expect("the segment was closed in time")
+        .expect("writer alive");
+    let next = *spool.committed().borrow();
+    assert_eq!(next.off, 0, "an idle close writes nothing");
+    let (records, end) = reader.read(next, 1 << 20).expect("read");
+    assert!(records.is_empty());
+    reader.advance(end, &spool).expect("advance");
+    assert!(!path.exists(), "closed and read past: deleted");
+
+    // A record written after the age is in a new segment.
+    spool.append(2, b"{\"n\":2}").await.expect("append");
+    let second = *spool.committed().borrow();
+    tokio::time::sleep(age + std::time::Duration::from_millis(50)).await;
+    spool.append(3, b"{\"n\":3}").await.expect("append");
+    let third = *spool.committed().borrow();
+    assert!(third.seg > second.seg, "{second:?} then {third:?}");
+    let (records, _) = reader.read(third, 1 << 20).expect("read");
+    assert_eq!(records.iter().map(|r| r.received_ms).collect::<Vec<_>>(), [2, 3]);
 }

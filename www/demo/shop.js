@@ -29,6 +29,23 @@
   const cart = {
     lines: () => JSON.parse(localStorage.getItem("demo:cart") || "[]"),
     save: (lines) => localStorage.setItem("demo:cart", JSON.stringify(lines)),
+    /** The cart as Shopify hands it to a pixel (`init.data.cart`); null when empty. */
+    shopify() {
+      const lines = cart.lines();
+      if (!lines.length) return null;
+      const total = lines.reduce((s, l) => s + CATALOGUE[l.handle].price * l.quantity, 0);
+      return {
+        attributes: [],
+        cost: { totalAmount: money(total) },
+        id: "gid://shopify/Cart/demo",
+        lines: lines.map((l) => ({
+          cost: { totalAmount: money(CATALOGUE[l.handle].price * l.quantity) },
+          merchandise: variantOf(l.handle),
+          quantity: l.quantity,
+        })),
+        totalQuantity: lines.reduce((n, l) => n + l.quantity, 0),
+      };
+    },
   };
   // The signed-in customer of this browser: a privacy request names their id.
   let customer = localStorage.getItem("demo:customer");
@@ -43,6 +60,7 @@
     settings: { siteId: "1", endpoint: new URL("/collect", location.href).href },
     analyticsAllowed: !!(privacy() && privacy().analyticsProcessingAllowed()),
     customer: { id: customer },
+    cart: cart.shopify(),
   });
   // Events reach the pixel once it has subscribed, as Shopify buffers them.
   const whenReady = (f) => sandbox.ready.then(f, () => {});

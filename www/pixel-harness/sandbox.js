@@ -39,7 +39,8 @@
   /**
    * Starts the pixel. Options: `bundleUrl` (default: the server's
    * /pixel/lummmen-pixel.js), `settings` (the pixel's settings, strings),
-   * `analyticsAllowed` (init.customerPrivacy), `customer` (init.data.customer).
+   * `analyticsAllowed` (init.customerPrivacy), `customer` (init.data.customer),
+   * `cart` (init.data.cart: the shopper's cart when the page loaded).
    * Returns a sandbox: `ready` (a promise of start-up timings), `requests` (every
    * request the pixel made), `publish(name, customData)`, `emit(standardEvent)`,
    * `responses` (their outcomes), `setConsent(allowed)`, `failNextRequests(n)`, `errors`, `terminate()`.
@@ -115,7 +116,7 @@
       context: context(),
       data: {
         customer: options.customer ?? null,
-        cart: null,
+        cart: options.cart ?? null,
         shop: { countryCode: "FR", myshopifyDomain: "demo-shop.myshopify.com", name: "Demo Shop", paymentSettings: { currencyCode: "EUR" }, storefrontUrl: location.origin },
         purchasingCompany: null,
       },

@@ -72,10 +72,16 @@ register(({ analytics, browser, init, customerPrivacy, settings }) => {
   // awaits it to time start-up.
   return inflate(wasmGzipBase64).then((bytes) => {
     initSync({ module: bytes });
-    // Only the consent part of `init`: its customer data never enters the wasm.
+    // Only the consent part of `init` and the lines of its cart (what adds and
+    // removals build the whole cart on): its customer data and the cart's
+    // attributes never enter the wasm.
+    const cart = init && init.data && init.data.cart;
     const core = new WebPixel(
       JSON.stringify(settings || {}),
-      JSON.stringify({ customerPrivacy: init && init.customerPrivacy }),
+      JSON.stringify({
+        customerPrivacy: init && init.customerPrivacy,
+        data: { cart: cart ? { lines: cart.lines || [] } : null },
+      }),
     );
     wanted = new Set(core.events().split(","));
     pixel = core;

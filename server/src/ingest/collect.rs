@@ -34,7 +34,8 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
         if let Some(ip) = client {
             ingest.rate_limit(batch.site_id, ip)?;
         }
-        ingest.accept(batch, &json).await
+        let facts = ingest.request_facts(client, &parts.headers);
+        ingest.accept(batch, &json, facts.as_ref()).await
     }
     .await;
     let mut res = match result {

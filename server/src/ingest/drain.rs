@@ -27,6 +27,9 @@ use super::spool::{read_records, Pos, Reader, Record, Spool};
 use super::tombstones::Tombstones;
 use crate::store::{Batches, EventRow, EventStore, RowSource, StoreError};
 
+/// The drainer's cursor in the spool, and its name among the tombstones' followers.
+pub const CURSOR: &str = "drain";
+
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -76,6 +79,7 @@ impl Drainer {
     /// stretch is quick.
     pub async fn run(mut self, stop: watch::Receiver<bool>) {
         let mut follow = Follower::new(&self.spool, stop);
+        self.tombstones.passed(CURSOR, self.reader.pos);
         let mut enrich = Enricher::new(Arc::clone(&self.store));
         let max_bytes = chunk_bytes(self.max_events);
         let mut flights: VecDeque<Flight> = VecDeque::new();
@@ -222,7 +226,7 @@ impl Drainer {
             tracing::error!(error = %e, "saving the spool cursor failed");
         }
         self.spool.consumed(flight.bytes);
-        self.tombstones.drained(flight.end);
+        self.tombstones.passed(CURSOR, flight.end);
         self.drained.send_replace(flight.end);
     }
 
@@ -303,5 +307,5 @@ fn end_bytes(from: Pos, to: Pos, records: &[Record]) -> u64 {
     if from.seg == to.seg {
         return to.off.saturating_sub(from.off);
     }
-    records.iter().map(|r| r.json.len() as u64 + 16).sum()
+    records.iter().map(|r| r.size).sum()
 }

@@ -32,9 +32,11 @@ impl Follower {
         *self.committed.borrow_and_update()
     }
 
-    /// Whether shutdown was asked for.
+    /// Whether shutdown was asked for, or can no longer be (the pipeline is
+    /// gone): either way the follower is done once caught up, instead of
+    /// spinning on a signal that resolves at once.
     pub fn stopping(&self) -> bool {
-        *self.stop.borrow()
+        *self.stop.borrow() || self.stop.has_changed().is_err()
     }
 
     /// Resolves once the stop signal changes (at once if it changed since the

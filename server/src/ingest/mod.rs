@@ -13,6 +13,9 @@
 //!   - [`relay`]: the optional Matomo relay, also fed from the spool.
 //! - [`unsupported`]: `/collect/unsupported`, a client that cannot run
 //!   reports it.
+//! - [`facts`]: what the relay needs of a request besides its body (address,
+//!   user agent, language), spooled with the batch while a relay is configured.
+//! - [`tombstones`]: privacy deletions the spool's followers apply.
 //! - [`error`]: the one error enum of this surface and its JSON answers;
 //!   [`metrics`]: counters and histograms for `/metrics`.
 //!
@@ -26,6 +29,7 @@ mod dedicated;
 pub mod drain;
 pub mod enrich;
 pub mod error;
+pub mod facts;
 pub mod follow;
 pub mod handoff;
 pub mod metrics;
@@ -45,6 +49,7 @@ use protocol::{Batch, Limits};
 use crate::config::Config;
 use crate::projects::{Project, ProjectCache};
 use error::IngestError;
+use facts::RequestFacts;
 use metrics::Metrics;
 pub use pipeline::Pipeline;
 use ratelimit::RateLimiter;
@@ -121,8 +126,23 @@ impl Ingest {
             .map_err(|retry_after_secs| IngestError::RateLimited { retry_after_secs })
     }
 
-    /// Hands a validated batch to the pipeline (see [`Pipeline::accept`]).
-    pub async fn accept(&self, batch: Batch, json: &[u8]) -> Result<usize, IngestError> {
-        self.inner.pipeline.accept(batch, json).await
+    /// What the relay needs of this request, when there is a relay (see [`facts`]).
+    pub fn request_facts(
+        &self,
+        client: Option<IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<RequestFacts> {
+        self.inner.pipeline.relays().then(|| RequestFacts::of_request(client, headers))
+    }
+
+    /// Hands a validated batch, with its request's facts, to the pipeline (see
+    /// [`Pipeline::accept`]).
+    pub async fn accept(
+        &self,
+        batch: Batch,
+        json: &[u8],
+        facts: Option<&RequestFacts>,
+    ) -> Result<usize, IngestError> {
+        self.inner.pipeline.accept(batch, json, facts).await
     }
 }

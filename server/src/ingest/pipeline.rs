@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::dedicated;
 use super::drain::{self, Drainer};
 use super::error::IngestError;
+use super::facts::RequestFacts;
 use super::handoff::Handoff;
 use super::metrics::Metrics;
 use super::relay;
@@ -46,6 +47,8 @@ struct Inner {
     stop: watch::Sender<bool>,
     drainer: Mutex<Option<JoinHandle<()>>>,
     relay: Mutex<Option<JoinHandle<()>>>,
+    /// Whether there is a relay.
+    relaying: bool,
     tombstones: Tombstones,
 }
 
@@ -56,7 +59,10 @@ impl Pipeline {
     pub fn start(config: &Config, store: Arc<dyn EventStore>, health: Health) -> std::io::Result<Self> {
         let dir = config.data_dir.join("spool");
         std::fs::create_dir_all(&dir)?;
-        let reader = Reader::open(&dir, "drain")?;
+        let reader = Reader::open(&dir, drain::CURSOR)?;
+        let followers: &[&str] =
+            if config.matomo_url.is_some() { &[drain::CURSOR, relay::CURSOR] } else { &[drain::CURSOR] };
+        let tombstones = Tombstones::open(&dir, followers)?;
         let metrics = Arc::new(Metrics::default());
         let observer = Arc::clone(&metrics);
         let spool = Spool::open_observed(
@@ -81,16 +87,23 @@ impl Pipeline {
             linger: Duration::from_millis(config.insert_linger_ms),
             drained: drained_tx,
             storage_ok: storage_tx,
-            tombstones: Tombstones::default(),
+            tombstones: tombstones.clone(),
         };
-        let tombstones = drainer.tombstones.clone();
-        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx.clone()))?;
+        // The relay first: it registers its cursor as it starts, and a segment
+        // is deleted once every registered reader has passed it. Started
+        // after the drainer, it could find a segment it still needed deleted
+        // by a drainer that was ahead (its backlog across a restart, lost).
         let relay = match &config.matomo_url {
-            Some(url) => {
-                Some(relay::start(url, config.matomo_token.clone(), &spool, Arc::clone(&metrics), stop_rx)?)
-            }
+            Some(url) => Some(relay::start(
+                relay::Settings { url: url.clone(), token: config.matomo_token.clone() },
+                &spool,
+                tombstones.clone(),
+                Arc::clone(&metrics),
+                stop_rx.clone(),
+            )?),
             None => None,
         };
+        let drainer = dedicated::spawn("drainer", drainer.run(stop_rx))?;
         let pipeline = Self {
             inner: Arc::new(Inner {
                 spool_max: config.spool_max_bytes,
@@ -104,6 +117,7 @@ impl Pipeline {
                 storage_ok,
                 stop,
                 drainer: Mutex::new(Some(drainer)),
+                relaying: relay.is_some(),
                 relay: Mutex::new(relay),
                 tombstones,
             }),
@@ -123,8 +137,14 @@ impl Pipeline {
 
     /// Makes a validated batch durable in the spool, then hands it to the
     /// drainer when there is room; answers the number of events. `json` is the
-    /// decoded body the batch was parsed from.
-    pub async fn accept(&self, batch: Batch, json: &[u8]) -> Result<usize, IngestError> {
+    /// decoded body the batch was parsed from; `facts`, what the relay needs of
+    /// its request, spooled with it (see [`super::facts`]).
+    pub async fn accept(
+        &self,
+        batch: Batch,
+        json: &[u8],
+        facts: Option<&RequestFacts>,
+    ) -> Result<usize, IngestError> {
         if !self.inner.health.is_ready() {
             return Err(IngestError::ShuttingDown);
         }
@@ -139,12 +159,19 @@ impl Pipeline {
             .handoff
             .reserve(json.len())
             .map(|ticket| Box::new(move |end: Pos| ticket.put(end, batch)) as spool::OnDurable);
+        // Facts are for the relay alone: without one, none is kept.
+        let meta = facts.filter(|_| self.relays()).map(RequestFacts::encode).unwrap_or_default();
         self.inner
             .spool
-            .append_then(now_ms(), json, on_durable)
+            .append_then(now_ms(), &meta, json, on_durable)
             .await
             .map_err(|e| IngestError::Internal(e.to_string()))?;
         Ok(events)
+    }
+
+    /// Whether a Matomo relay follows the spool (and so wants the requests' facts).
+    pub fn relays(&self) -> bool {
+        self.inner.relaying
     }
 
     /// Readiness: ready unless shutting down or the spool is full. Storage being
@@ -188,8 +215,8 @@ impl Pipeline {
         }
     }
 
-    /// Makes the drainer drop these visitors' batches (every visitor of the
-    /// sites for `None`) up to the spool's end now, then waits, up to
+    /// Makes the drainer and the relay drop these visitors' batches (every
+    /// visitor of the sites for `None`) up to the spool's end now, then waits, up to
     /// `timeout`, until the inserts already under way are stored: after it, a
     /// store delete removes every event accepted before (see [`Tombstones`]).
     pub async fn forget(
@@ -199,7 +226,10 @@ impl Pipeline {
         timeout: Duration,
     ) -> Result<(), IngestError> {
         let until = *self.inner.spool.committed().borrow();
-        self.inner.tombstones.add(sites, visitors, until);
+        self.inner
+            .tombstones
+            .add(sites, visitors, until)
+            .map_err(|e| IngestError::Internal(format!("keeping the deletion's tombstone: {e}")))?;
         self.settle(timeout).await
     }
 

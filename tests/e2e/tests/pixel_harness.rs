@@ -152,9 +152,12 @@ fn expected() -> Vec<Value> {
             "cid": "gid://shopify/Collection/300000001", "n": "Summer", "ps": [tee, cap]}),
         json!({"k": "prv", "t": 1_763_799_200_123u64, "u": format!("{shop}/products/organic-cotton-tee?variant=40000000002"),
             "p": tee}),
+        // The whole cart after each change: init's cart is empty (null), and
+        // the cap removed was never in it.
         json!({"k": "add", "t": 1_763_799_221_500u64, "u": format!("{shop}/products/organic-cotton-tee"),
-            "l": {"q": 2, "p": tee}}),
-        json!({"k": "rem", "t": 1_763_799_242_000u64, "u": format!("{shop}/cart"), "l": {"q": 1, "p": cap}}),
+            "l": {"q": 2, "p": tee}, "c": [{"q": 2, "p": tee}]}),
+        json!({"k": "rem", "t": 1_763_799_242_000u64, "u": format!("{shop}/cart"), "l": {"q": 1, "p": cap},
+            "c": [{"q": 2, "p": tee}]}),
         json!({"k": "chk", "t": 1_763_799_390_250u64, "u": format!("{shop}/checkouts/c/redacted/thank-you?email="),
             "oid": "gid://shopify/Order/5600000001001", "cus": "gid://shopify/Customer/6200000042", "cur": "EUR",
             "tot": 52.23, "sub": 47.23, "tax": 8.71, "shp": 5.0, "dis": 5.25,

@@ -2,7 +2,8 @@
 //! fsynced before the server acknowledges them; readers (the storage drainer,
 //! the Matomo relay) follow it with their own persisted cursors.
 //!
-//! - `format`: segment files and the record format. A new process always
+//! - `format`: segment files and the record format (a batch's JSON, and an
+//!   optional meta block of what else was known of its request). A new process always
 //!   starts a new segment, so a torn record at the end of an old segment (a
 //!   crash mid-write, never acknowledged) or the zeros after the last record
 //!   are simply where reading that segment stops.
@@ -19,6 +20,13 @@
 //!   first prepared segment is ready, a process appends to a plain file.
 //! - `reader`: cursors, reading records back, and deleting the segments
 //!   every reader has passed.
+//!
+//! How long a record stays on disk: a segment is deleted once the writer has
+//! moved past it and every reader has read past it. The writer moves on when
+//! the segment is full (32 MB), at start, and an hour after the segment's first
+//! record ([`SEGMENT_MAX_AGE`]), so a record is gone at most about an hour
+//! after it was written, or once the slowest reader (the drainer while
+//! storage is down, the relay while Matomo is) has read it, whichever is later.
 
 mod format;
 mod prepared;
@@ -31,10 +39,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
-pub use format::{encode, segments, Pos, Record};
+pub use format::{encode, encode_with_meta, segments, Pos, Record, SEGMENT_MAX_AGE};
 pub use reader::{read_records, Reader};
 
 use format::{segment_path, sync_dir};
@@ -71,13 +80,19 @@ impl Spool {
     /// [`Spool::open`], calling `on_commit` with the seconds each group commit
     /// (write and fdatasync) took: what every acknowledgement waits for.
     pub fn open_observed(dir: &Path, unread: u64, on_commit: OnCommit) -> io::Result<Self> {
+        Self::open_aged(dir, unread, on_commit, SEGMENT_MAX_AGE)
+    }
+
+    /// [`Spool::open_observed`], closing a segment once its first record is
+    /// `max_age` old instead of [`SEGMENT_MAX_AGE`].
+    pub fn open_aged(dir: &Path, unread: u64, on_commit: OnCommit, max_age: Duration) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
         remove_spares(dir)?;
         let seq = segments(dir)?.last().map_or(1, |s| s + 1);
         let file = OpenOptions::new().create_new(true).write(true).open(segment_path(dir, seq))?;
         sync_dir(dir)?;
         let spares = Spares::start(dir)?;
-        let (tx, committed) = writer::start(dir, file, seq, on_commit, spares)?;
+        let (tx, committed) = writer::start(dir, file, seq, on_commit, spares, max_age)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             tx,
@@ -93,19 +108,21 @@ impl Spool {
 
     /// Appends a record and returns once it is on disk (fsynced).
     pub async fn append(&self, received_ms: u64, json: &[u8]) -> io::Result<()> {
-        self.append_then(received_ms, json, None).await
+        self.append_then(received_ms, &[], json, None).await
     }
 
-    /// [`Spool::append`], calling `on_durable` with the record's end position
-    /// once it is fsynced, before the committed position that readers follow
-    /// moves past it. Not called when the write fails.
+    /// [`Spool::append`] with a meta block (`meta`, none when empty; see
+    /// `format`), calling `on_durable` with the record's end position once it
+    /// is fsynced, before the committed position that readers follow moves past
+    /// it. Not called when the write fails.
     pub async fn append_then(
         &self,
         received_ms: u64,
+        meta: &[u8],
         json: &[u8],
         on_durable: Option<OnDurable>,
     ) -> io::Result<()> {
-        let record = encode(received_ms, json);
+        let record = encode_with_meta(received_ms, meta, json);
         let len = record.len() as u64;
         let (done, wait) = oneshot::channel();
         // Counted before the write, so the drainer can never subtract a record

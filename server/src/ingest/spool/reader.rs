@@ -9,7 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::format::{header, segment_path, segments, Pos, Record, HEADER};
+use super::format::{header, segment_path, segments, split_meta, Pos, Record, HEADER};
 use super::Spool;
 
 /// A reader with a named cursor persisted in `spool/{name}.cursor`.
@@ -169,10 +169,13 @@ fn read_segment(dir: &Path, from: Pos, limit: u64, budget: usize, out: &mut Vec<
         let mut ms = [0u8; 8];
         ms.copy_from_slice(&body[..8]);
         at += 8 + len;
+        let (meta, json) = split_meta(&buf.slice(at - len + 8..at));
         out.push(Record {
             received_ms: u64::from_le_bytes(ms),
-            json: buf.slice(at - len + 8..at),
+            meta,
+            json,
             end: Pos { seg: from.seg, off: from.off + at as u64 },
+            size: 8 + len as u64,
         });
         if at >= budget {
             break;

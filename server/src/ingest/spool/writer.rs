@@ -7,7 +7,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
@@ -26,7 +27,8 @@ pub(super) struct Append {
 }
 
 /// Starts the writer thread on `file`, the new, empty segment `seq`, moving to
-/// the prepared segments `spares` makes. Answers its queue, which it serves
+/// the prepared segments `spares` makes, and to a new segment once the current
+/// one's first record is `max_age` old. Answers its queue, which it serves
 /// until every sender is dropped, and the committed position it publishes.
 pub(super) fn start(
     dir: &Path,
@@ -34,6 +36,7 @@ pub(super) fn start(
     seq: u64,
     on_commit: OnCommit,
     spares: Spares,
+    max_age: Duration,
 ) -> io::Result<(mpsc::Sender<Append>, watch::Receiver<Pos>)> {
     let (committed_tx, committed) = watch::channel(Pos { seg: seq, off: 0 });
     let (tx, rx) = mpsc::channel::<Append>();
@@ -45,6 +48,8 @@ pub(super) fn start(
         committed: committed_tx,
         on_commit,
         spares,
+        max_age,
+        first_write: None,
     };
     std::thread::Builder::new().name("spool-writer".into()).spawn(move || writer.run(rx))?;
     Ok((tx, committed))
@@ -60,6 +65,10 @@ struct Writer {
     on_commit: OnCommit,
     /// The preparing thread stops once this is dropped with the writer.
     spares: Spares,
+    /// How long a segment takes records after its first.
+    max_age: Duration,
+    /// When the current segment's first record was written.
+    first_write: Option<Instant>,
 }
 
 impl Writer {
@@ -67,7 +76,15 @@ impl Writer {
         let mut buf = Vec::with_capacity(GROUP_BYTES);
         let mut waiting = Vec::new();
         // Ends when every `Spool` (sender) is dropped.
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = match rx.recv_timeout(self.until_aged()) {
+                Ok(first) => first,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.close_if_aged();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
             buf.clear();
             let mut next = Some(first);
             while let Some(a) = next.take() {
@@ -97,12 +114,37 @@ impl Writer {
         }
     }
 
+    /// How long until the current segment is to be closed; a while (the
+    /// longest it can be) when it holds nothing yet.
+    fn until_aged(&self) -> Duration {
+        self.first_write.map_or(self.max_age, |t| self.max_age.saturating_sub(t.elapsed()))
+    }
+
+    fn aged(&self) -> bool {
+        self.first_write.is_some_and(|t| t.elapsed() >= self.max_age)
+    }
+
+    /// Nothing came for a while: closes the current segment if it is old
+    /// enough, and tells readers, who move past it (and so delete it).
+    fn close_if_aged(&mut self) {
+        if !self.aged() {
+            return;
+        }
+        match self.next_segment(true) {
+            Ok(()) => {
+                self.committed.send_replace(self.pos);
+            }
+            Err(e) => tracing::warn!(error = %e, "closing an old spool segment failed; trying again later"),
+        }
+    }
+
     /// Writes and fsyncs `buf`; answers where it starts. The caller publishes
     /// the new committed position.
     fn commit(&mut self, buf: &[u8]) -> io::Result<Pos> {
         let full = self.pos.off > 0 && self.pos.off + buf.len() as u64 > SEGMENT_BYTES;
-        if full || !self.prepared {
-            self.next_segment(full)?;
+        let aged = self.aged();
+        if full || aged || !self.prepared {
+            self.next_segment(full || aged)?;
         }
         if let Err(e) = self.file.write_all_at(buf, self.pos.off).and_then(|()| self.file.sync_data()) {
             // A half-written group was never acknowledged; continue in a fresh
@@ -115,6 +157,7 @@ impl Writer {
         }
         let start = self.pos;
         self.pos.off += buf.len() as u64;
+        self.first_write.get_or_insert_with(Instant::now);
         Ok(start)
     }
 
@@ -135,6 +178,7 @@ impl Writer {
             return Ok(());
         }
         self.pos = Pos { seg, off: 0 };
+        self.first_write = None;
         Ok(())
     }
 }
