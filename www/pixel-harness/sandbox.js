@@ -40,7 +40,10 @@
    * Starts the pixel. Options: `bundleUrl` (default: the server's
    * /pixel/lummmen-pixel.js), `settings` (the pixel's settings, strings),
    * `analyticsAllowed` (init.customerPrivacy), `customer` (init.data.customer),
-   * `cart` (init.data.cart: the shopper's cart when the page loaded).
+   * `cart` (init.data.cart: the shopper's cart when the page loaded),
+   * `lacking` (globals removed from the worker first, e.g. `["WebAssembly"]`),
+   * `refuseCompile` (compiling wasm throws, as under a policy without
+   * `wasm-unsafe-eval`).
    * Returns a sandbox: `ready` (a promise of start-up timings), `requests` (every
    * request the pixel made), `publish(name, customData)`, `emit(standardEvent)`,
    * `responses` (their outcomes), `setConsent(allowed)`, `failNextRequests(n)`, `errors`, `terminate()`.
@@ -127,6 +130,8 @@
       bundleUrl: options.bundleUrl || new URL("/pixel/lummmen-pixel.js", location.href).href,
       settings: options.settings || {},
       init,
+      lacking: options.lacking || [],
+      refuseCompile: !!options.refuseCompile,
     });
     return sandbox;
   };

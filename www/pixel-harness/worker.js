@@ -85,7 +85,16 @@ const cookieGet = (name) =>
     report({ type: "cookie-get", id, name });
   });
 
-const start = async ({ bundleUrl, settings, init }) => {
+const start = async ({ bundleUrl, settings, init, lacking = [], refuseCompile = false }) => {
+  // Browsers and sandboxes without what the pixel needs.
+  for (const name of lacking) delete self[name];
+  if (refuseCompile) {
+    const refuse = () => {
+      throw new WebAssembly.CompileError("WebAssembly.Module(): Refused to compile (harness: no 'wasm-unsafe-eval')");
+    };
+    WebAssembly.Module = refuse;
+    WebAssembly.compile = WebAssembly.instantiate = () => Promise.reject(new WebAssembly.CompileError("refused (harness)"));
+  }
   const loadStart = performance.now();
   importScripts(bundleUrl);
   const loaded = performance.now();

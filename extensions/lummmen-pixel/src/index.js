@@ -7,21 +7,29 @@
 import { register } from "@shopify/web-pixels-extension";
 import { initSync, WebPixel } from "./generated/pixel-glue.js";
 import wasmGzipBase64 from "./generated/pixel-wasm.js";
+import { missing, reportUnsupported } from "./unsupported.js";
 
 // Inputs that arrive while the wasm is being inflated and compiled, in order.
 const MAX_PENDING = 64;
 // Wait before sending again a batch whose POST failed on the network.
 const RETRY_MS = 2000;
 
-// DecompressionStream: Chrome 80, Firefox 113, Safari 16.4. Where it is missing
-// the pixel does not start, so it sends nothing (fails closed).
+// DecompressionStream: Chrome 80, Firefox 113, Safari 16.4. Where it or
+// WebAssembly is missing, or the module does not compile, the pixel sends no
+// events, only the one report of `unsupported.js`.
 const inflate = (b64) => {
   const gz = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
   return new Response(stream).arrayBuffer();
 };
 
-register(({ analytics, browser, init, customerPrivacy, settings }) => {
+register((api) => {
+  const { analytics, browser, init, customerPrivacy, settings } = api;
+  const lacking = missing();
+  if (lacking) {
+    reportUnsupported(lacking, api);
+    return Promise.resolve();
+  }
   let pixel = null;
   const pending = [];
   const run = (input) => {
@@ -71,7 +79,14 @@ register(({ analytics, browser, init, customerPrivacy, settings }) => {
   // Resolves when the pixel is ready; Shopify ignores the value, a test harness
   // awaits it to time start-up.
   return inflate(wasmGzipBase64).then((bytes) => {
-    initSync({ module: bytes });
+    try {
+      initSync({ module: bytes });
+    } catch (e) {
+      // A content security policy without `wasm-unsafe-eval`, or an engine
+      // that refuses the module.
+      reportUnsupported("compile", api);
+      return;
+    }
     // Only the consent part of `init` and the lines of its cart (what adds and
     // removals build the whole cart on): its customer data and the cart's
     // attributes never enter the wasm.

@@ -290,3 +290,49 @@ async fn pixel_sends_a_batch_again_after_a_network_error_and_it_is_stored_once()
     s.server.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_pixel_that_cannot_run_reports_it_once_after_consent_and_sends_nothing_else() -> anyhow::Result<()>
+{
+    let s = setup("e2e-pixel-unsupported").await?;
+    s.open(&[]).await?;
+    let endpoint = format!("{}/collect", s.server.url());
+    let settings = json!({"siteId": SITE.to_string(), "endpoint": endpoint});
+    for (lacks, reason) in [
+        (json!({"lacking": ["WebAssembly"]}), "webassembly"),
+        (json!({"lacking": ["DecompressionStream"]}), "decompression"),
+        (json!({"refuseCompile": true}), "compile"),
+    ] {
+        let mut options = json!({"settings": settings, "analyticsAllowed": false});
+        options.as_object_mut().context("options")?.extend(lacks.as_object().cloned().unwrap_or_default());
+        s.start_pixel(options).await?;
+        s.start_event("9f86d081884c7d65").await?;
+        s.emit(fixture("collection_viewed")?).await?;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            s.js("return pixel.requests", vec![]).await?,
+            json!([]),
+            "{reason}: nothing before consent"
+        );
+        s.js("pixel.setConsent(true)", vec![]).await?;
+        s.emit(fixture("product_viewed")?).await?;
+        s.browser.wait_for("pixel.responses.length >= 1", WAIT).await?;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let requests = s.js("return pixel.requests", vec![]).await?;
+        let requests = requests.as_array().context("requests")?;
+        assert_eq!(requests.len(), 1, "{reason}: one report, no batch: {requests:?}");
+        assert_eq!(requests[0]["url"], json!(format!("{endpoint}/unsupported")));
+        let body: Value = serde_json::from_str(requests[0]["body"].as_str().unwrap_or_default())?;
+        assert_eq!(body, json!({"s": SITE, "c": "pixel", "r": reason}));
+        assert_eq!(s.js("return pixel.responses[0].status", vec![]).await?, json!(204), "{reason}");
+        s.js("pixel.terminate()", vec![]).await?;
+    }
+    let metrics = reqwest::get(format!("{}/metrics", s.server.url())).await?.text().await?;
+    for reason in ["webassembly", "decompression", "compile"] {
+        let line = format!("lummmen_unsupported_clients_total{{client=\"pixel\",reason=\"{reason}\"}} 1");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
+    s.browser.close().await?;
+    s.server.shutdown().await?;
+    Ok(())
+}
