@@ -1,0 +1,178 @@
+//! The outbox as text, for `sessionStorage`: what a page could not get delivered
+//! before it ended (waiting out a `Retry-After`, offline, or still on the wire
+//! with its answer never to be read) is taken up by the next page of the tab.
+//!
+//! ```text
+//! 1 <not before, ms> <dropped events>
+//! <built at, ms> <events> <body>
+//! ```
+//!
+//! One line per body: bodies are JSON, whose writers escape every control
+//! character, so a body never holds a line break. The `1` names this form.
+//!
+//! Read leniently: the text sits in the shop's storage, where any script of the
+//! page may change it, so a line not in this form is skipped. What is read is
+//! only ever sent to the collector, which checks it like any other batch.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::decimal;
+use super::outbox::{Item, Outbox};
+
+const FORM: &str = "1";
+
+/// The storefront tracker's `sessionStorage` key.
+pub const TRACKER_KEY: &str = "_lummmen_outbox";
+
+/// The web pixel's key in `browser.sessionStorage` (its own: the two never share
+/// bodies).
+pub const PIXEL_KEY: &str = "_lummmen_pixel_outbox";
+
+fn push_number(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_number(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `<a> <b> <rest>` with two numbers first.
+fn numbers_then(line: &str) -> Option<(u64, u64, &str)> {
+    let (a, rest) = line.split_once(' ')?;
+    let (b, rest) = rest.split_once(' ')?;
+    Some((decimal(a)?, decimal(b)?, rest))
+}
+
+impl Outbox {
+    /// The text to keep for the next page; empty when there is nothing to carry
+    /// (then the stored copy is removed).
+    pub fn stored(&self) -> String {
+        if self.items.is_empty() && self.dropped == 0 {
+            return String::new();
+        }
+        let mut out = String::with_capacity(self.bytes() + 32 * (self.items.len() + 1));
+        out.push_str(FORM);
+        out.push(' ');
+        push_number(&mut out, self.not_before);
+        out.push(' ');
+        push_number(&mut out, u64::from(self.dropped));
+        for item in &self.items {
+            out.push('\n');
+            push_number(&mut out, item.born);
+            out.push(' ');
+            push_number(&mut out, u64::from(item.events));
+            out.push(' ');
+            out.push_str(&item.body);
+        }
+        out
+    }
+
+    /// Takes up what an earlier page stored: its bodies go first (they are
+    /// older), its pause and its count of dropped events carry over, and the
+    /// bounds apply to the whole (age at the next [`Outbox::next`]).
+    pub fn restore(&mut self, text: &str) {
+        let mut lines = text.split('\n');
+        let Some((form, not_before, rest)) = lines.next().and_then(|h| {
+            let (form, rest) = h.split_once(' ')?;
+            let (a, b) = rest.split_once(' ')?;
+            Some((form, decimal(a)?, decimal(b)?))
+        }) else {
+            return;
+        };
+        if form != FORM {
+            return;
+        }
+        let mut items: Vec<Item> = lines
+            .filter_map(numbers_then)
+            .filter(|(_, _, body)| body.starts_with('{') && body.ends_with('}'))
+            .map(|(born, events, body)| {
+                Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born)
+            })
+            .collect();
+        items.append(&mut self.items);
+        self.items = items;
+        self.not_before = self.not_before.max(not_before);
+        self.count_dropped(u32::try_from(rest).unwrap_or(u32::MAX));
+        self.fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::{MAX_AGE_MS, MAX_ITEMS};
+    use alloc::format;
+
+    fn body(n: u32) -> String {
+        format!("{{\"b\":\"{n:016x}\",\"e\":[{{\"k\":\"pv\",\"u\":\"a\\nb\"}}]}}")
+    }
+
+    #[test]
+    fn nothing_to_carry_is_empty() {
+        assert_eq!(Outbox::default().stored(), "");
+    }
+
+    #[test]
+    fn bodies_pause_and_drops_survive_the_round_trip_in_order() {
+        let mut old = Outbox::default();
+        old.push(body(1), 2, 100);
+        old.push(body(2), 3, 200);
+        let on_the_wire = old.next(300, 100_000).map(|(id, _)| id).unwrap_or_default();
+        old.answered(on_the_wire, 429, Some("30"), 300);
+        old.push(body(3), 1, 400);
+        assert!(old.next(400, 100_000).is_none());
+        let sent = old.next(30_300, 100_000).map(|(id, _)| id);
+        assert!(sent.is_some(), "on the wire when the page ends: kept too");
+        old.count_dropped(4);
+        let text = old.stored();
+        assert!(!text.contains("\n\n") && text.lines().count() == 4, "{text}");
+
+        let mut new = Outbox::default();
+        new.push(body(9), 1, 1_000);
+        new.restore(&text);
+        let bodies: Vec<&str> = new.items.iter().map(|i| i.body.as_str()).collect();
+        assert_eq!(bodies, [body(1), body(2), body(3), body(9)]);
+        assert_eq!(new.items.iter().map(|i| (i.events, i.born)).collect::<Vec<_>>(), [
+            (2, 100),
+            (3, 200),
+            (1, 400),
+            (1, 1_000)
+        ]);
+        assert_eq!(new.take_dropped(), 4);
+        assert!(new.next(30_299, 100_000).is_none(), "the pause carries over");
+        assert!(new.next(30_300, 100_000).is_some());
+    }
+
+    #[test]
+    fn lines_not_in_the_form_are_skipped() {
+        let mut o = Outbox::default();
+        let text = format!(
+            "1 0 0\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}",
+            body(1),
+            body(2)
+        );
+        o.restore(&text);
+        assert_eq!(o.len(), 2);
+        for bad in ["", "2 0 0\n5 1 {}", "1 0\n5 1 {}", "garbage"] {
+            let mut o = Outbox::default();
+            o.restore(bad);
+            assert!(o.is_empty(), "{bad:?}");
+            assert_eq!(o.take_dropped(), 0);
+        }
+    }
+
+    #[test]
+    fn what_is_restored_stays_within_the_bounds_and_ages_out() {
+        let mut old = Outbox::default();
+        for i in 0..MAX_ITEMS as u32 {
+            old.push(body(i), 1, 0);
+        }
+        let mut new = Outbox::default();
+        new.push(body(99), 1, 0);
+        new.restore(&old.stored());
+        assert_eq!(new.len(), MAX_ITEMS);
+        assert_eq!(new.take_dropped(), 1, "the oldest made room");
+        assert!(new.next(MAX_AGE_MS + 1, 1_000_000).is_none(), "all of them too old by then");
+        assert_eq!(new.take_dropped(), MAX_ITEMS as u32);
+    }
+}
