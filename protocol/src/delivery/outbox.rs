@@ -100,15 +100,12 @@ impl Outbox {
     /// Drops waiting bodies older than [`MAX_AGE_MS`] (also done by
     /// [`Outbox::next`]; a sender calls it first to find the room they leave).
     pub fn expire(&mut self, now: u64) {
-        let mut dropped = 0u32;
-        self.items.retain(|i| {
-            let keep = !i.waiting() || now.saturating_sub(i.born) <= MAX_AGE_MS;
-            if !keep {
-                dropped = dropped.saturating_add(i.events);
-            }
-            keep
-        });
-        self.count_dropped(dropped);
+        while let Some(i) =
+            self.items.iter().position(|i| i.waiting() && now.saturating_sub(i.born) > MAX_AGE_MS)
+        {
+            let gone = self.items.remove(i);
+            self.count_dropped(gone.events);
+        }
     }
 
     pub(super) fn count_dropped(&mut self, events: u32) {
@@ -162,10 +159,14 @@ impl Outbox {
         }
     }
 
-    /// How long until a waiting body may go (0: now); `None` when none waits.
-    /// A sender without a timer of its own sets one with it.
+    /// How long until a waiting body may go (0: now). `None` when none waits, or
+    /// while a body is on the wire: its answer comes first, and decides. A
+    /// sender without a timer of its own sets one with it.
     pub fn wait(&self, now: u64) -> Option<u64> {
-        self.items.iter().any(Item::waiting).then(|| self.not_before.saturating_sub(now))
+        if self.items.iter().any(|i| !i.waiting()) {
+            return None;
+        }
+        (!self.items.is_empty()).then(|| self.not_before.saturating_sub(now))
     }
 
     /// Events given up on since the last call, for the next batch's `d`.
@@ -221,9 +222,10 @@ mod tests {
         let sent = send_all(&mut o, 1_000);
         assert_eq!(sent.len(), 2);
         o.answered(sent[0].0, 429, Some("3"), 1_100);
+        assert_eq!(o.wait(1_100), None, "an answer is still coming");
+        o.answered(sent[1].0, 200, None, 1_100);
         assert_eq!(o.wait(1_100), Some(3_000));
-        assert!(o.next(3_000, BUDGET).is_none(), "paused for every body");
-        o.answered(sent[1].0, 200, None, 1_200);
+        assert!(o.next(4_099, BUDGET).is_none(), "paused");
         let again = send_all(&mut o, 4_100);
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].1, sent[0].1, "the same body, batch id included");
@@ -241,12 +243,14 @@ mod tests {
         let first = send_all(&mut o, 0);
         assert_eq!(first.len(), 3);
         o.answered(first[0].0, 503, Some("1"), 0);
+        assert!(o.next(1_000, BUDGET).is_none(), "not while another is on the wire");
         o.answered(first[1].0, 503, Some("1"), 0);
+        o.answered(first[2].0, 503, Some("1"), 0);
         let probe = send_all(&mut o, 1_000);
         assert_eq!(probe.len(), 1, "one at a time after a refusal");
         assert_eq!(probe[0].1, body(0), "the oldest first");
-        o.answered(first[2].0, 200, None, 1_000);
-        assert!(o.next(1_000, BUDGET).is_some(), "a delivery ends the probing");
+        o.answered(probe[0].0, 200, None, 1_100);
+        assert_eq!(send_all(&mut o, 1_100).len(), 2, "a delivery ends the probing");
     }
 
     #[test]

@@ -36,11 +36,28 @@ fn push_number(out: &mut String, n: u64) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// `<a> <b> <rest>` with two numbers first.
+/// `s` split at the first `byte`, which neither side keeps. (By bytes: `str`'s
+/// char patterns bring kilobytes of searcher to the tracker's wasm.)
+fn cut(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == byte)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `<a> <b> <rest>`: two numbers, then the rest.
 fn numbers_then(line: &str) -> Option<(u64, u64, &str)> {
-    let (a, rest) = line.split_once(' ')?;
-    let (b, rest) = rest.split_once(' ')?;
+    let (a, rest) = cut(line, b' ')?;
+    let (b, rest) = cut(rest, b' ').unwrap_or((rest, ""));
     Some((decimal(a)?, decimal(b)?, rest))
+}
+
+/// A body line: when built, its event count, the body (a JSON object).
+fn item(line: &str) -> Option<Item> {
+    let (born, events, body) = numbers_then(line)?;
+    let b = body.as_bytes();
+    if b.first() != Some(&b'{') || b.last() != Some(&b'}') {
+        return None;
+    }
+    Some(Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born))
 }
 
 impl Outbox {
@@ -71,28 +88,19 @@ impl Outbox {
     /// older), its pause and its count of dropped events carry over, and the
     /// bounds apply to the whole (age at the next [`Outbox::next`]).
     pub fn restore(&mut self, text: &str) {
-        let mut lines = text.split('\n');
-        let Some((form, not_before, rest)) = lines.next().and_then(|h| {
-            let (form, rest) = h.split_once(' ')?;
-            let (a, b) = rest.split_once(' ')?;
-            Some((form, decimal(a)?, decimal(b)?))
-        }) else {
-            return;
-        };
-        if form != FORM {
-            return;
+        let (head, mut rest) = cut(text, b'\n').unwrap_or((text, ""));
+        let Some((FORM, head)) = cut(head, b' ') else { return };
+        let Some((not_before, dropped, "")) = numbers_then(head) else { return };
+        let mut items = Vec::new();
+        while !rest.is_empty() {
+            let (line, tail) = cut(rest, b'\n').unwrap_or((rest, ""));
+            items.extend(item(line));
+            rest = tail;
         }
-        let mut items: Vec<Item> = lines
-            .filter_map(numbers_then)
-            .filter(|(_, _, body)| body.starts_with('{') && body.ends_with('}'))
-            .map(|(born, events, body)| {
-                Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born)
-            })
-            .collect();
         items.append(&mut self.items);
         self.items = items;
         self.not_before = self.not_before.max(not_before);
-        self.count_dropped(u32::try_from(rest).unwrap_or(u32::MAX));
+        self.count_dropped(u32::try_from(dropped).unwrap_or(u32::MAX));
         self.fit();
     }
 }
