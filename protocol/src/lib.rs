@@ -22,7 +22,8 @@
 //! the event kinds, the only place their wire tags are spelled; [`validate`] the
 //! limits a batch must respect; [`cookies`] the names the tracker and the pixel
 //! share to hand ids over; [`delivery`] what a sender does with the server's
-//! answers (retries, the bounded outbox, its copy for the next page). Imports go one way: the envelope uses the events and
+//! answers (retries, the bounded outbox, its copy for the next page); [`text`]
+//! byte-level splitting and number reading, small in wasm. Imports go one way: the envelope uses the events and
 //! [`validate`], the events use [`Kind`] and [`validate`], and neither of those
 //! two uses anything else here, so the events know nothing of the batch.
 #![no_std]
@@ -37,6 +38,7 @@ pub mod event;
 mod event_de;
 mod event_ser;
 mod kind;
+pub mod text;
 pub mod url;
 pub mod validate;
 

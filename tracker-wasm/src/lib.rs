@@ -40,7 +40,6 @@ pub mod ids;
 pub mod json;
 pub mod selector;
 pub mod session;
-pub mod text;
 pub mod tracker;
 
 #[cfg(target_arch = "wasm32")]

@@ -25,7 +25,7 @@ use crate::capture::{Moves, Rage, ScrollDepth};
 use crate::dead::{self, Pending, Seen};
 use crate::selector::{self, PathNode};
 use crate::session::{PageClock, Session};
-use crate::text;
+use protocol::text;
 
 pub const FLUSH_INTERVAL_MS: u64 = 5_000;
 pub const FLUSH_COUNT: usize = 40;

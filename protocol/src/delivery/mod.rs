@@ -59,17 +59,3 @@ pub const BACKOFF_MS: u64 = 5_000;
 /// Pause after a request that got no answer at all.
 pub const NETWORK_RETRY_MS: u64 = 2_000;
 
-/// A decimal number of ASCII digits, `None` when empty, anything else, or over
-/// `u64::MAX`. (By hand: `str::parse` brings kilobytes of wasm to the tracker.)
-fn decimal(s: &str) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |n, b| {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
-}

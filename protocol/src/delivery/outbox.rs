@@ -87,13 +87,33 @@ impl Outbox {
         self.fit();
     }
 
+    /// Takes out the item at `i`; returns its event count. (By `retain`: the
+    /// panic of `Vec::remove`, with its message, would ship in the tracker's wasm.)
+    fn remove(&mut self, i: usize) -> u32 {
+        let (mut n, mut events) = (0, 0);
+        self.items.retain(|item| {
+            let keep = n != i;
+            if !keep {
+                events = item.events;
+            }
+            n += 1;
+            keep
+        });
+        events
+    }
+
+    /// Takes out the item at `i` and counts its events as dropped.
+    fn drop_at(&mut self, i: usize) {
+        let events = self.remove(i);
+        self.count_dropped(events);
+    }
+
     /// Drops the oldest waiting bodies while over the bounds; bodies on the wire
     /// stay, their answer is coming.
     pub(super) fn fit(&mut self) {
         while self.items.len() > MAX_ITEMS || self.bytes() > MAX_BYTES {
             let Some(i) = self.items.iter().position(Item::waiting) else { return };
-            let gone = self.items.remove(i);
-            self.count_dropped(gone.events);
+            self.drop_at(i);
         }
     }
 
@@ -103,8 +123,7 @@ impl Outbox {
         while let Some(i) =
             self.items.iter().position(|i| i.waiting() && now.saturating_sub(i.born) > MAX_AGE_MS)
         {
-            let gone = self.items.remove(i);
-            self.count_dropped(gone.events);
+            self.drop_at(i);
         }
     }
 
@@ -141,7 +160,7 @@ impl Outbox {
         let Some(i) = self.items.iter().position(|i| i.request == request && request != 0) else { return };
         match verdict(status, retry_after, self.strikes) {
             Verdict::Delivered => {
-                self.items.remove(i);
+                self.remove(i);
                 self.strikes = 0;
             }
             Verdict::Later(wait) => {
@@ -152,8 +171,7 @@ impl Outbox {
                 self.not_before = self.not_before.max(now.saturating_add(wait));
             }
             Verdict::Refused => {
-                let gone = self.items.remove(i);
-                self.count_dropped(gone.events);
+                self.drop_at(i);
                 self.strikes = 0;
             }
         }

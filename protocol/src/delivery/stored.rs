@@ -17,8 +17,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::decimal;
 use super::outbox::{Item, Outbox};
+use crate::text::{parse_u64, split_once as cut};
 
 const FORM: &str = "1";
 
@@ -36,18 +36,11 @@ fn push_number(out: &mut String, n: u64) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// `s` split at the first `byte`, which neither side keeps. (By bytes: `str`'s
-/// char patterns bring kilobytes of searcher to the tracker's wasm.)
-fn cut(s: &str, byte: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == byte)?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
-}
-
 /// `<a> <b> <rest>`: two numbers, then the rest.
 fn numbers_then(line: &str) -> Option<(u64, u64, &str)> {
     let (a, rest) = cut(line, b' ')?;
     let (b, rest) = cut(rest, b' ').unwrap_or((rest, ""));
-    Some((decimal(a)?, decimal(b)?, rest))
+    Some((parse_u64(a)?, parse_u64(b)?, rest))
 }
 
 /// A body line: when built, its event count, the body (a JSON object).

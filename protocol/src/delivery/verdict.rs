@@ -38,7 +38,7 @@ pub fn verdict(status: u16, retry_after: Option<&str>, strikes: u32) -> Verdict 
 
 /// `Retry-After` as whole seconds: ASCII digits, surrounding spaces allowed.
 fn seconds(value: &str) -> Option<u64> {
-    super::decimal(value.trim_ascii())
+    crate::text::parse_u64(value.trim_ascii())
 }
 
 #[cfg(test)]
