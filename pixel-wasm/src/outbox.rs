@@ -103,7 +103,7 @@ mod tests {
         assert!(o.take_read(true));
         assert!(!o.take_read(true), "read once");
         assert_eq!(o.write(true), None, "nor while it is being read");
-        o.restore("1 0 0\n5 2 {\"b\":\"0\"}");
+        o.restore("0 0 v1\n5 2 {\"b\":\"0\"}");
         let text = o.write(true).unwrap_or_default();
         assert!(text.contains("{\"b\":\"0\"}") && text.contains("{\"b\":\"1\"}"), "{text}");
         assert_eq!(o.write(true), None, "unchanged");
@@ -128,7 +128,7 @@ mod tests {
         assert!(o.take_read(true));
         o.clear();
         assert_eq!(o.write(false).as_deref(), Some(""));
-        o.restore("1 0 0\n5 2 {\"b\":\"0\"}");
+        o.restore("0 0 v1\n5 2 {\"b\":\"0\"}");
         assert!(o.delivery().is_empty(), "read after the withdrawal: not taken up");
     }
 }

@@ -3,8 +3,6 @@
 
 use alloc::string::String;
 
-use sha2::{Digest, Sha256};
-
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex of `bytes`.
@@ -30,8 +28,8 @@ pub fn visitor_id(consent_id: &str) -> Option<String> {
     if consent_id.is_empty() {
         return None;
     }
-    let digest = Sha256::digest(consent_id.as_bytes());
-    Some(hex(&digest[..8]))
+    let digest = crate::sha256::digest(consent_id.as_bytes());
+    Some(hex(digest.get(..8).unwrap_or_default()))
 }
 
 /// Sampling by visitor id, shared with the web pixel.

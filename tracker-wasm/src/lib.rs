@@ -5,6 +5,7 @@
 //! - [`config`]: what the app embed hands over, checked before anything runs.
 //! - [`consent`]: the consent state machine and the tracker's phase.
 //! - [`ids`]: visitor id from the consent id, random ids, sampling.
+//! - [`sha256`]: the hash of the consent id, small in wasm.
 //! - [`session`]: sessions rolling after 30 minutes idle, visible time on page.
 //! - [`selector`]: stable ids, classes and CSS selectors for clicked elements.
 //! - [`capture`]: mouse-move throttling and merging, rage clicks, scroll depth.
@@ -40,6 +41,7 @@ pub mod ids;
 pub mod json;
 pub mod selector;
 pub mod session;
+pub mod sha256;
 pub mod tracker;
 
 #[cfg(target_arch = "wasm32")]

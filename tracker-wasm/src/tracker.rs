@@ -353,7 +353,7 @@ impl Tracker {
     /// policy knows which events matter least. Call [`Tracker::seal`] first when
     /// flushing on the timer or on leaving.
     pub fn pack(&mut self, now: u64) {
-        self.outbox.expire(now);
+        self.outbox.fit(now);
         while self.outbox.has_room(MAX_BODY) {
             let Some((body, events)) = self.build(now) else { break };
             self.outbox.push(body, events, now);

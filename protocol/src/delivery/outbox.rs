@@ -84,7 +84,7 @@ impl Outbox {
     /// Takes a new body of `events` events, built at `now`.
     pub fn push(&mut self, body: String, events: u32, now: u64) {
         self.items.push(Item::new(body, events, now));
-        self.fit();
+        self.fit(now);
     }
 
     /// Takes out the item at `i`; returns its event count. (By `retain`: the
@@ -108,21 +108,20 @@ impl Outbox {
         self.count_dropped(events);
     }
 
-    /// Drops the oldest waiting bodies while over the bounds; bodies on the wire
-    /// stay, their answer is coming.
-    pub(super) fn fit(&mut self) {
-        while self.items.len() > MAX_ITEMS || self.bytes() > MAX_BYTES {
-            let Some(i) = self.items.iter().position(Item::waiting) else { return };
-            self.drop_at(i);
-        }
-    }
-
-    /// Drops waiting bodies older than [`MAX_AGE_MS`] (also done by
-    /// [`Outbox::next`]; a sender calls it first to find the room they leave).
-    pub fn expire(&mut self, now: u64) {
-        while let Some(i) =
-            self.items.iter().position(|i| i.waiting() && now.saturating_sub(i.born) > MAX_AGE_MS)
-        {
+    /// Drops waiting bodies older than [`MAX_AGE_MS`] at `now`, then the oldest
+    /// waiting ones while over the bounds; bodies on the wire stay, their answer
+    /// is coming. (Also done by [`Outbox::next`]; a sender calls it first to
+    /// find the room it leaves.)
+    pub fn fit(&mut self, now: u64) {
+        loop {
+            let over = self.items.len() > MAX_ITEMS || self.bytes() > MAX_BYTES;
+            let Some(i) = self
+                .items
+                .iter()
+                .position(|i| i.waiting() && (over || now.saturating_sub(i.born) > MAX_AGE_MS))
+            else {
+                return;
+            };
             self.drop_at(i);
         }
     }
@@ -138,7 +137,7 @@ impl Outbox {
     /// until one is taken: a collector that just said it is overwhelmed gets one
     /// probe, not every waiting batch at once. Call until `None`.
     pub fn next(&mut self, now: u64, budget: usize) -> Option<(u32, &str)> {
-        self.expire(now);
+        self.fit(now);
         if now < self.not_before {
             return None;
         }

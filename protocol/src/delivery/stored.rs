@@ -3,24 +3,23 @@
 //! with its answer never to be read) is taken up by the next page of the tab.
 //!
 //! ```text
-//! 1 <not before, ms> <dropped events>
+//! <not before, ms> <dropped events> v1
 //! <built at, ms> <events> <body>
 //! ```
 //!
 //! One line per body: bodies are JSON, whose writers escape every control
-//! character, so a body never holds a line break. The `1` names this form.
+//! character, so a body never holds a line break. `v1` names this form.
 //!
 //! Read leniently: the text sits in the shop's storage, where any script of the
 //! page may change it, so a line not in this form is skipped. What is read is
 //! only ever sent to the collector, which checks it like any other batch.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use super::outbox::{Item, Outbox};
-use crate::text::{parse_u64, split_once as cut};
+use crate::text::{self, parse_u64, split_once as cut};
 
-const FORM: &str = "1";
+const FORM: &str = "v1";
 
 /// The storefront tracker's `sessionStorage` key.
 pub const TRACKER_KEY: &str = "_lummmen_outbox";
@@ -39,18 +38,8 @@ fn push_number(out: &mut String, n: u64) {
 /// `<a> <b> <rest>`: two numbers, then the rest.
 fn numbers_then(line: &str) -> Option<(u64, u64, &str)> {
     let (a, rest) = cut(line, b' ')?;
-    let (b, rest) = cut(rest, b' ').unwrap_or((rest, ""));
+    let (b, rest) = cut(rest, b' ')?;
     Some((parse_u64(a)?, parse_u64(b)?, rest))
-}
-
-/// A body line: when built, its event count, the body (a JSON object).
-fn item(line: &str) -> Option<Item> {
-    let (born, events, body) = numbers_then(line)?;
-    let b = body.as_bytes();
-    if b.first() != Some(&b'{') || b.last() != Some(&b'}') {
-        return None;
-    }
-    Some(Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born))
 }
 
 impl Outbox {
@@ -61,11 +50,11 @@ impl Outbox {
             return String::new();
         }
         let mut out = String::with_capacity(self.bytes() + 32 * (self.items.len() + 1));
-        out.push_str(FORM);
-        out.push(' ');
         push_number(&mut out, self.not_before);
         out.push(' ');
         push_number(&mut out, u64::from(self.dropped));
+        out.push(' ');
+        out.push_str(FORM);
         for item in &self.items {
             out.push('\n');
             push_number(&mut out, item.born);
@@ -77,24 +66,21 @@ impl Outbox {
         out
     }
 
-    /// Takes up what an earlier page stored: its bodies go first (they are
-    /// older), its pause and its count of dropped events carry over, and the
-    /// bounds apply to the whole (age at the next [`Outbox::next`]).
+    /// Takes up what an earlier page stored: its bodies join the outbox, its
+    /// pause and its count of dropped events carry over, and the bounds apply to
+    /// the whole (age at the next [`Outbox::next`]). Meant for a page's start,
+    /// before it has built bodies of its own, so the order stays oldest first.
     pub fn restore(&mut self, text: &str) {
-        let (head, mut rest) = cut(text, b'\n').unwrap_or((text, ""));
-        let Some((FORM, head)) = cut(head, b' ') else { return };
-        let Some((not_before, dropped, "")) = numbers_then(head) else { return };
-        let mut items = Vec::new();
-        while !rest.is_empty() {
-            let (line, tail) = cut(rest, b'\n').unwrap_or((rest, ""));
-            items.extend(item(line));
-            rest = tail;
-        }
-        items.append(&mut self.items);
-        self.items = items;
+        let mut lines = text::split(text, b'\n');
+        let Some((not_before, dropped, FORM)) = lines.next().and_then(numbers_then) else { return };
         self.not_before = self.not_before.max(not_before);
         self.count_dropped(u32::try_from(dropped).unwrap_or(u32::MAX));
-        self.fit();
+        for (born, events, body) in lines.filter_map(numbers_then) {
+            if body.as_bytes().first() == Some(&b'{') {
+                self.items.push(Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born));
+            }
+        }
+        self.fit(0);
     }
 }
 
@@ -103,6 +89,7 @@ mod tests {
     use super::*;
     use crate::delivery::{MAX_AGE_MS, MAX_ITEMS};
     use alloc::format;
+    use alloc::vec::Vec;
 
     fn body(n: u32) -> String {
         format!("{{\"b\":\"{n:016x}\",\"e\":[{{\"k\":\"pv\",\"u\":\"a\\nb\"}}]}}")
@@ -129,8 +116,8 @@ mod tests {
         assert!(!text.contains("\n\n") && text.lines().count() == 4, "{text}");
 
         let mut new = Outbox::default();
-        new.push(body(9), 1, 1_000);
         new.restore(&text);
+        new.push(body(9), 1, 1_000);
         let bodies: Vec<&str> = new.items.iter().map(|i| i.body.as_str()).collect();
         assert_eq!(bodies, [body(1), body(2), body(3), body(9)]);
         assert_eq!(new.items.iter().map(|i| (i.events, i.born)).collect::<Vec<_>>(), [
@@ -148,13 +135,13 @@ mod tests {
     fn lines_not_in_the_form_are_skipped() {
         let mut o = Outbox::default();
         let text = format!(
-            "1 0 0\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}",
+            "0 0 v1\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}",
             body(1),
             body(2)
         );
         o.restore(&text);
         assert_eq!(o.len(), 2);
-        for bad in ["", "2 0 0\n5 1 {}", "1 0\n5 1 {}", "garbage"] {
+        for bad in ["", "0 0 v2\n5 1 {}", "0 v1\n5 1 {}", "garbage", "5 1 {}"] {
             let mut o = Outbox::default();
             o.restore(bad);
             assert!(o.is_empty(), "{bad:?}");
@@ -169,8 +156,8 @@ mod tests {
             old.push(body(i), 1, 0);
         }
         let mut new = Outbox::default();
-        new.push(body(99), 1, 0);
         new.restore(&old.stored());
+        new.push(body(99), 1, 0);
         assert_eq!(new.len(), MAX_ITEMS);
         assert_eq!(new.take_dropped(), 1, "the oldest made room");
         assert!(new.next(MAX_AGE_MS + 1, 1_000_000).is_none(), "all of them too old by then");

@@ -93,8 +93,6 @@ enum Flush {
     Timer,
     /// The page is hidden or being left.
     Leaving,
-    /// An answer came: send what waits, build nothing new.
-    Answer,
 }
 
 struct Recording {
@@ -308,11 +306,14 @@ impl App {
         self.kept = !text.is_empty();
     }
 
-    /// The collector answered request `id`.
+    /// The collector answered request `id`. What waits goes with the next
+    /// flush (the timer's at the latest); the stored copy follows at once.
     fn answered(&mut self, id: u32, status: u16, retry_after: Option<&str>) {
         let Some(rec) = self.recording.as_mut() else { return };
         rec.tracker.answered(id, status, retry_after, page::now());
-        self.flush(Flush::Answer);
+        if self.kept {
+            self.keep();
+        }
     }
 
     /// Sends what is buffered. On the timer and when leaving it first closes the
@@ -324,19 +325,12 @@ impl App {
     fn flush(&mut self, how: Flush) {
         let Some(rec) = self.recording.as_mut() else { return };
         let now = page::now();
-        if matches!(how, Flush::Timer | Flush::Leaving) {
+        if how != Flush::Now {
             rec.settle_move();
             rec.tracker.seal(now);
         }
-        if how != Flush::Answer {
-            rec.tracker.pack(now);
-            page::set_cookie(
-                &self.document,
-                SESSION_COOKIE,
-                &rec.tracker.session_cookie(),
-                (IDLE_MS / 1_000) as u32,
-            );
-        }
+        rec.tracker.pack(now);
+        page::set_cookie(&self.document, SESSION_COOKIE, &rec.tracker.session_cookie(), (IDLE_MS / 1_000) as u32);
         let budget = if how == Flush::Leaving { LEAVE_BUDGET } else { SEND_BUDGET };
         while let Some((id, body)) = rec.tracker.next_request(now, budget) {
             self.poster.post(&self.window, id, body);
