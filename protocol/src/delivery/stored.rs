@@ -49,7 +49,7 @@ impl Outbox {
         if self.items.is_empty() && self.dropped == 0 {
             return String::new();
         }
-        let mut out = String::with_capacity(self.bytes() + 32 * (self.items.len() + 1));
+        let mut out = String::new();
         push_number(&mut out, self.not_before);
         out.push(' ');
         push_number(&mut out, u64::from(self.dropped));
