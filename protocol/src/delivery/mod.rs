@@ -58,4 +58,3 @@ pub const BACKOFF_MS: u64 = 5_000;
 
 /// Pause after a request that got no answer at all.
 pub const NETWORK_RETRY_MS: u64 = 2_000;
-

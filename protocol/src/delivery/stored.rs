@@ -77,7 +77,11 @@ impl Outbox {
         self.count_dropped(u32::try_from(dropped).unwrap_or(u32::MAX));
         for (born, events, body) in lines.filter_map(numbers_then) {
             if body.as_bytes().first() == Some(&b'{') {
-                self.items.push(Item::new(String::from(body), u32::try_from(events).unwrap_or(u32::MAX), born));
+                self.items.push(Item::new(
+                    String::from(body),
+                    u32::try_from(events).unwrap_or(u32::MAX),
+                    born,
+                ));
             }
         }
         self.fit(0);
@@ -120,12 +124,10 @@ mod tests {
         new.push(body(9), 1, 1_000);
         let bodies: Vec<&str> = new.items.iter().map(|i| i.body.as_str()).collect();
         assert_eq!(bodies, [body(1), body(2), body(3), body(9)]);
-        assert_eq!(new.items.iter().map(|i| (i.events, i.born)).collect::<Vec<_>>(), [
-            (2, 100),
-            (3, 200),
-            (1, 400),
-            (1, 1_000)
-        ]);
+        assert_eq!(
+            new.items.iter().map(|i| (i.events, i.born)).collect::<Vec<_>>(),
+            [(2, 100), (3, 200), (1, 400), (1, 1_000)]
+        );
         assert_eq!(new.take_dropped(), 4);
         assert!(new.next(30_299, 100_000).is_none(), "the pause carries over");
         assert!(new.next(30_300, 100_000).is_some());
@@ -134,11 +136,7 @@ mod tests {
     #[test]
     fn lines_not_in_the_form_are_skipped() {
         let mut o = Outbox::default();
-        let text = format!(
-            "0 0 v1\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}",
-            body(1),
-            body(2)
-        );
+        let text = format!("0 0 v1\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}", body(1), body(2));
         o.restore(&text);
         assert_eq!(o.len(), 2);
         for bad in ["", "0 0 v2\n5 1 {}", "0 v1\n5 1 {}", "garbage", "5 1 {}"] {

@@ -97,7 +97,8 @@ impl Proxy {
         let addr = listener.local_addr()?;
         let shared =
             Arc::new(Shared { target, client: reqwest::Client::new(), inner: Mutex::new(Inner::default()) });
-        let app = Router::new().route("/collect", post(collect).options(preflight)).with_state(shared.clone());
+        let app =
+            Router::new().route("/collect", post(collect).options(preflight)).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -151,7 +152,8 @@ async fn collect(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
 }
 
 fn refuse(r: Refusal) -> Response {
-    let mut res = Response::new(Body::from(format!("{{\"error\":\"refused by the test proxy ({})\"}}", r.status)));
+    let mut res =
+        Response::new(Body::from(format!("{{\"error\":\"refused by the test proxy ({})\"}}", r.status)));
     *res.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -117,15 +117,16 @@ fn refused_twice_then_taken(seen: &[Seen]) -> anyhow::Result<()> {
         ensure!(gap >= Duration::from_millis(950), "sent again after {gap:?}, before Retry-After: 1");
     }
     ensure!(
-        seen.iter().all(|s| s.status == 200 || seen.iter().any(|t| t.batch_id() == s.batch_id() && t.status == 200)),
+        seen.iter()
+            .all(|s| s.status == 200 || seen.iter().any(|t| t.batch_id() == s.batch_id() && t.status == 200)),
         "a refused batch was never taken"
     );
     Ok(())
 }
 
 #[tokio::test]
-async fn refused_with_429_then_503_every_event_of_the_tracker_and_the_pixel_is_stored_once() -> anyhow::Result<()>
-{
+async fn refused_with_429_then_503_every_event_of_the_tracker_and_the_pixel_is_stored_once(
+) -> anyhow::Result<()> {
     let rig = TrackerRig::start("e2e-refusals-retry").await?;
 
     // The tracker: its page view is answered 429, then 503, then taken.
@@ -163,9 +164,7 @@ async fn refused_with_429_then_503_every_event_of_the_tracker_and_the_pixel_is_s
     for name in ["product_removed_from_cart", "checkout_completed"] {
         emit(&rig, name).await?;
     }
-    let stored = rig
-        .wait_stored(SITE, shopper, "the five ecommerce events", |e| e.len() >= 5)
-        .await?;
+    let stored = rig.wait_stored(SITE, shopper, "the five ecommerce events", |e| e.len() >= 5).await?;
     let kinds: Vec<&str> = stored.iter().map(|e| e.event.kind().as_str()).collect();
     let mut sorted = kinds.clone();
     sorted.sort_unstable();

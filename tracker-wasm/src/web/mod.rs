@@ -9,6 +9,7 @@
 //! it: the pixel hand-off runs after the borrow ends, since a page listener may
 //! react by changing consent, which re-enters.
 
+mod digest;
 mod listen;
 mod net;
 mod page;
@@ -202,11 +203,7 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
 
 fn on_consent(app: &Shared, allowed: bool) {
     match app.with(|app| app.consent.update(allowed)) {
-        Some(Step::Start) => {
-            if let Some(Some((window, document, visitor, site))) = app.with(App::start) {
-                shopify::announce(&window, &document, &visitor, site);
-            }
-        }
+        Some(Step::Start) => begin(app),
         Some(Step::Stop) => {
             app.with(App::stop);
         }
@@ -219,14 +216,43 @@ fn on_consent(app: &Shared, allowed: bool) {
     }
 }
 
+/// Consent given: the visitor id is the consent id's SHA-256, which the browser
+/// computes asynchronously ([`digest`]); recording starts with its answer.
+fn begin(app: &Shared) {
+    let Some((window, consent_id)) = app.with(|app| {
+        let privacy = shopify::customer_privacy(&app.window);
+        (app.window.clone(), privacy.map(|p| shopify::consent_id(&p)).unwrap_or_default())
+    }) else {
+        return;
+    };
+    let me = app.clone();
+    let hashing = ids::consent_key(&consent_id).is_some_and(|key| {
+        digest::sha256(&window, key.as_bytes(), move |d| started(&me, ids::visitor_id(&d)))
+    });
+    if !hashing {
+        started(app, None);
+    }
+}
+
+/// Starts recording under `visitor` (or the random fallback id), then hands the
+/// ids to the pixel, after the borrow ends.
+fn started(app: &Shared, visitor: Option<String>) {
+    if let Some(Some((window, document, visitor, site))) = app.with(|app| app.start(visitor)) {
+        shopify::announce(&window, &document, &visitor, site);
+    }
+}
+
 impl App {
-    /// Consent given: derive the visitor id, decide the sample, start recording.
-    /// Returns what the pixel hand-off needs, done after the borrow ends.
-    fn start(&mut self) -> Option<(Window, Document, String, u32)> {
+    /// Decides the sample and starts recording, unless consent was withdrawn
+    /// (or given again, and recording started) while the id was being hashed.
+    /// `None` for `visitor`: a random id kept in a first-party cookie. Returns
+    /// what the pixel hand-off needs.
+    fn start(&mut self, visitor: Option<String>) -> Option<(Window, Document, String, u32)> {
+        if !self.consent.allowed() || self.recording.is_some() {
+            return None;
+        }
         let d = &self.document;
-        let consent_id =
-            shopify::customer_privacy(&self.window).map(|p| shopify::consent_id(&p)).unwrap_or_default();
-        let visitor = ids::visitor_id(&consent_id).unwrap_or_else(|| {
+        let visitor = visitor.unwrap_or_else(|| {
             // Consent without a consent id: a random id in a first-party cookie.
             let kept = page::get_cookie(d, RANDOM_ID_COOKIE).filter(|v| protocol::is_hex16(v));
             let id = kept.unwrap_or_else(|| page::random_id(&self.window));
@@ -330,7 +356,12 @@ impl App {
             rec.tracker.seal(now);
         }
         rec.tracker.pack(now);
-        page::set_cookie(&self.document, SESSION_COOKIE, &rec.tracker.session_cookie(), (IDLE_MS / 1_000) as u32);
+        page::set_cookie(
+            &self.document,
+            SESSION_COOKIE,
+            &rec.tracker.session_cookie(),
+            (IDLE_MS / 1_000) as u32,
+        );
         let budget = if how == Flush::Leaving { LEAVE_BUDGET } else { SEND_BUDGET };
         while let Some((id, body)) = rec.tracker.next_request(now, budget) {
             self.poster.post(&self.window, id, body);

@@ -56,9 +56,11 @@ impl Poster {
     /// when it got none.
     pub fn new(url: &str, mut answered: impl FnMut(u32, u16, Option<String>) + 'static) -> Self {
         let init = js_sys::Object::new();
-        for (key, value) in
-            [("method", JsValue::from_str("POST")), ("keepalive", JsValue::TRUE), ("credentials", "omit".into())]
-        {
+        for (key, value) in [
+            ("method", JsValue::from_str("POST")),
+            ("keepalive", JsValue::TRUE),
+            ("credentials", "omit".into()),
+        ] {
             let _ = js_sys::Reflect::set(&init, &key.into(), &value);
         }
         let on_answer = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, answer: JsValue| {
