@@ -48,7 +48,7 @@ impl Outbox {
         read
     }
 
-    /// What the copy held (`""` when nothing): its batches go first. Ignored
+    /// What the copy held (`""` when nothing): its batches join the outbox. Ignored
     /// unless it was asked for (consent withdrawn meanwhile: the copy is gone).
     pub fn restore(&mut self, text: &str) {
         if self.copy == Copy::Reading {

@@ -26,6 +26,10 @@ pub const MAX_QUEUE: usize = 64;
 /// `keepalive` requests in flight.
 pub const SEND_BUDGET: usize = 48_000;
 
+/// Largest body built, as the storefront tracker's: a batch over it is split
+/// (one event alone always goes), so every body fits the keepalive quota.
+pub const MAX_BODY: usize = 16_000;
+
 /// What [`Pixel::handle`] did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -184,15 +188,20 @@ impl Pixel {
         if !self.consent {
             return None;
         }
-        if let Some((body, events)) = self.build(now, batch_id) {
+        let mut id = batch_id;
+        while let Some((body, events)) = self.build(now, id) {
             self.outbox.delivery().push(body, events, now);
+            id = id.wrapping_add(1);
         }
         self.outbox.delivery().next(now, SEND_BUDGET).map(|(id, body)| (id, body.into()))
     }
 
-    /// The queued events as a batch body, with their count, once both ids are
-    /// known. Drops (the queue's, and batches the collector refused) are
-    /// reported with the next events, not in a request of their own.
+    /// The queued events as a batch body of at most [`MAX_BODY`] bytes (what
+    /// does not fit stays queued, for the next call), with its event count, once
+    /// both ids are known. Every queued event is built into a batch at once, so
+    /// it is in the stored copy should the page end. Drops (the queue's, and
+    /// batches the collector refused) are reported with the next events, not in
+    /// a request of their own.
     fn build(&mut self, now: u64, batch_id: u64) -> Option<(String, u32)> {
         if self.queue.is_empty() {
             return None;
@@ -205,7 +214,7 @@ impl Pixel {
             return None;
         }
         let dropped = self.dropped.saturating_add(self.outbox.delivery().take_dropped());
-        let batch = Batch {
+        let mut batch = Batch {
             site_id,
             visitor_id: visitor_id.into(),
             batch_id: hex16(batch_id),
@@ -215,9 +224,17 @@ impl Pixel {
             dropped,
             events: self.queue.drain(..).collect(),
         };
-        let body = serde_json::to_string(&batch).ok()?;
         self.dropped = 0;
-        Some((body, batch.events.len() as u32))
+        loop {
+            let body = serde_json::to_string(&batch).ok()?;
+            if body.len() <= MAX_BODY || batch.events.len() <= 1 {
+                return Some((body, batch.events.len() as u32));
+            }
+            let back = batch.events.split_off(batch.events.len() / 2);
+            for e in back.into_iter().rev() {
+                self.queue.push_front(e);
+            }
+        }
     }
 }
 

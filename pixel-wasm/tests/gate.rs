@@ -139,8 +139,10 @@ fn the_queue_is_bounded_and_counts_what_it_drops() {
     }
     assert_eq!(p.queued(), MAX_QUEUE);
     p.handle(&start(), 1);
-    let b = body(&mut p).unwrap();
-    assert_eq!((b.events.len(), b.dropped), (MAX_QUEUE, 5));
+    let sent: Vec<Batch> = std::iter::from_fn(|| body(&mut p)).collect();
+    let events: usize = sent.iter().map(|b| b.events.len()).sum();
+    assert_eq!((events, sent[0].dropped), (MAX_QUEUE, 5));
+    assert!(sent[1..].iter().all(|b| b.dropped == 0), "counted once");
 }
 
 #[test]
@@ -214,6 +216,26 @@ fn a_batch_refused_for_good_is_dropped_and_counted_in_the_next_batch() {
     p.handle(&fixture("product_viewed"), 30);
     let next = body(&mut p).unwrap();
     assert_eq!((next.dropped, next.events.len()), (1, 1));
+}
+
+#[test]
+fn large_queues_are_split_into_bodies_that_fit_the_keepalive_quota() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    for _ in 0..MAX_QUEUE {
+        p.handle(&fixture("checkout_completed"), 1);
+    }
+    let mut bodies = Vec::new();
+    while let Some((id, body)) = p.next_request(5, 0xabc) {
+        p.answered(id, 200, None, 5);
+        bodies.push(body);
+    }
+    assert!(bodies.len() > 1, "one body of {} bytes", bodies[0].len());
+    assert!(bodies.iter().all(|b| b.len() <= pixel_wasm::pixel::MAX_BODY));
+    let batches: Vec<Batch> = bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    assert_eq!(batches.iter().map(|b| b.events.len()).sum::<usize>(), MAX_QUEUE, "every event, once");
+    let ids: std::collections::HashSet<&str> = batches.iter().map(|b| b.batch_id.as_str()).collect();
+    assert_eq!(ids.len(), batches.len(), "a batch id each");
 }
 
 #[test]
