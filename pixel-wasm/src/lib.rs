@@ -9,7 +9,8 @@
 //! - [`shopify`]: where Shopify's payloads hold what: the allow-list of fields read.
 //! - [`json`]: a small JSON reader (serde_json's deserializers cost too much wasm).
 //! - [`map`]: the five standard ecommerce events to `protocol` events.
-//! - [`outbox`]: batches awaiting an answer, retried with the same batch id.
+//! - [`outbox`]: batches between built and delivered (the shared rule of
+//!   `protocol::delivery`), and their copy in `browser.sessionStorage`.
 //! - [`ids`]: where site and visitor ids come from, in which order, checked.
 //! - [`privacy`]: URL and string cleaning for what is sent.
 //! - [`settings`]: the pixel's merchant settings, checked.

@@ -2,9 +2,10 @@
 //!
 //! Everything the JS entry does goes through here, so every rule is tested
 //! natively: nothing is kept or sent without analytics consent, revoking consent
-//! drops what is queued (and the cart), events wait (bounded) until both ids
-//! are known, adds and removals carry the whole cart after them (see
-//! [`crate::cart`]), and a batch is built only when it may be sent.
+//! drops what is queued or unsent (and the cart), events wait (bounded) until
+//! both ids are known, adds and removals carry the whole cart after them (see
+//! [`crate::cart`]), a batch is built only when it may be sent, and the
+//! collector's answer decides whether it goes again ([`crate::outbox`]).
 
 use std::collections::VecDeque;
 
@@ -22,6 +23,14 @@ use crate::shopify::{analytics_allowed, PixelEvent};
 /// Most events waiting for ids; past it the oldest are dropped and counted
 /// (`Batch::dropped`). Shoppers produce a handful of these events per page.
 pub const MAX_QUEUE: usize = 64;
+
+/// Most bytes of bodies on the wire at once: under the browsers' 64 KiB for
+/// `keepalive` requests in flight.
+pub const SEND_BUDGET: usize = 48_000;
+
+/// Largest body built, as the storefront tracker's: a batch over it is split
+/// (one event alone always goes), so every body fits the keepalive quota.
+pub const MAX_BODY: usize = 16_000;
 
 /// What [`Pixel::handle`] did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +114,9 @@ impl Pixel {
         allowed
     }
 
-    /// Revoking consent drops everything queued or awaiting a retry, at once,
-    /// and the cart: consent given again finds it unknown.
+    /// Revoking consent drops everything queued or unsent, at once, and the
+    /// cart (consent given again finds it unknown); the stored copy goes with
+    /// the next [`Pixel::storage_write`].
     pub fn set_consent(&mut self, allowed: bool) {
         self.consent = allowed;
         if !allowed {
@@ -117,15 +127,34 @@ impl Pixel {
         }
     }
 
-    /// The POST of this batch got an answer.
-    pub fn sent(&mut self, batch_id: &str) {
-        self.outbox.done(batch_id);
+    /// The collector's answer to request `id`: `status` 0 when there was none
+    /// (a network error), with its `Retry-After`.
+    pub fn answered(&mut self, id: u32, status: u16, retry_after: Option<&str>, now: u64) {
+        self.outbox.delivery().answered(id, status, retry_after, now);
     }
 
-    /// The POST of this batch failed on the network: the next
-    /// [`Pixel::take_batch`] sends it again, same batch id, a bounded number of times.
-    pub fn failed(&mut self, batch_id: &str) {
-        self.outbox.failed(batch_id);
+    /// How long until a waiting batch may go, when none is on the wire (an
+    /// answer will come otherwise); `None` when nothing waits that way.
+    pub fn wait(&mut self, now: u64) -> Option<u64> {
+        self.outbox.delivery().wait(now)
+    }
+
+    /// Whether to read the stored copy now (once, with consent); the caller
+    /// answers with [`Pixel::restore`].
+    pub fn storage_read(&mut self) -> bool {
+        self.outbox.take_read(self.consent)
+    }
+
+    /// What the stored copy held (`""`: nothing).
+    pub fn restore(&mut self, text: &str) {
+        if self.consent {
+            self.outbox.restore(text);
+        }
+    }
+
+    /// What to write to the stored copy: `Some("")` removes it, `None` leaves it.
+    pub fn storage_write(&mut self) -> Option<String> {
+        self.outbox.write(self.consent)
     }
 
     /// Takes the tracker's cookie values (`""` when a cookie is missing).
@@ -190,18 +219,29 @@ impl Pixel {
         *cart = self.cart.lines().map(<[_]>::to_vec);
     }
 
-    /// The next batch, when one may be sent now: consent given, and a batch to
-    /// retry, or both ids known and events queued. Consent is checked here, right
-    /// before every POST. Call it until it answers `None`.
-    pub fn take_batch(&mut self, now: u64, batch_id: u64) -> Option<Batch> {
+    /// The next request, when one may be sent now: its id and body. Consent is
+    /// checked here, right before every POST. Queued events become a batch once
+    /// both ids are known (`batch_id` names it); a batch goes when the collector
+    /// takes batches (see [`protocol::delivery`]). Call until `None`.
+    pub fn next_request(&mut self, now: u64, batch_id: u64) -> Option<(u32, String)> {
         if !self.consent {
             return None;
         }
-        if let Some((mut batch, attempt)) = self.outbox.next_retry() {
-            batch.sent_at = now;
-            self.outbox.sending(batch.clone(), attempt + 1);
-            return Some(batch);
+        let mut id = batch_id;
+        while let Some((body, events)) = self.build(now, id) {
+            self.outbox.delivery().push(body, events, now);
+            id = id.wrapping_add(1);
         }
+        self.outbox.delivery().next(now, SEND_BUDGET).map(|(id, body)| (id, body.into()))
+    }
+
+    /// The queued events as a batch body of at most [`MAX_BODY`] bytes (what
+    /// does not fit stays queued, for the next call), with its event count, once
+    /// both ids are known. Every queued event is built into a batch at once, so
+    /// it is in the stored copy should the page end. Drops (the queue's, and
+    /// batches the collector refused) are reported with the next events, not in
+    /// a request of their own.
+    fn build(&mut self, now: u64, batch_id: u64) -> Option<(String, u32)> {
         if self.queue.is_empty() {
             return None;
         }
@@ -212,24 +252,28 @@ impl Pixel {
             self.queue.clear();
             return None;
         }
-        let batch = Batch {
+        let dropped = self.dropped.saturating_add(self.outbox.delivery().take_dropped());
+        let mut batch = Batch {
             site_id,
             visitor_id: visitor_id.into(),
             batch_id: hex16(batch_id),
             sent_at: now,
             session_id: None,
             page_view_id: None,
-            dropped: self.dropped,
+            dropped,
             events: self.queue.drain(..).collect(),
         };
         self.dropped = 0;
-        self.outbox.sending(batch.clone(), 1);
-        Some(batch)
-    }
-
-    /// [`Pixel::take_batch`] as the JSON body of `POST /collect`.
-    pub fn take_body(&mut self, now: u64, batch_id: u64) -> Option<String> {
-        self.take_batch(now, batch_id).and_then(|b| serde_json::to_string(&b).ok())
+        loop {
+            let body = serde_json::to_string(&batch).ok()?;
+            if body.len() <= MAX_BODY || batch.events.len() <= 1 {
+                return Some((body, batch.events.len() as u32));
+            }
+            let back = batch.events.split_off(batch.events.len() / 2);
+            for e in back.into_iter().rev() {
+                self.queue.push_front(e);
+            }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The wasm edge, driven by the extension's `register` callback
 //! (`extensions/lummmen-pixel/src/index.js`). Strings in, strings out: the JS side
-//! does only the I/O (subscriptions, `browser.cookie.get`, `fetch`), every decision
-//! is made by [`Pixel`].
+//! does only the I/O (subscriptions, `browser.cookie.get`, `fetch` and reading
+//! its answer, `browser.sessionStorage`, a timer), every decision is made by
+//! [`Pixel`].
 
 use wasm_bindgen::prelude::*;
 
@@ -13,6 +14,8 @@ use crate::pixel::{Handled, Pixel};
 #[derive(Debug)]
 pub struct WebPixel {
     inner: Pixel,
+    /// The request id of the last body `flush` answered.
+    request: u32,
 }
 
 #[wasm_bindgen]
@@ -21,7 +24,7 @@ impl WebPixel {
     /// `customerPrivacy` and the lines of `data.cart`; see the entry).
     #[wasm_bindgen(constructor)]
     pub fn new(settings_json: &str, init_json: &str) -> WebPixel {
-        WebPixel { inner: Pixel::new(settings_json, init_json) }
+        WebPixel { inner: Pixel::new(settings_json, init_json), request: 0 }
     }
 
     /// Where batches are POSTed.
@@ -63,21 +66,52 @@ impl WebPixel {
     }
 
     /// The body of the next `POST /collect`, or `undefined` when nothing may be
-    /// sent now (no consent, ids unknown, or nothing queued); call until
-    /// `undefined`. `r1`, `r2` are random (from `crypto.getRandomValues`) and make
-    /// the batch id of a new batch.
+    /// sent now (no consent, ids unknown, nothing queued, or the collector asked
+    /// for a pause); call until `undefined`, reading [`WebPixel::request`] after
+    /// each. `r1`, `r2` are random (from `crypto.getRandomValues`) and make the
+    /// batch id of a new batch.
     pub fn flush(&mut self, now_ms: f64, r1: u32, r2: u32) -> Option<String> {
-        self.inner.take_body(now_ms as u64, (u64::from(r1) << 32) | u64::from(r2))
+        let (id, body) = self.inner.next_request(now_ms as u64, (u64::from(r1) << 32) | u64::from(r2))?;
+        self.request = id;
+        Some(body)
     }
 
-    /// The POST of batch `batch_id` (its `b`) got an answer.
-    pub fn sent(&mut self, batch_id: &str) {
-        self.inner.sent(batch_id);
+    /// The request id of the body [`WebPixel::flush`] answered last; its answer
+    /// names it.
+    pub fn request(&self) -> u32 {
+        self.request
     }
 
-    /// The POST of batch `batch_id` failed on the network; it is sent again by a
-    /// later `flush`.
-    pub fn failed(&mut self, batch_id: &str) {
-        self.inner.failed(batch_id);
+    /// The collector's answer to request `id`: its HTTP status (0 when the
+    /// request got none) and `Retry-After`.
+    pub fn answered(&mut self, id: u32, status: u16, retry_after: Option<String>, now_ms: f64) {
+        self.inner.answered(id, status, retry_after.as_deref(), now_ms as u64);
+    }
+
+    /// Milliseconds until `flush` may send a waiting batch, when no answer is
+    /// awaited; `undefined` when no timer is needed.
+    pub fn wait(&mut self, now_ms: f64) -> Option<f64> {
+        self.inner.wait(now_ms as u64).map(|ms| ms as f64)
+    }
+
+    /// The key of the pixel's copy in `browser.sessionStorage`.
+    pub fn storage_key(&self) -> String {
+        protocol::delivery::stored::PIXEL_KEY.into()
+    }
+
+    /// Whether to read the stored copy now (once, with consent); answer with
+    /// `restore`.
+    pub fn storage_read(&mut self) -> bool {
+        self.inner.storage_read()
+    }
+
+    /// What the stored copy held (`""` when nothing).
+    pub fn restore(&mut self, text: &str) {
+        self.inner.restore(text);
+    }
+
+    /// What to write to the stored copy: `""` removes it, `undefined` leaves it.
+    pub fn storage_write(&mut self) -> Option<String> {
+        self.inner.storage_write()
     }
 }

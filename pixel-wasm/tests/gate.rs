@@ -6,6 +6,7 @@ mod common;
 
 use common::{fixture, CONSENT_NO, CONSENT_YES, PERSONAL, SETTINGS, STANDARD};
 use pixel_wasm::pixel::{Handled, Pixel, MAX_QUEUE};
+use protocol::delivery::NETWORK_RETRY_MS;
 use protocol::{Batch, Event, Kind};
 
 /// The tracker's `lummmen:startPixel` as Shopify delivers a custom event.
@@ -17,8 +18,18 @@ fn consenting() -> Pixel {
     Pixel::new(SETTINGS, CONSENT_YES)
 }
 
+/// The next batch sent, which the collector takes.
 fn body(p: &mut Pixel) -> Option<Batch> {
-    p.take_body(1_000, 0xabc).map(|b| serde_json::from_str(&b).unwrap())
+    let (id, body) = p.next_request(1_000, 0xabc)?;
+    p.answered(id, 200, None, 1_000);
+    Some(serde_json::from_str(&body).unwrap())
+}
+
+/// The next request, answered with `status`: its body.
+fn answered(p: &mut Pixel, now: u64, status: u16, retry_after: Option<&str>) -> Option<Batch> {
+    let (id, body) = p.next_request(now, now)?;
+    p.answered(id, status, retry_after, now);
+    Some(serde_json::from_str(&body).unwrap())
 }
 
 #[test]
@@ -128,8 +139,10 @@ fn the_queue_is_bounded_and_counts_what_it_drops() {
     }
     assert_eq!(p.queued(), MAX_QUEUE);
     p.handle(&start(), 1);
-    let b = body(&mut p).unwrap();
-    assert_eq!((b.events.len(), b.dropped), (MAX_QUEUE, 5));
+    let sent: Vec<Batch> = std::iter::from_fn(|| body(&mut p)).collect();
+    let events: usize = sent.iter().map(|b| b.events.len()).sum();
+    assert_eq!((events, sent[0].dropped), (MAX_QUEUE, 5));
+    assert!(sent[1..].iter().all(|b| b.dropped == 0), "counted once");
 }
 
 #[test]
@@ -156,7 +169,7 @@ fn no_personal_data_in_any_body_sent() {
     for f in &fixtures {
         p.handle(f, 1);
     }
-    let sent = p.take_body(1, 1).unwrap().to_lowercase();
+    let sent = p.next_request(1, 1).unwrap().1.to_lowercase();
     assert!(sent.contains("5600000001001"), "the order itself is sent: {sent}");
     for pii in PERSONAL {
         assert!(!sent.contains(&pii.to_lowercase()), "{pii} leaked: {sent}");
@@ -168,34 +181,111 @@ fn a_batch_that_failed_on_the_network_is_sent_again_with_the_same_id() {
     let mut p = consenting();
     p.handle(&start(), 1);
     p.handle(&fixture("checkout_completed"), 1);
-    let first = p.take_batch(10, 0xabc).unwrap();
-    p.failed(&first.batch_id);
-    let again = p.take_batch(20, 0xdef).unwrap();
-    assert_eq!((again.batch_id.as_str(), again.sent_at), (first.batch_id.as_str(), 20));
-    assert_eq!(again.events, first.events);
-    p.sent(&again.batch_id);
-    assert_eq!(p.take_batch(30, 1), None, "answered: not sent again");
+    let first = answered(&mut p, 10, 0, None).unwrap();
+    assert_eq!(p.next_request(11, 2), None, "a short pause first");
+    let again = answered(&mut p, 10 + NETWORK_RETRY_MS, 200, None).unwrap();
+    assert_eq!(again, first, "the same batch, batch id included");
+    assert_eq!(p.next_request(10_000, 3), None, "taken: not sent again");
 }
 
 #[test]
-fn retries_are_bounded_and_dropped_on_revoke() {
+fn a_rate_limited_batch_waits_for_retry_after_and_everything_else_with_it() {
     let mut p = consenting();
     p.handle(&start(), 1);
     p.handle(&fixture("product_viewed"), 1);
-    let id = p.take_batch(1, 7).unwrap().batch_id;
-    for attempt in 2..=pixel_wasm::outbox::MAX_ATTEMPTS {
-        p.failed(&id);
-        assert_eq!(p.take_batch(1, 8).map(|b| b.batch_id), Some(id.clone()), "attempt {attempt}");
-    }
-    p.failed(&id);
-    assert_eq!(p.take_batch(1, 9), None, "attempts used up");
+    let first = answered(&mut p, 1_000, 429, Some("2")).unwrap();
+    assert_eq!(p.wait(1_000), Some(2_000), "when to try again");
+    p.handle(&fixture("collection_viewed"), 1_500);
+    assert_eq!(p.next_request(2_999, 4), None, "paused, new batches too");
+    let again = answered(&mut p, 3_000, 503, Some("1")).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(answered(&mut p, 4_000, 200, None).unwrap(), first, "taken on the third try");
+    let next = answered(&mut p, 4_000, 200, None).unwrap();
+    assert_eq!(next.events.iter().map(|e| e.kind()).collect::<Vec<_>>(), [Kind::CollectionViewed]);
+    assert_eq!(next.dropped, 0);
+    assert_eq!(p.wait(4_000), None, "nothing waits");
+}
 
+#[test]
+fn a_batch_refused_for_good_is_dropped_and_counted_in_the_next_batch() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    p.handle(&fixture("checkout_completed"), 1);
+    assert!(answered(&mut p, 10, 413, None).is_some());
+    assert_eq!(p.next_request(20, 2), None, "never sent again");
+    p.handle(&fixture("product_viewed"), 30);
+    let next = body(&mut p).unwrap();
+    assert_eq!((next.dropped, next.events.len()), (1, 1));
+}
+
+#[test]
+fn large_queues_are_split_into_bodies_that_fit_the_keepalive_quota() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
+    for _ in 0..MAX_QUEUE {
+        p.handle(&fixture("checkout_completed"), 1);
+    }
+    let mut bodies = Vec::new();
+    while let Some((id, body)) = p.next_request(5, 0xabc) {
+        p.answered(id, 200, None, 5);
+        bodies.push(body);
+    }
+    assert!(bodies.len() > 1, "one body of {} bytes", bodies[0].len());
+    assert!(bodies.iter().all(|b| b.len() <= pixel_wasm::pixel::MAX_BODY));
+    let batches: Vec<Batch> = bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    assert_eq!(batches.iter().map(|b| b.events.len()).sum::<usize>(), MAX_QUEUE, "every event, once");
+    let ids: std::collections::HashSet<&str> = batches.iter().map(|b| b.batch_id.as_str()).collect();
+    assert_eq!(ids.len(), batches.len(), "a batch id each");
+}
+
+#[test]
+fn revoking_consent_drops_unsent_batches() {
+    let mut p = consenting();
+    p.handle(&start(), 1);
     p.handle(&fixture("product_viewed"), 1);
-    let id = p.take_batch(1, 10).unwrap().batch_id;
-    p.failed(&id);
+    answered(&mut p, 1, 503, Some("1")).unwrap();
     p.set_consent(false);
     p.set_consent(true);
-    assert_eq!(p.take_batch(1, 11), None, "revoking consent dropped the retry");
+    assert_eq!(p.next_request(10_000, 11), None, "revoking consent dropped the retry");
+}
+
+#[test]
+fn unsent_batches_are_kept_for_the_next_page_only_with_consent() {
+    let mut without = Pixel::new(SETTINGS, CONSENT_NO);
+    assert!(!without.storage_read(), "not read without consent");
+    assert_eq!(without.storage_write().as_deref(), Some(""), "an earlier copy removed");
+    assert_eq!(without.storage_write(), None);
+
+    // A page: its batch is refused, the copy written, the page ends.
+    let mut first = consenting();
+    assert!(first.storage_read());
+    first.restore("");
+    first.handle(&start(), 1);
+    first.handle(&fixture("checkout_completed"), 1);
+    let refused = answered(&mut first, 100, 503, Some("30")).unwrap();
+    let kept = first.storage_write().unwrap();
+    assert!(kept.contains(&refused.batch_id), "{kept}");
+
+    // The next page takes it up, honours the pause, and removes the copy once
+    // the batch is taken.
+    let mut next = consenting();
+    assert!(next.storage_read());
+    assert_eq!(next.storage_write(), None, "nothing written before the copy is read");
+    next.restore(&kept);
+    assert_eq!(next.next_request(29_000, 5), None, "the collector's pause carries over");
+    let again = answered(&mut next, 30_100, 200, None).unwrap();
+    assert_eq!(again, refused);
+    assert_eq!(next.storage_write().as_deref(), Some(""));
+
+    // Withdrawn while a batch waits: the copy goes.
+    let mut revoked = consenting();
+    revoked.storage_read();
+    revoked.restore(&kept);
+    assert!(revoked.storage_write().is_none());
+    revoked.consent_changed(CONSENT_NO);
+    assert_eq!(revoked.storage_write().as_deref(), Some(""));
+    revoked.consent_changed(CONSENT_YES);
+    assert_eq!(revoked.next_request(60_000, 6), None, "nothing of it is sent");
 }
 
 #[test]

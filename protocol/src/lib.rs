@@ -21,7 +21,9 @@
 //! ecommerce events the web pixel maps from Shopify's standard events; [`Kind`]
 //! the event kinds, the only place their wire tags are spelled; [`validate`] the
 //! limits a batch must respect; [`cookies`] the names the tracker and the pixel
-//! share to hand ids over. Imports go one way: the envelope uses the events and
+//! share to hand ids over; [`delivery`] what a sender does with the server's
+//! answers (retries, the bounded outbox, its copy for the next page); [`text`]
+//! byte-level splitting and number reading, small in wasm. Imports go one way: the envelope uses the events and
 //! [`validate`], the events use [`Kind`] and [`validate`], and neither of those
 //! two uses anything else here, so the events know nothing of the batch.
 #![no_std]
@@ -31,10 +33,12 @@ extern crate alloc;
 pub mod batch;
 pub mod commerce;
 pub mod cookies;
+pub mod delivery;
 pub mod event;
 mod event_de;
 mod event_ser;
 mod kind;
+pub mod text;
 pub mod url;
 pub mod validate;
 

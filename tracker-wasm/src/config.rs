@@ -39,7 +39,7 @@ impl Config {
     /// Parses the raw data attributes. A missing or out-of-range sample means 100:
     /// the merchant chose no limit.
     pub fn parse(site_id: &str, endpoint: &str, sample: &str) -> Result<Self, ConfigError> {
-        let site_id = crate::text::parse::<u32>(site_id.trim_ascii())
+        let site_id = protocol::text::parse::<u32>(site_id.trim_ascii())
             .filter(|&id| id > 0)
             .ok_or(ConfigError::SiteId)?;
         let endpoint = endpoint.trim_ascii();
@@ -49,7 +49,7 @@ impl Config {
         if !endpoint_ok {
             return Err(ConfigError::Endpoint);
         }
-        let sample = crate::text::parse::<u8>(sample.trim_ascii()).filter(|&s| s <= 100).unwrap_or(100);
+        let sample = protocol::text::parse::<u8>(sample.trim_ascii()).filter(|&s| s <= 100).unwrap_or(100);
         Ok(Self { site_id, endpoint: endpoint.to_owned(), sample })
     }
 }

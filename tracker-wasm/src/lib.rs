@@ -4,7 +4,7 @@
 //! Layout: a pure core, unit-tested natively, and a thin edge.
 //! - [`config`]: what the app embed hands over, checked before anything runs.
 //! - [`consent`]: the consent state machine and the tracker's phase.
-//! - [`ids`]: visitor id from the consent id, random ids, sampling.
+//! - [`ids`]: visitor id from the consent id's digest, random ids, sampling.
 //! - [`session`]: sessions rolling after 30 minutes idle, visible time on page.
 //! - [`selector`]: stable ids, classes and CSS selectors for clicked elements.
 //! - [`capture`]: mouse-move throttling and merging, rage clicks, scroll depth.
@@ -14,8 +14,8 @@
 //! - [`tracker`]: events in, batch bodies out; the flush policy.
 //! - [`json`]: the batch writer (checked against `serde_json` in tests).
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` edge that touches the page:
-//!   Shopify's consent API, listeners, the watch after a click (dead clicks),
-//!   cookies, `fetch`.
+//!   Shopify's consent API, the browser's SHA-256, listeners, the watch after a
+//!   click (dead clicks), cookies, `fetch`, `sessionStorage`.
 //!
 //! The loader (`js/loader.js`, the theme app embed's `javascript`) reads the
 //! configuration from data attributes and calls `boot(siteId, endpoint, sample)`;
@@ -40,7 +40,6 @@ pub mod ids;
 pub mod json;
 pub mod selector;
 pub mod session;
-pub mod text;
 pub mod tracker;
 
 #[cfg(target_arch = "wasm32")]

@@ -39,8 +39,9 @@ pub fn looks_generated(token: &str) -> bool {
     if token.is_empty() || token.len() > MAX_TOKEN || token.starts_with(':') {
         return true;
     }
-    let lower = token.to_ascii_lowercase();
-    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
+    // Compared byte by byte, case folded: no lowercase copy of the token.
+    let t = token.as_bytes();
+    if PREFIXES.iter().any(|p| t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))) {
         return true;
     }
     let mut run = 0;

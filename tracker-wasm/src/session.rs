@@ -20,8 +20,8 @@ impl Session {
     /// still fresh, otherwise starts a new one with `new_id`.
     pub fn resume(cookie: Option<&str>, now: u64, new_id: String) -> Self {
         let parsed = cookie.and_then(|c| {
-            let (id, last) = crate::text::split_once(c, b'.')?;
-            let last = crate::text::parse_u64(last)?;
+            let (id, last) = protocol::text::split_once(c, b'.')?;
+            let last = protocol::text::parse_u64(last)?;
             protocol::is_hex16(id).then(|| Self { id: id.to_owned(), last_active: last })
         });
         match parsed {

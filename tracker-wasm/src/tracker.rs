@@ -2,11 +2,14 @@
 //! scrolls, visibility) into protocol events, and the buffer into batch bodies.
 //! No browser API here, so all of it runs in native unit tests.
 //!
-//! Flush policy: the edge asks for bodies every [`FLUSH_INTERVAL_MS`], as soon as
-//! [`FLUSH_COUNT`] events wait, and when the page is hidden or left. A body holds
-//! at most [`MAX_EVENTS`] events and [`MAX_BODY`] bytes, so that the requests
-//! `fetch(..., {keepalive: true})` may have in flight ([`MAX_IN_FLIGHT`]) stay under
-//! the browser's 64 KB keepalive budget.
+//! Flush policy: the edge packs the buffer into bodies and sends them every
+//! [`FLUSH_INTERVAL_MS`], as soon as [`FLUSH_COUNT`] events wait, and when the
+//! page is hidden or left. A body holds at most [`MAX_EVENTS`] events and
+//! [`MAX_BODY`] bytes. Bodies wait in the [`Outbox`] until the collector takes
+//! them (the shared rule of [`protocol::delivery`]: 429 and 503 wait out
+//! `Retry-After`, other 4xx drop and count); the bytes on the wire stay within
+//! [`SEND_BUDGET`], or [`LEAVE_BUDGET`] when the page is left, under the browser's
+//! 64 KiB for `fetch(..., {keepalive: true})`.
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
@@ -14,6 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use protocol::delivery::Outbox;
 use protocol::{Batch, Click, Event, PageLeave, PageView, Scroll};
 
 use crate::buffer::Buffer;
@@ -21,15 +25,19 @@ use crate::capture::{Moves, Rage, ScrollDepth};
 use crate::dead::{self, Pending, Seen};
 use crate::selector::{self, PathNode};
 use crate::session::{PageClock, Session};
-use crate::text;
+use protocol::text;
 
 pub const FLUSH_INTERVAL_MS: u64 = 5_000;
 pub const FLUSH_COUNT: usize = 40;
 pub const MAX_EVENTS: usize = 100;
 pub const MAX_BODY: usize = 16_000;
-pub const MAX_IN_FLIGHT: usize = 3;
-/// Most bodies kept for a retry after a network failure (16 KB each at most).
-pub const MAX_RETRY: usize = 4;
+/// Bytes of bodies on the wire at once while the page lives: three whole bodies,
+/// leaving room under the keepalive quota for the page end's.
+pub const SEND_BUDGET: usize = 3 * MAX_BODY;
+/// Bytes on the wire at once when the page is left: the browsers' keepalive
+/// quota (64 KiB for a page's requests in flight), less a margin. What does not
+/// fit stays in the outbox, which the edge keeps for the next page.
+pub const LEAVE_BUDGET: usize = 64_000;
 /// Longest string kept (URL, title, referrer, href), below the protocol's limit so
 /// a long URL never gets a whole batch refused.
 const MAX_STR: usize = 1_024;
@@ -93,8 +101,8 @@ pub struct Tracker {
     /// Clicks waiting to be decided dead or not: see [`dead`].
     clicks: Pending,
     scroll: ScrollDepth,
-    /// Bodies built early (a session that rolled mid-page), sent first.
-    ready: Vec<String>,
+    /// Bodies between built and taken by the collector.
+    outbox: Outbox,
     /// A page leave is in the buffer since the page was last visible.
     left: bool,
     ids: Box<dyn FnMut() -> String>,
@@ -173,7 +181,7 @@ impl Tracker {
             rage: Rage::default(),
             clicks: Pending::default(),
             scroll: ScrollDepth::default(),
-            ready: Vec::new(),
+            outbox: Outbox::default(),
             left: false,
             ids,
         };
@@ -212,8 +220,8 @@ impl Tracker {
     fn activity(&mut self, now: u64) {
         if self.session.expired(now) {
             self.seal(now);
-            while let Some(body) = self.build(now) {
-                self.ready.push(body);
+            while let Some((body, events)) = self.build(now) {
+                self.outbox.push(body, events, now);
             }
             let id = (self.ids)();
             self.session.roll(now, id);
@@ -340,18 +348,43 @@ impl Tracker {
         }
     }
 
-    /// The next request body to send, if anything waits. Call [`Tracker::seal`]
-    /// first when flushing on the timer or on leaving.
-    pub fn next_body(&mut self, now: u64) -> Option<String> {
-        if self.ready.is_empty() {
-            self.build(now)
-        } else {
-            Some(self.ready.remove(0))
+    /// Packs what is buffered into bodies, as far as the outbox has room: while
+    /// the collector keeps refusing, the rest stays in the buffer, whose drop
+    /// policy knows which events matter least. Call [`Tracker::seal`] first when
+    /// flushing on the timer or on leaving.
+    pub fn pack(&mut self, now: u64) {
+        self.outbox.fit(now);
+        while self.outbox.has_room(MAX_BODY) {
+            let Some((body, events)) = self.build(now) else { break };
+            self.outbox.push(body, events, now);
         }
     }
 
-    fn build(&mut self, now: u64) -> Option<String> {
-        let dropped = self.buffer.take_dropped();
+    /// The next request to make: its id and body, within `budget` bytes on the
+    /// wire ([`SEND_BUDGET`], [`LEAVE_BUDGET`]). None while nothing may go.
+    pub fn next_request(&mut self, now: u64, budget: usize) -> Option<(u32, &str)> {
+        self.outbox.next(now, budget)
+    }
+
+    /// The collector's answer to request `id` (`status` 0: none, a network
+    /// error), with its `Retry-After`.
+    pub fn answered(&mut self, id: u32, status: u16, retry_after: Option<&str>, now: u64) {
+        self.outbox.answered(id, status, retry_after, now);
+    }
+
+    /// What to keep in `sessionStorage` for the next page; empty when nothing.
+    pub fn stored(&self) -> String {
+        self.outbox.stored()
+    }
+
+    /// Takes up what an earlier page kept: sent before this page's bodies.
+    pub fn restore(&mut self, text: &str) {
+        self.outbox.restore(text);
+    }
+
+    /// A body and its event count, or None when there is nothing to report.
+    fn build(&mut self, now: u64) -> Option<(String, u32)> {
+        let dropped = self.buffer.take_dropped().saturating_add(self.outbox.take_dropped());
         if self.buffer.is_empty() && dropped == 0 {
             return None;
         }
@@ -368,26 +401,20 @@ impl Tracker {
         loop {
             let body = crate::json::batch(&batch);
             if body.len() <= MAX_BODY || batch.events.len() <= 1 {
-                return Some(body);
+                return Some((body, batch.events.len() as u32));
             }
             let back = batch.events.split_off(batch.events.len() / 2);
             self.buffer.put_back(back);
         }
     }
 
-    /// A body whose request failed on the network (offline, DNS, connection
-    /// refused) goes out first at the next flush, unchanged: its batch id lets the
-    /// server drop it if the first attempt did arrive. With [`MAX_RETRY`] bodies
-    /// already waiting, it is dropped: memory stays bounded however long the
-    /// shopper is offline.
-    pub fn requeue(&mut self, body: String) {
-        if self.ready.len() < MAX_RETRY {
-            self.ready.insert(0, body);
-        }
-    }
-
     pub fn buffered(&self) -> usize {
         self.buffer.len()
+    }
+
+    /// Bytes of bodies waiting or on the wire.
+    pub fn outbox_bytes(&self) -> usize {
+        self.outbox.bytes()
     }
 }
 

@@ -56,12 +56,32 @@ fn click_at(x: i32, y: i32) -> ClickInput {
     }
 }
 
+/// Packs and sends the next body at `now`, which the collector takes.
+fn delivered(t: &mut Tracker, now: u64) -> Option<String> {
+    t.pack(now);
+    let (id, body) = t.next_request(now, SEND_BUDGET).map(|(id, b)| (id, b.to_owned()))?;
+    t.answered(id, 200, None, now);
+    Some(body)
+}
+
+/// Sends the next body at `now` and answers it with `status`.
+fn answer_next(t: &mut Tracker, now: u64, status: u16, retry_after: Option<&str>) -> Option<String> {
+    t.pack(now);
+    let (id, body) = t.next_request(now, SEND_BUDGET).map(|(id, b)| (id, b.to_owned()))?;
+    t.answered(id, status, retry_after, now);
+    Some(body)
+}
+
+fn parse(body: &str) -> Batch {
+    serde_json::from_str(body).expect("valid batch")
+}
+
 /// Seals and takes every body at `now`, after deciding the clicks whose second
 /// has ended.
 fn drain(t: &mut Tracker, now: u64) -> Vec<Batch> {
     t.clicks_seen(Seen::Time, now);
     t.seal(now);
-    std::iter::from_fn(|| t.next_body(now))
+    std::iter::from_fn(|| delivered(t, now))
         .map(|b| {
             assert!(b.len() <= MAX_BODY, "body of {} bytes", b.len());
             let batch: Batch = serde_json::from_str(&b).expect("valid batch");
@@ -90,7 +110,7 @@ fn starting_records_a_page_view_with_the_page_fields() {
         (pv.viewport_width, pv.screen_height, pv.doc_height, pv.tz_offset_min),
         (1280, 1080, 4000, -60)
     );
-    assert!(t.next_body(2_000).is_none(), "nothing left to send");
+    assert!(delivered(&mut t, 2_000).is_none(), "nothing left to send");
 }
 
 #[test]
@@ -117,7 +137,7 @@ fn a_click_on_a_box_of_no_size_or_with_no_viewport_width_leaves_them_out() {
     c.viewport_width = 0;
     t.click(c, 10);
     t.clicks_seen(Seen::Leave, 0);
-    let body = t.next_body(20).expect("a body");
+    let body = delivered(&mut t, 20).expect("a body");
     let click = body.split("\"k\":\"c\"").nth(1).expect("the click");
     for key in ["\"rx\"", "\"ry\"", "\"vw\"", "\"dd\""] {
         assert!(!click.contains(key), "{key} in {click}");
@@ -318,19 +338,101 @@ fn drops_are_reported_in_the_next_batch() {
 }
 
 #[test]
-fn a_failed_body_is_sent_again_first_and_retries_are_bounded() {
+fn a_rate_limited_body_waits_for_retry_after_and_goes_again_unchanged() {
     let mut t = tracker(0);
-    let first = t.next_body(10).expect("page view body");
+    let first = answer_next(&mut t, 10, 429, Some("2")).expect("page view body");
     t.click(click_at(1, 1), 20);
     t.clicks_seen(Seen::Time, 20 + DEAD_AFTER_MS);
-    t.requeue(first.clone());
-    assert_eq!(t.next_body(30).as_deref(), Some(first.as_str()), "the failed body goes first, unchanged");
-    assert!(t.next_body(30).is_some_and(|b| b.contains("\"k\":\"c\"")));
-    for i in 0..10 {
-        t.requeue(format!("body {i}"));
+    assert!(answer_next(&mut t, 2_009, 200, None).is_none(), "paused until Retry-After has passed");
+    let again = answer_next(&mut t, 2_010, 503, Some("1")).expect("sent again");
+    assert_eq!(again, first, "the same body, batch id included");
+    assert_eq!(delivered(&mut t, 3_010).as_deref(), Some(first.as_str()), "once more, then taken");
+    let next = delivered(&mut t, 3_010).expect("the click's body");
+    assert!(next.contains("\"k\":\"c\"") && parse(&next).dropped == 0, "{next}");
+    assert!(delivered(&mut t, 3_010).is_none());
+}
+
+#[test]
+fn a_body_refused_for_good_is_dropped_and_counted_in_the_next_batch() {
+    let mut t = tracker(0);
+    let refused = answer_next(&mut t, 10, 400, None).expect("page view body");
+    assert_eq!(parse(&refused).events.len(), 1);
+    t.click(click_at(1, 1), 20);
+    t.clicks_seen(Seen::Time, 20 + DEAD_AFTER_MS);
+    let next = parse(&delivered(&mut t, 30 + DEAD_AFTER_MS).expect("the click's body"));
+    assert_eq!(next.dropped, 1, "the page view");
+    assert_eq!(next.events.len(), 1);
+    assert!(!next.events.iter().any(|e| e.kind() == Kind::PageView), "not sent again");
+}
+
+#[test]
+fn a_body_lost_on_the_network_goes_again_with_its_batch_id() {
+    let mut t = tracker(0);
+    let lost = answer_next(&mut t, 10, 0, None).expect("page view body");
+    assert_eq!(delivered(&mut t, 10 + protocol::delivery::NETWORK_RETRY_MS), Some(lost));
+}
+
+#[test]
+fn while_the_collector_refuses_bodies_and_events_stay_bounded_and_drops_are_counted() {
+    let mut t = tracker(0);
+    let mut now = 0;
+    let mut refused = 0;
+    // An hour of clicks under 503s with a long Retry-After.
+    for i in 0..3_600u64 {
+        now = i * 1_000;
+        t.click(click_at((i % 500) as i32, 0), now);
+        t.clicks_seen(Seen::Time, now);
+        if answer_next(&mut t, now, 503, Some("300")).is_some() {
+            refused += 1;
+        }
+        assert!(t.outbox_bytes() <= protocol::delivery::MAX_BYTES);
+        assert!(t.buffered() <= crate::buffer::CAPACITY);
     }
-    let waiting: Vec<String> = std::iter::from_fn(|| t.next_body(40)).collect();
-    assert_eq!(waiting.len(), MAX_RETRY);
+    assert!(refused >= 10, "one probe per pause: {refused}");
+    let batches = drain(&mut t, now + 300_000);
+    let dropped: u32 = batches.iter().map(|b| b.dropped).sum();
+    let clicks = events(&batches).iter().filter(|e| e.kind() == Kind::Click).count() as u32;
+    assert_eq!(clicks + dropped, 3_600 + 1, "every click and the page view, sent or counted");
+}
+
+#[test]
+fn what_a_page_leaves_unsent_goes_first_from_the_next_page() {
+    let mut first = tracker(0);
+    first.leave(50);
+    first.pack(50);
+    // On the wire as the page ends: its answer will never be read.
+    let (_, body) = first.next_request(50, LEAVE_BUDGET).map(|(id, b)| (id, b.to_owned())).expect("a body");
+    let kept = first.stored();
+    assert!(kept.contains(&body), "{kept}");
+
+    let who = Identity { site_id: 7, visitor_id: "9f86d081884c7d65".into() };
+    let mut second = Tracker::start(who, Some(&first.session_cookie()), page(), 60_000, ids());
+    second.restore(&kept);
+    assert_eq!(delivered(&mut second, 60_001), Some(body), "the first page's body first");
+    let own = parse(&delivered(&mut second, 60_001).expect("the second page view"));
+    assert_eq!(own.events[0].kind(), Kind::PageView);
+    assert_eq!(second.stored(), "", "nothing left to keep");
+}
+
+#[test]
+fn bytes_on_the_wire_stay_under_the_keepalive_quota() {
+    let mut t = tracker(0);
+    for i in 0..(crate::buffer::CAPACITY as u64) {
+        let mut c = click_at(i as i32, 0);
+        c.href = Some(format!("/{}", "p".repeat(900)));
+        t.click(c, i);
+    }
+    t.leave(1_000);
+    t.pack(1_000);
+    let mut on_the_wire = 0;
+    while let Some((_, body)) = t.next_request(1_000, SEND_BUDGET) {
+        on_the_wire += body.len();
+    }
+    assert!(on_the_wire <= SEND_BUDGET, "{on_the_wire}");
+    while let Some((_, body)) = t.next_request(1_000, LEAVE_BUDGET) {
+        on_the_wire += body.len();
+    }
+    assert!(on_the_wire > SEND_BUDGET && on_the_wire <= LEAVE_BUDGET, "{on_the_wire}");
 }
 
 #[test]
@@ -351,6 +453,6 @@ fn email_addresses_in_query_strings_and_fragments_are_not_sent() {
     c.href = Some("/account?login=x@y.z".into());
     t.click(c, 5);
     t.clicks_seen(Seen::Leave, 0);
-    let body: String = std::iter::from_fn(|| t.next_body(10)).collect();
+    let body: String = std::iter::from_fn(|| delivered(&mut t, 10)).collect();
     assert!(!body.contains("x@y.z") && !body.contains("x%40y.z"), "{body}");
 }

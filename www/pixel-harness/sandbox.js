@@ -46,11 +46,13 @@
    * `wasm-unsafe-eval`).
    * Returns a sandbox: `ready` (a promise of start-up timings), `requests` (every
    * request the pixel made), `publish(name, customData)`, `emit(standardEvent)`,
-   * `responses` (their outcomes), `setConsent(allowed)`, `failNextRequests(n)`, `errors`, `terminate()`.
+   * `responses` (their outcomes), `storageCalls` (the pixel's `browser.sessionStorage`
+   * calls, kept in this page's sessionStorage), `setConsent(allowed)`,
+   * `failNextRequests(n)`, `errors`, `terminate()`.
    */
   const start = (options = {}) => {
     const worker = new Worker(new URL("worker.js", here));
-    const sandbox = { requests: [], responses: [], errors: [], cookieSets: [], consentDeliveries: 0, timings: null, seq: 0 };
+    const sandbox = { requests: [], responses: [], errors: [], cookieSets: [], storageCalls: [], consentDeliveries: 0, timings: null, seq: 0 };
     const clientId = crypto.randomUUID();
     let resolveReady;
     let rejectReady;
@@ -73,6 +75,19 @@
         case "cookie-get":
           worker.postMessage({ type: "cookie-value", id: data.id, value: readCookie(data.name) });
           break;
+        case "storage": {
+          sandbox.storageCalls.push({ op: data.op, key: data.key, at: Date.now() });
+          let value;
+          try {
+            if (data.op === "getItem") value = sessionStorage.getItem(data.key);
+            else if (data.op === "setItem") sessionStorage.setItem(data.key, data.value);
+            else if (data.op === "removeItem") sessionStorage.removeItem(data.key);
+          } catch (e) {
+            sandbox.errors.push(`sessionStorage.${data.op}: ${e}`);
+          }
+          worker.postMessage({ type: "storage-result", id: data.id, value: value ?? null });
+          break;
+        }
         case "cookie-set":
           sandbox.cookieSets.push(data.cookie);
           break;

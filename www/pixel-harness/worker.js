@@ -4,8 +4,9 @@
 // bundle with importScripts, and hands the extension the same API surface:
 // `analytics.subscribe` (standard and custom events, `all_events`,
 // `all_standard_events`, `all_custom_events`), `browser.cookie` (the page's
-// first-party cookies, through the page), `init`, `customerPrivacy.subscribe`,
-// `settings`. Every request the pixel makes is recorded (url, method, body
+// first-party cookies, through the page), `browser.sessionStorage` (the page's own
+// `sessionStorage`, through the page, asynchronous as Shopify's is), `init`,
+// `customerPrivacy.subscribe`, `settings`. Every request the pixel makes is recorded (url, method, body
 // bytes, options) before it goes to the network unchanged; `fail-next` makes the
 // next requests fail as a network error would, without sending them.
 "use strict";
@@ -14,6 +15,8 @@ const subscribers = new Map(); // event name -> callbacks
 const privacySubscribers = new Map();
 const pendingCookies = new Map(); // request id -> resolve
 let cookieSeq = 0;
+const pendingStorage = new Map(); // request id -> resolve
+let storageSeq = 0;
 let extendCallback = null;
 
 const report = (msg) => self.postMessage(msg);
@@ -85,6 +88,16 @@ const cookieGet = (name) =>
     report({ type: "cookie-get", id, name });
   });
 
+// `browser.sessionStorage`: every call goes to the page, which keeps the data in
+// its own sessionStorage (so it outlives this worker, as Shopify's does) and
+// records the call.
+const storageCall = (op, key, value) =>
+  new Promise((resolve) => {
+    const id = ++storageSeq;
+    pendingStorage.set(id, resolve);
+    report({ type: "storage", id, op, key: String(key), value: value === undefined ? undefined : String(value) });
+  });
+
 const start = async ({ bundleUrl, settings, init, lacking = [], refuseCompile = false }) => {
   // Browsers and sandboxes without what the pixel needs.
   for (const name of lacking) delete self[name];
@@ -111,7 +124,11 @@ const start = async ({ bundleUrl, settings, init, lacking = [], refuseCompile = 
         },
       },
       localStorage: { getItem: async () => null, setItem: async () => {}, removeItem: async () => {} },
-      sessionStorage: { getItem: async () => null, setItem: async () => {}, removeItem: async () => {} },
+      sessionStorage: {
+        getItem: (key) => storageCall("getItem", key),
+        setItem: (key, value) => storageCall("setItem", key, value).then(() => undefined),
+        removeItem: (key) => storageCall("removeItem", key).then(() => undefined),
+      },
       sendBeacon: async () => {
         throw new Error("sendBeacon is deprecated in the pixel sandbox");
       },
@@ -141,6 +158,12 @@ self.onmessage = ({ data }) => {
     case "fail-next":
       failNext = data.count;
       break;
+    case "storage-result": {
+      const resolve = pendingStorage.get(data.id);
+      pendingStorage.delete(data.id);
+      if (resolve) resolve(data.value);
+      break;
+    }
     case "cookie-value": {
       const resolve = pendingCookies.get(data.id);
       pendingCookies.delete(data.id);

@@ -7,6 +7,7 @@
 
 pub mod fake_admin;
 pub mod overlay;
+pub mod proxy;
 pub mod storefront;
 pub mod tracker;
 

@@ -1,6 +1,7 @@
 //! The wasm edge: boot, consent wiring, the recording listeners, the watch after
-//! a click ([`watch`]), cookies and `fetch`. Everything it decides is delegated to
-//! the pure core.
+//! a click ([`watch`]), cookies, `fetch` and the collector's answers ([`net`]),
+//! and the copy of unsent bodies in `sessionStorage` ([`store`]). Everything it
+//! decides is delegated to the pure core.
 //!
 //! State lives in one `App`, created by the first good `boot` and kept for the
 //! page's life; the callbacks the page calls reach it through a [`Shared`]
@@ -8,28 +9,32 @@
 //! it: the pixel hand-off runs after the borrow ends, since a page listener may
 //! react by changing consent, which re-enters.
 
+mod digest;
 mod listen;
+mod net;
 mod page;
 mod shopify;
+mod store;
 mod watch;
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, MouseEvent, RequestInit, Window};
+use web_sys::{Document, MouseEvent, Window};
 
 use crate::config::Config;
 use crate::consent::{Consent, Phase, Step};
 use crate::dead::{Seen, DEAD_AFTER_MS};
 use crate::ids;
 use crate::session::IDLE_MS;
-use crate::tracker::{Identity, Tracker, FLUSH_INTERVAL_MS, MAX_IN_FLIGHT};
+use crate::tracker::{Identity, Tracker, FLUSH_INTERVAL_MS, LEAVE_BUDGET, SEND_BUDGET};
 use listen::{Interval, Listener};
+use net::Poster;
 use watch::Watch;
 
 /// The session cookie: `<session id>.<last active ms>`; expires with the session.
@@ -73,12 +78,10 @@ struct App {
     document: Document,
     consent: Consent,
     recording: Option<Recording>,
-    in_flight: Rc<Cell<usize>>,
-    /// Shared by every request's settle: counts it out of flight.
-    settle: Closure<dyn FnMut(JsValue)>,
-    /// Called with `(body, error)` when a request fails on the network (bound to
-    /// its body in JS, so nothing is kept on our side per request): requeues it.
-    retry: Closure<dyn FnMut(JsValue, JsValue)>,
+    /// POSTs bodies; every answer comes back to [`App::answered`].
+    poster: Poster,
+    /// `sessionStorage` holds a copy of the outbox, kept in step from then on.
+    kept: bool,
     _consent_listener: Listener,
 }
 
@@ -160,21 +163,9 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
                 on_consent(&shared, allowed);
             }
         });
-        let in_flight = Rc::new(Cell::new(0usize));
-        let counter = in_flight.clone();
-        let settle =
-            Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get().saturating_sub(1)));
-        let counter = in_flight.clone();
         let shared = me.clone();
-        let retry = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |body: JsValue, _error: JsValue| {
-            counter.set(counter.get().saturating_sub(1));
-            if let Some(body) = body.as_string() {
-                shared.with(|app| {
-                    if let Some(rec) = app.recording.as_mut() {
-                        rec.tracker.requeue(body);
-                    }
-                });
-            }
+        let poster = Poster::new(&config.endpoint, move |id, status, retry_after| {
+            shared.with(|app| app.answered(id, status, retry_after.as_deref()));
         });
         RefCell::new(App {
             me,
@@ -183,9 +174,8 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
             document: document.clone(),
             consent: Consent::default(),
             recording: None,
-            in_flight,
-            settle,
-            retry,
+            poster,
+            kept: false,
             _consent_listener: consent_listener,
         })
     });
@@ -213,26 +203,56 @@ pub fn boot(site_id: &str, endpoint: &str, sample: &str) {
 
 fn on_consent(app: &Shared, allowed: bool) {
     match app.with(|app| app.consent.update(allowed)) {
-        Some(Step::Start) => {
-            if let Some(Some((window, document, visitor, site))) = app.with(App::start) {
-                shopify::announce(&window, &document, &visitor, site);
-            }
-        }
+        Some(Step::Start) => begin(app),
         Some(Step::Stop) => {
             app.with(App::stop);
+        }
+        // Refused from the start: what an earlier page may have kept goes too
+        // (consent withdrawn where this tracker did not run).
+        Some(Step::Stay) if !allowed => {
+            app.with(App::forget);
         }
         _ => {}
     }
 }
 
+/// Consent given: the visitor id is the consent id's SHA-256, which the browser
+/// computes asynchronously ([`digest`]); recording starts with its answer.
+fn begin(app: &Shared) {
+    let Some((window, consent_id)) = app.with(|app| {
+        let privacy = shopify::customer_privacy(&app.window);
+        (app.window.clone(), privacy.map(|p| shopify::consent_id(&p)).unwrap_or_default())
+    }) else {
+        return;
+    };
+    let me = app.clone();
+    let hashing = ids::consent_key(&consent_id).is_some_and(|key| {
+        digest::sha256(&window, key.as_bytes(), move |d| started(&me, ids::visitor_id(&d)))
+    });
+    if !hashing {
+        started(app, None);
+    }
+}
+
+/// Starts recording under `visitor` (or the random fallback id), then hands the
+/// ids to the pixel, after the borrow ends.
+fn started(app: &Shared, visitor: Option<String>) {
+    if let Some(Some((window, document, visitor, site))) = app.with(|app| app.start(visitor)) {
+        shopify::announce(&window, &document, &visitor, site);
+    }
+}
+
 impl App {
-    /// Consent given: derive the visitor id, decide the sample, start recording.
-    /// Returns what the pixel hand-off needs, done after the borrow ends.
-    fn start(&mut self) -> Option<(Window, Document, String, u32)> {
+    /// Decides the sample and starts recording, unless consent was withdrawn
+    /// (or given again, and recording started) while the id was being hashed.
+    /// `None` for `visitor`: a random id kept in a first-party cookie. Returns
+    /// what the pixel hand-off needs.
+    fn start(&mut self, visitor: Option<String>) -> Option<(Window, Document, String, u32)> {
+        if !self.consent.allowed() || self.recording.is_some() {
+            return None;
+        }
         let d = &self.document;
-        let consent_id =
-            shopify::customer_privacy(&self.window).map(|p| shopify::consent_id(&p)).unwrap_or_default();
-        let visitor = ids::visitor_id(&consent_id).unwrap_or_else(|| {
+        let visitor = visitor.unwrap_or_else(|| {
             // Consent without a consent id: a random id in a first-party cookie.
             let kept = page::get_cookie(d, RANDOM_ID_COOKIE).filter(|v| protocol::is_hex16(v));
             let id = kept.unwrap_or_else(|| page::random_id(&self.window));
@@ -244,18 +264,25 @@ impl App {
                 page::delete_cookie(d, name);
             }
             set_phase(d, Phase::Excluded);
+            self.forget();
             return None;
         }
         let site = self.config.site_id;
         let w = self.window.clone();
         let [me, on_seen] = [0; 2].map(|_| self.me.clone());
-        let tracker = Tracker::start(
+        let mut tracker = Tracker::start(
             Identity { site_id: site, visitor_id: visitor.clone() },
             page::get_cookie(d, SESSION_COOKIE).as_deref(),
             page::page_info(&self.window, d),
             page::now(),
             Box::new(move || page::random_id(&w)),
         );
+        // Bodies an earlier page of the tab could not get delivered go first; the
+        // copy stays until they are (see [`App::keep`]).
+        if let Some(text) = store::read(&self.window) {
+            tracker.restore(&text);
+            self.kept = true;
+        }
         page::set_cookie(d, protocol::cookies::VISITOR, &visitor, ID_MAX_AGE_S);
         let mut site_text = String::new();
         crate::json::push_uint(&mut site_text, u64::from(site));
@@ -277,21 +304,50 @@ impl App {
         Some((self.window.clone(), self.document.clone(), visitor, site))
     }
 
-    /// Consent withdrawn: listeners and timer go with the recording, the buffer is
-    /// dropped unsent, and our cookies are deleted.
+    /// Consent withdrawn: listeners and timer go with the recording, the buffer
+    /// and the outbox are dropped unsent, and our cookies and stored copy are
+    /// deleted. Answers still coming find nothing to settle.
     fn stop(&mut self) {
         self.recording = None;
         for name in [protocol::cookies::VISITOR, protocol::cookies::SITE, SESSION_COOKIE, RANDOM_ID_COOKIE] {
             page::delete_cookie(&self.document, name);
         }
+        self.forget();
         set_phase(&self.document, Phase::Waiting);
     }
 
+    /// Deletes the stored copy of unsent bodies.
+    fn forget(&mut self) {
+        store::write(&self.window, "");
+        self.kept = false;
+    }
+
+    /// Brings the stored copy in step with the outbox: written when the page is
+    /// hidden or left, then rewritten after every change until nothing is left
+    /// to carry, when it is removed.
+    fn keep(&mut self) {
+        let Some(rec) = self.recording.as_ref() else { return };
+        let text = rec.tracker.stored();
+        store::write(&self.window, &text);
+        self.kept = !text.is_empty();
+    }
+
+    /// The collector answered request `id`. What waits goes with the next
+    /// flush (the timer's at the latest); the stored copy follows at once.
+    fn answered(&mut self, id: u32, status: u16, retry_after: Option<&str>) {
+        let Some(rec) = self.recording.as_mut() else { return };
+        rec.tracker.answered(id, status, retry_after, page::now());
+        if self.kept {
+            self.keep();
+        }
+    }
+
     /// Sends what is buffered. On the timer and when leaving it first closes the
-    /// open move list and reports a deeper scroll. Normally at most
-    /// [`MAX_IN_FLIGHT`] requests are out, which keeps keepalive bodies under the
-    /// browser's 64 KB budget; when the page is being left there is no later
-    /// chance, so everything is tried (the browser refuses what does not fit).
+    /// open move list and reports a deeper scroll. The core decides what may go:
+    /// nothing while the collector asked for a pause, and no more bytes on the
+    /// wire than [`SEND_BUDGET`] (or [`LEAVE_BUDGET`] when the page is left: the
+    /// browser's keepalive quota). Leaving also writes what is unsent, what is
+    /// being sent included (its answer will not be read), to `sessionStorage`.
     fn flush(&mut self, how: Flush) {
         let Some(rec) = self.recording.as_mut() else { return };
         let now = page::now();
@@ -299,35 +355,20 @@ impl App {
             rec.settle_move();
             rec.tracker.seal(now);
         }
-        while how == Flush::Leaving || self.in_flight.get() < MAX_IN_FLIGHT {
-            let Some(body) = rec.tracker.next_body(now) else { break };
-            let init = RequestInit::new();
-            init.set_method("POST");
-            let body = JsValue::from_str(&body);
-            init.set_body(&body);
-            // Survives the page unloading; `no-cors` with a text body is a simple
-            // request, so a collector on another origin needs no preflight.
-            // (Set as properties: web-sys has no setter for `keepalive`, and its
-            // enum setters bring their value tables into the glue.)
-            let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-            let _ = js_sys::Reflect::set(&init, &"mode".into(), &"no-cors".into());
-            let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"omit".into());
-            let request = self.window.fetch_with_str_and_init(&self.config.endpoint, &init);
-            self.in_flight.set(self.in_flight.get() + 1);
-            let on_error = bind(self.retry.as_ref(), &body);
-            let then = js_sys::Reflect::get(&request, &"then".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-            if let (Some(then), Some(on_error)) = (then, on_error) {
-                let _ = then.call2(&request, self.settle.as_ref(), &on_error);
-            }
-        }
+        rec.tracker.pack(now);
         page::set_cookie(
             &self.document,
             SESSION_COOKIE,
             &rec.tracker.session_cookie(),
             (IDLE_MS / 1_000) as u32,
         );
+        let budget = if how == Flush::Leaving { LEAVE_BUDGET } else { SEND_BUDGET };
+        while let Some((id, body)) = rec.tracker.next_request(now, budget) {
+            self.poster.post(&self.window, id, body);
+        }
+        if how == Flush::Leaving || self.kept {
+            self.keep();
+        }
     }
 
     /// The `mousemove` hot path: one clock read, and the coordinates only when
@@ -378,12 +419,6 @@ impl App {
             self.flush(Flush::Now);
         }
     }
-}
-
-/// `f.bind(null, arg)`: a JS function that calls `f(arg, ...)`, owned by JS.
-fn bind(f: &JsValue, arg: &JsValue) -> Option<JsValue> {
-    let bind: js_sys::Function = js_sys::Reflect::get(f, &"bind".into()).ok()?.dyn_into().ok()?;
-    bind.call2(f, &JsValue::NULL, arg).ok()
 }
 
 impl Recording {

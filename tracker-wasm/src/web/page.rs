@@ -93,7 +93,7 @@ pub fn scroll_y(window: &Window) -> i32 {
 
 pub fn page_info(window: &Window, document: &Document) -> PageInfo {
     let mut url = url(document);
-    let end = crate::text::before(&url, b'#').len();
+    let end = protocol::text::before(&url, b'#').len();
     url.truncate(end);
     let screen = window.unchecked_ref::<Sizes>().screen();
     let (sw, sh) = (screen.width() as u32, screen.height() as u32);
@@ -186,8 +186,8 @@ fn cookies(document: &Document) -> &HtmlDocument {
 
 pub fn get_cookie(document: &Document, name: &str) -> Option<String> {
     let all = cookies(document).cookie().ok()?;
-    let value = crate::text::split(&all, b';')
-        .filter_map(|kv| crate::text::split_once(kv.trim_ascii(), b'='))
+    let value = protocol::text::split(&all, b';')
+        .filter_map(|kv| protocol::text::split_once(kv.trim_ascii(), b'='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned());
     value

@@ -1,7 +1,8 @@
 //! Splitting on ASCII delimiters and reading decimal numbers, byte by byte. The
 //! standard library's `char` patterns and integer parsing handle any character,
 //! radix and sign, and their searchers and parsers come to about 1.5 KB of wasm;
-//! everything the tracker splits on or parses is ASCII.
+//! everything the tracker and the [`crate::delivery`] rule split on or parse is
+//! ASCII. Here, not in the tracker, so both use one copy.
 
 /// `s.split_once(delim)` for an ASCII `delim`.
 pub fn split_once(s: &str, delim: u8) -> Option<(&str, &str)> {
@@ -39,12 +40,14 @@ pub fn parse_u64(s: &str) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
+    // The overflow test by division: `checked_mul` on u64 brings a 128-bit
+    // multiplication routine into wasm32.
     digits.iter().try_fold(0u64, |n, &b| {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
+        let d = u64::from(b.wrapping_sub(b'0'));
+        if d > 9 || n > (u64::MAX - d) / 10 {
             return None;
         }
-        n.checked_mul(10)?.checked_add(u64::from(d))
+        Some(n * 10 + d)
     })
 }
 
