@@ -109,7 +109,8 @@ fn plain_key(key: &str) -> bool {
         && !has_at(key)
 }
 
-fn allowed_key(key: &str) -> bool {
+/// A query parameter whose value says which page it is and never who.
+pub fn allowed_key(key: &str) -> bool {
     key.starts_with("utm_") || key.starts_with("filter.") || matches!(key, "variant" | "page" | "sort_by")
 }
 

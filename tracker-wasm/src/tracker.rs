@@ -119,9 +119,13 @@ impl fmt::Debug for Tracker {
     }
 }
 
-/// A URL as sent: without its fragment, and with the value of any query
-/// parameter that holds an email address emptied (`?email=a%40b.c` from a
-/// newsletter link); the key stays, so reports still see the page's shape.
+/// A URL as sent: without its fragment, and with the value of every query
+/// parameter emptied but those that say which page it is and never who
+/// (`utm_*`, `variant`, `page`, `sort_by`, Shopify's `filter.*`); the key
+/// stays, so reports still see the page's shape. A search term (`q`), a reset
+/// token or an email in a value never leaves the browser. The server applies
+/// the whole rule of [`protocol::url`] again (path segments too) before
+/// anything is kept; this part is what fits the tracker's size budget.
 pub fn redact_url(url: &str) -> String {
     let base = text::before(url, b'#');
     let Some((path, query)) = text::split_once(base, b'?') else { return clip(base) };
@@ -133,11 +137,7 @@ pub fn redact_url(url: &str) -> String {
             out.push('&');
         }
         match text::split_once(pair, b'=') {
-            // Bytes, not `str::contains("%40")`: the substring searcher alone
-            // would add kilobytes to the wasm.
-            Some((key, value))
-                if value.bytes().any(|b| b == b'@') || value.as_bytes().windows(3).any(|w| w == b"%40") =>
-            {
+            Some((key, _)) if !protocol::url::allowed_key(key) => {
                 out.push_str(key);
                 out.push('=');
             }

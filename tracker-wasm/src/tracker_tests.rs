@@ -436,12 +436,17 @@ fn bytes_on_the_wire_stay_under_the_keepalive_quota() {
 }
 
 #[test]
-fn email_addresses_in_query_strings_and_fragments_are_not_sent() {
+fn query_values_off_the_allow_list_and_fragments_are_not_sent() {
     assert_eq!(
         redact_url("https://shop.example/pages/thanks?email=jo%40example.com&utm_source=nl#t=jo@example.com"),
         "https://shop.example/pages/thanks?email=&utm_source=nl"
     );
     assert_eq!(redact_url("/search?q=a@b.c"), "/search?q=");
+    assert_eq!(redact_url("/search?q=red+dress&page=2"), "/search?q=&page=2", "a typed search term");
+    assert_eq!(
+        redact_url("/account/activate?token=f00dfeed&utm_medium=email&filter.v.price.gte=10&sort_by=price"),
+        "/account/activate?token=&utm_medium=email&filter.v.price.gte=10&sort_by=price"
+    );
     assert_eq!(redact_url("/products/tee?variant=40001234567"), "/products/tee?variant=40001234567");
     assert_eq!(redact_url("mailto:shop@example.com"), "mailto:shop@example.com");
     let mut p = page();
