@@ -6,8 +6,10 @@
 //! - Query values are dropped, keys kept (reports still see the page's shape),
 //!   except on an allow-list of parameters that say which page it is and never
 //!   who: `utm_*`, `variant`, `page`, `sort_by` and Shopify's storefront filters
-//!   (`filter.*`). A search term (`q`) is dropped with the rest; a key that is
-//!   not a plain name (an email used as a key) goes with its value.
+//!   (`filter.*`), whose values are kept unless they hold an email (`@`, raw
+//!   or encoded: a newsletter's `utm_term`). A search term (`q`) is dropped
+//!   with the rest; a key that is not a plain name (an email used as a key)
+//!   goes with its value.
 //! - A path segment that looks like an email, a token or a long number is
 //!   replaced by `redacted`: account reset links
 //!   (`/account/reset/6543210987654/0f3b…-1700000000`), checkout tokens and
@@ -94,10 +96,16 @@ fn kept_pair(pair: &str) -> Option<&str> {
     if !plain_key(key) {
         return None;
     }
-    if value.is_empty() || allowed_key(key) {
+    if value.is_empty() || kept_value(key, value) {
         return Some(pair);
     }
     Some(&pair[..key.len() + 1])
+}
+
+/// Whether a query value may be kept: its key is on the allow-list and the
+/// value holds no email (a newsletter's `utm_term=jo%40example.com`).
+pub fn kept_value(key: &str, value: &str) -> bool {
+    allowed_key(key) && !has_at(value)
 }
 
 fn plain_key(key: &str) -> bool {
@@ -109,8 +117,7 @@ fn plain_key(key: &str) -> bool {
         && !has_at(key)
 }
 
-/// A query parameter whose value says which page it is and never who.
-pub fn allowed_key(key: &str) -> bool {
+fn allowed_key(key: &str) -> bool {
     key.starts_with("utm_") || key.starts_with("filter.") || matches!(key, "variant" | "page" | "sort_by")
 }
 
@@ -198,6 +205,11 @@ mod tests {
             "an email as a key"
         );
         assert_eq!(r("https://shop.example/x?john@doe.fr=1"), "https://shop.example/x");
+        assert_eq!(
+            r("https://shop.example/?utm_source=nl&utm_term=jo%40example.com&variant=a@b"),
+            "https://shop.example/?utm_source=nl&utm_term=&variant=",
+            "an email in an allowed value"
+        );
     }
 
     #[test]

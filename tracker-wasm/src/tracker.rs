@@ -122,8 +122,9 @@ impl fmt::Debug for Tracker {
 /// A URL as sent: without its fragment, and with the value of every query
 /// parameter emptied but those that say which page it is and never who
 /// (`utm_*`, `variant`, `page`, `sort_by`, Shopify's `filter.*`); the key
-/// stays, so reports still see the page's shape. A search term (`q`), a reset
-/// token or an email in a value never leaves the browser. The server applies
+/// stays, so reports still see the page's shape; an email empties even an
+/// allowed value. A search term (`q`), a reset token or an email in a value
+/// never leaves the browser. The server applies
 /// the whole rule of [`protocol::url`] again (path segments too) before
 /// anything is kept; this part is what fits the tracker's size budget.
 pub fn redact_url(url: &str) -> String {
@@ -137,7 +138,7 @@ pub fn redact_url(url: &str) -> String {
             out.push('&');
         }
         match text::split_once(pair, b'=') {
-            Some((key, _)) if !protocol::url::allowed_key(key) => {
+            Some((key, value)) if !protocol::url::kept_value(key, value) => {
                 out.push_str(key);
                 out.push('=');
             }

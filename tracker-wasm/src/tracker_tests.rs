@@ -443,6 +443,7 @@ fn query_values_off_the_allow_list_and_fragments_are_not_sent() {
     );
     assert_eq!(redact_url("/search?q=a@b.c"), "/search?q=");
     assert_eq!(redact_url("/search?q=red+dress&page=2"), "/search?q=&page=2", "a typed search term");
+    assert_eq!(redact_url("/?utm_term=jo%40example.com&utm_source=nl"), "/?utm_term=&utm_source=nl");
     assert_eq!(
         redact_url("/account/activate?token=f00dfeed&utm_medium=email&filter.v.price.gte=10&sort_by=price"),
         "/account/activate?token=&utm_medium=email&filter.v.price.gte=10&sort_by=price"
