@@ -281,3 +281,43 @@ async fn spool_records_written_before_request_facts_still_drain_and_relay() {
     assert_eq!(stored.len(), 3 + 2, "every event of both records is stored");
     server.shutdown().await.expect("shutdown");
 }
+
+/// Every file under `dir`, the spool's included.
+fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_files(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn without_a_token_the_shoppers_address_is_neither_relayed_nor_spooled() {
+    let matomo = FakeMatomo::start(0).await;
+    let dir = TempDir::new("relay-no-token");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.matomo_url = Some(matomo.url.clone());
+    config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
+    let server = ServerHandle::start(config).await.expect("server starts");
+    let client = reqwest::Client::new();
+    let visitor = "0123456789abcdef";
+    assert_eq!(post_as_shopper(&client, &server.url(), &page_batch(1, visitor, 5, 2)).await, 200);
+    let requests = matomo.wait_for(None, |r| !r.is_empty()).await;
+    let q = query(&requests[0]);
+    assert_eq!((q["ua"].as_str(), q["lang"].as_str()), (UA, LANG), "{q:?}");
+    assert!(!q.contains_key("cip"), "Matomo takes cip only with a token: {q:?}");
+    server.shutdown().await.expect("shutdown");
+    let files = all_files(&dir.0);
+    assert!(
+        files.iter().any(|(name, bytes)| name.contains("spool") && contains(bytes, UA)),
+        "the spool holds the user agent"
+    );
+    for (name, bytes) in &files {
+        assert!(!contains(bytes, SHOPPER_IP), "the address in {name}");
+    }
+}

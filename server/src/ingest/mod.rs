@@ -70,6 +70,9 @@ struct Inner {
     limiter: RateLimiter,
     /// Proxies whose forwarding headers are believed (see [`client_ip`]).
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether the relay may send the shopper's address (`cip` needs Matomo's
+    /// `token_auth`); without one the address is never spooled.
+    relays_address: bool,
     pipeline: Pipeline,
 }
 
@@ -83,6 +86,7 @@ impl Ingest {
                 max_decoded: config.max_decoded_bytes,
                 limiter: RateLimiter::new(config.rate_limit),
                 trusted_proxies: config.trusted_proxies.clone(),
+                relays_address: config.matomo_token.is_some(),
                 pipeline,
             }),
         }
@@ -132,6 +136,7 @@ impl Ingest {
         client: Option<IpAddr>,
         headers: &axum::http::HeaderMap,
     ) -> Option<RequestFacts> {
+        let client = client.filter(|_| self.inner.relays_address);
         self.inner.pipeline.relays().then(|| RequestFacts::of_request(client, headers))
     }
 
