@@ -50,6 +50,7 @@ pub(super) fn start(
         spares,
         max_age,
         first_write: None,
+        retry_close: None,
     };
     std::thread::Builder::new().name("spool-writer".into()).spawn(move || writer.run(rx))?;
     Ok((tx, committed))
@@ -69,7 +70,12 @@ struct Writer {
     max_age: Duration,
     /// When the current segment's first record was written.
     first_write: Option<Instant>,
+    /// Not before this is closing an aged segment tried again, after a failure.
+    retry_close: Option<Instant>,
 }
+
+/// Wait before trying again to close an aged segment after a failure.
+const RETRY_CLOSE: Duration = Duration::from_secs(5);
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Append>) {
@@ -117,7 +123,8 @@ impl Writer {
     /// How long until the current segment is to be closed; a while (the
     /// longest it can be) when it holds nothing yet.
     fn until_aged(&self) -> Duration {
-        self.first_write.map_or(self.max_age, |t| self.max_age.saturating_sub(t.elapsed()))
+        let aged = self.first_write.map_or(self.max_age, |t| self.max_age.saturating_sub(t.elapsed()));
+        self.retry_close.map_or(aged, |at| aged.max(at.saturating_duration_since(Instant::now())))
     }
 
     fn aged(&self) -> bool {
@@ -127,14 +134,21 @@ impl Writer {
     /// Nothing came for a while: closes the current segment if it is old
     /// enough, and tells readers, who move past it (and so delete it).
     fn close_if_aged(&mut self) {
-        if !self.aged() {
+        if !self.aged() || self.retry_close.is_some_and(|at| Instant::now() < at) {
             return;
         }
         match self.next_segment(true) {
             Ok(()) => {
+                self.retry_close = None;
                 self.committed.send_replace(self.pos);
             }
-            Err(e) => tracing::warn!(error = %e, "closing an old spool segment failed; trying again later"),
+            Err(e) => {
+                tracing::warn!(error = %e, "closing an old spool segment failed; trying again later");
+                // Try again in a few seconds, not at once: an aged segment
+                // would otherwise make `until_aged` zero and spin this thread
+                // on a disk already in trouble.
+                self.retry_close = Some(Instant::now() + RETRY_CLOSE);
+            }
         }
     }
 
