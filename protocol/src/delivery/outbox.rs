@@ -16,7 +16,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::verdict::{verdict, Verdict};
-use super::{MAX_AGE_MS, MAX_BYTES, MAX_ITEMS};
+use super::{MAX_AGE_MS, MAX_BYTES, MAX_ITEMS, MAX_WAIT_MS};
 
 /// One batch's body and what the outbox needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +138,9 @@ impl Outbox {
     /// probe, not every waiting batch at once. Call until `None`.
     pub fn next(&mut self, now: u64, budget: usize) -> Option<(u32, &str)> {
         self.fit(now);
+        // No pause outlasts the longest `Retry-After` obeyed, whatever a
+        // stored copy said (a clock set back, a page script's number).
+        self.not_before = self.not_before.min(now.saturating_add(MAX_WAIT_MS));
         if now < self.not_before {
             return None;
         }
@@ -183,7 +186,7 @@ impl Outbox {
         if self.items.iter().any(|i| !i.waiting()) {
             return None;
         }
-        (!self.items.is_empty()).then(|| self.not_before.saturating_sub(now))
+        (!self.items.is_empty()).then(|| self.not_before.saturating_sub(now).min(MAX_WAIT_MS))
     }
 
     /// Events given up on since the last call, for the next batch's `d`.

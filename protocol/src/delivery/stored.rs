@@ -134,6 +134,15 @@ mod tests {
     }
 
     #[test]
+    fn a_restored_pause_lasts_no_longer_than_the_longest_retry_after() {
+        let mut o = Outbox::default();
+        o.restore(&format!("18446744073709551615 0 v1\n5 1 {}", body(1)));
+        assert!(o.next(1_000, 100_000).is_none(), "paused");
+        assert_eq!(o.wait(1_000), Some(crate::delivery::MAX_WAIT_MS));
+        assert!(o.next(1_000 + crate::delivery::MAX_WAIT_MS, 100_000).is_some(), "not for the whole tab");
+    }
+
+    #[test]
     fn lines_not_in_the_form_are_skipped() {
         let mut o = Outbox::default();
         let text = format!("0 0 v1\n5 1 {}\nnot a line\n5 x {{}}\n5 1 <script>\n\n7 2 {}", body(1), body(2));
