@@ -297,7 +297,8 @@ fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 #[tokio::test]
-async fn without_a_token_the_shoppers_address_is_neither_relayed_nor_spooled() {
+async fn without_a_token_the_shoppers_address_is_neither_relayed_nor_spooled_and_a_batch_sent_again_goes_once(
+) {
     let matomo = FakeMatomo::start(0).await;
     let dir = TempDir::new("relay-no-token");
     let mut config = Config::for_tests(root(), dir.0.clone());
@@ -306,8 +307,17 @@ async fn without_a_token_the_shoppers_address_is_neither_relayed_nor_spooled() {
     let server = ServerHandle::start(config).await.expect("server starts");
     let client = reqwest::Client::new();
     let visitor = "0123456789abcdef";
-    assert_eq!(post_as_shopper(&client, &server.url(), &page_batch(1, visitor, 5, 2)).await, 200);
-    let requests = matomo.wait_for(None, |r| !r.is_empty()).await;
+    let page = page_batch(1, visitor, 5, 2);
+    // Sent again, as a client does when it could not read the answer; then
+    // another page, after which the copy would have been relayed.
+    assert_eq!(post_as_shopper(&client, &server.url(), &page).await, 200);
+    assert_eq!(post_as_shopper(&client, &server.url(), &page).await, 200);
+    let next = page_batch(1, visitor, 6, 2);
+    assert_eq!(post_as_shopper(&client, &server.url(), &next).await, 200);
+    let requests = matomo.wait_for(None, |r| r.len() >= 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let requests_now = matomo.requests(None);
+    assert_eq!(requests_now.len(), 2, "each page view once: {requests_now:#?}");
     let q = query(&requests[0]);
     assert_eq!((q["ua"].as_str(), q["lang"].as_str()), (UA, LANG), "{q:?}");
     assert!(!q.contains_key("cip"), "Matomo takes cip only with a token: {q:?}");

@@ -13,10 +13,13 @@
 //!   after each one Matomo took, so a restart sends again at most the bulk
 //!   request under way.
 //!
+//! A batch a client sent again (same id) is relayed once ([`recent`]).
+//!
 //! Privacy deletions reach the relay too ([`super::tombstones`]): a batch of a
 //! deleted visitor still in the spool is dropped, checked again before every
 //! attempt, so a deletion made while Matomo is down stops what waits for it.
 
+pub mod recent;
 pub mod requests;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ use super::follow::Follower;
 use super::metrics::Metrics;
 use super::spool::{Pos, Reader, Record, Spool};
 use super::tombstones::Tombstones;
+use recent::Recent;
 pub use requests::requests_for;
 
 /// The relay's cursor in the spool, and its name among the tombstones' followers.
@@ -61,8 +65,16 @@ pub fn start(
     let endpoint = format!("{}/matomo.php", settings.url.trim_end_matches('/'));
     let client =
         reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(std::io::Error::other)?;
-    let relay =
-        Relay { client, endpoint, token: settings.token, spool: spool.clone(), reader, tombstones, metrics };
+    let relay = Relay {
+        client,
+        endpoint,
+        token: settings.token,
+        spool: spool.clone(),
+        reader,
+        tombstones,
+        metrics,
+        recent: Recent::default(),
+    };
     Ok(tokio::spawn(relay.run(stop)))
 }
 
@@ -85,6 +97,7 @@ struct Relay {
     reader: Reader,
     tombstones: Tombstones,
     metrics: Arc<Metrics>,
+    recent: Recent,
 }
 
 impl Relay {
@@ -105,7 +118,8 @@ impl Relay {
                 }
                 continue;
             }
-            let batches: Vec<Relayable> = records.iter().filter_map(|r| self.relayable(r)).collect();
+            let now = crate::clock::now_ms();
+            let batches: Vec<Relayable> = records.iter().filter_map(|r| self.relayable(r, now)).collect();
             drop(records);
             for chunk in chunks(&batches) {
                 if !self.send(chunk, &mut follow).await {
@@ -121,9 +135,13 @@ impl Relay {
     }
 
     /// The record's batch and its requests; `None` for a record this server
-    /// cannot read (logged by the drainer) or one with nothing to relay.
-    fn relayable(&self, record: &Record) -> Option<Relayable> {
+    /// cannot read (logged by the drainer), one with nothing to relay, or a
+    /// copy of a batch relayed lately.
+    fn relayable(&mut self, record: &Record, now_ms: u64) -> Option<Relayable> {
         let batch: Batch = serde_json::from_slice(&record.json).ok()?;
+        if !self.recent.first_time(batch.site_id, &batch.batch_id, now_ms) {
+            return None;
+        }
         let facts = RequestFacts::decode(&record.meta);
         let requests = requests_for(&batch, &facts, self.token.is_some());
         (!requests.is_empty()).then_some(Relayable {
