@@ -331,3 +331,28 @@ async fn without_a_token_the_shoppers_address_is_neither_relayed_nor_spooled_and
         assert!(!contains(bytes, SHOPPER_IP), "the address in {name}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_matomo_refuses_for_good_is_left_out_and_the_rest_goes_on() {
+    let matomo = FakeMatomo::start(0).await;
+    let poisoned = "badbadbadbadbad1";
+    matomo.rec.lock().expect("lock").poison = Some(poisoned.into());
+    let dir = TempDir::new("relay-refused");
+    let mut config = Config::for_tests(root(), dir.0.clone());
+    config.matomo_url = Some(matomo.url.clone());
+    let server = ServerHandle::start(config).await.expect("server starts");
+    let client = reqwest::Client::new();
+    // Both in the spool before the relay reads: one bulk request, refused.
+    for (visitor, n) in [(poisoned, 5), ("0123456789abcdef", 6)] {
+        assert_eq!(post(&client, &server.url(), &page_batch(1, visitor, n, 2)).await, 200);
+    }
+    let requests = matomo.wait_for(None, |r| r.iter().any(|q| q.contains("0123456789abcdef"))).await;
+    assert!(requests.iter().all(|q| !q.contains(poisoned)), "{requests:#?}");
+    // The relay goes on after it.
+    assert_eq!(post(&client, &server.url(), &page_batch(1, "fedcba9876543210", 7, 2)).await, 200);
+    matomo.wait_for(None, |r| r.iter().any(|q| q.contains("fedcba9876543210"))).await;
+    let metrics = client.get(format!("{}/metrics", server.url())).send().await.expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    assert!(metrics.contains("lummmen_relay_refused_total 1"), "{metrics}");
+    server.shutdown().await.expect("shutdown");
+}

@@ -65,6 +65,7 @@ pub struct Metrics {
     spool_oldest_ms: AtomicU64,
     relayed_events: AtomicU64,
     relay_errors: AtomicU64,
+    relay_refused: AtomicU64,
     handed_batches: AtomicU64,
     reparsed_batches: AtomicU64,
     overlapped_inserts: AtomicU64,
@@ -87,6 +88,7 @@ impl Default for Metrics {
             spool_oldest_ms: AtomicU64::new(0),
             relayed_events: AtomicU64::new(0),
             relay_errors: AtomicU64::new(0),
+            relay_refused: AtomicU64::new(0),
             handed_batches: AtomicU64::new(0),
             reparsed_batches: AtomicU64::new(0),
             overlapped_inserts: AtomicU64::new(0),
@@ -170,6 +172,11 @@ impl Metrics {
         self.relay_errors.fetch_add(1, Relaxed);
     }
 
+    /// Tracking requests left out because Matomo refused them for good.
+    pub fn relay_refused(&self, requests: usize) {
+        self.relay_refused.fetch_add(requests as u64, Relaxed);
+    }
+
     /// Events stored so far by this process.
     pub fn stored_events(&self) -> u64 {
         self.stored_events.load(Relaxed)
@@ -230,6 +237,12 @@ impl Metrics {
             "lummmen_relay_errors_total",
             "Failed Matomo relay requests (retried).",
             self.relay_errors.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "lummmen_relay_refused_total",
+            "Tracking requests Matomo refused for good (a 4xx but 408 and 429), left out.",
+            self.relay_refused.load(Relaxed),
         );
         let _ = writeln!(
             out,

@@ -1,5 +1,6 @@
 //! A fake Matomo for the relay tests: a local HTTP server taking bulk tracking
-//! requests at `/matomo.php`, refusing (503) as many as it is told to, and
+//! requests at `/matomo.php`, refusing (503) as many as it is told to (and
+//! for good, 400, a body holding a given text), and
 //! recording every body; and the checks of a tracking request against the
 //! parameters Matomo's Tracking HTTP API documents
 //! (<https://developer.matomo.org/api-reference/tracking-api>), written from
@@ -25,11 +26,19 @@ pub struct Recorder {
     pub refused: Vec<Value>,
     /// How many more bulk requests to refuse.
     pub refuse: usize,
+    /// A bulk body holding this text is refused for good (400), as Matomo or
+    /// a proxy before it refuses what it cannot take.
+    pub poison: Option<String>,
 }
 
 async fn matomo(State(rec): State<Arc<Mutex<Recorder>>>, body: String) -> StatusCode {
     let mut rec = rec.lock().expect("lock");
+    let poisoned = rec.poison.as_ref().is_some_and(|p| body.contains(p.as_str()));
     let body = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if poisoned {
+        rec.refused.push(body);
+        return StatusCode::BAD_REQUEST;
+    }
     if rec.refuse > 0 {
         rec.refuse -= 1;
         rec.refused.push(body);

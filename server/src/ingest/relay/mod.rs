@@ -43,6 +43,11 @@ pub const CURSOR: &str = "relay";
 /// Most tracking requests in one bulk request.
 pub const MAX_PER_REQUEST: usize = 500;
 
+/// Most bytes of tracking requests in one bulk request: well under the 1 MB
+/// a proxy in front of Matomo takes by default (nginx's
+/// `client_max_body_size`), now that requests carry user agents and carts.
+pub const MAX_BYTES_PER_REQUEST: usize = 512 * 1024;
+
 /// Where to relay to (`--matomo-url`, `--matomo-token`).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -122,9 +127,30 @@ impl Relay {
             let batches: Vec<Relayable> = records.iter().filter_map(|r| self.relayable(r, now)).collect();
             drop(records);
             for chunk in chunks(&batches) {
-                if !self.send(chunk, &mut follow).await {
+                match self.send(chunk, &mut follow).await {
+                    Sent::Taken => {}
                     // Not relayed yet: the cursor stays, the next start retries.
-                    return;
+                    Sent::Stopping => return,
+                    // Matomo (or a proxy before it) refuses the bulk request
+                    // for good: each batch alone, and one refused alone is
+                    // left out, counted, rather than holding the spool (and
+                    // the shoppers' facts in it) forever.
+                    Sent::Refused => {
+                        for one in chunk {
+                            match self.send(std::slice::from_ref(one), &mut follow).await {
+                                Sent::Taken => {}
+                                Sent::Stopping => return,
+                                Sent::Refused => {
+                                    tracing::error!(
+                                        site = one.site,
+                                        "Matomo refused a batch's requests for good; left out"
+                                    );
+                                    self.metrics.relay_refused(one.requests.len());
+                                }
+                            }
+                            self.advance(one.end);
+                        }
+                    }
                 }
                 if let Some(last) = chunk.last() {
                     self.advance(last.end);
@@ -152,10 +178,10 @@ impl Relay {
         })
     }
 
-    /// Sends the chunk's requests until Matomo takes them; answers `false`
-    /// when shutdown came first. Each attempt leaves out the batches a privacy
-    /// deletion covers by then.
-    async fn send(&self, chunk: &[Relayable], follow: &mut Follower) -> bool {
+    /// Sends the chunk's requests until Matomo takes them ([`Sent::Taken`]),
+    /// refuses them for good (a 4xx other than 408 and 429), or shutdown comes.
+    /// Each attempt leaves out the batches a privacy deletion covers by then.
+    async fn send(&self, chunk: &[Relayable], follow: &mut Follower) -> Sent {
         let mut backoff = Duration::from_millis(200);
         loop {
             let requests: Vec<&str> = chunk
@@ -164,7 +190,7 @@ impl Relay {
                 .flat_map(|b| b.requests.iter().map(String::as_str))
                 .collect();
             if requests.is_empty() {
-                return true;
+                return Sent::Taken;
             }
             let mut body = serde_json::json!({ "requests": requests });
             if let Some(t) = &self.token {
@@ -173,14 +199,19 @@ impl Relay {
             match self.client.post(&self.endpoint).json(&body).send().await {
                 Ok(res) if res.status().is_success() => {
                     self.metrics.relayed(requests.len());
-                    return true;
+                    return Sent::Taken;
+                }
+                Ok(res) if refused_for_good(res.status()) => {
+                    tracing::warn!(status = %res.status(), "Matomo refused a bulk request for good");
+                    self.metrics.relay_error();
+                    return Sent::Refused;
                 }
                 Ok(res) => tracing::warn!(status = %res.status(), "Matomo refused a bulk request"),
                 Err(e) => tracing::warn!(error = %e, "Matomo unreachable"),
             }
             self.metrics.relay_error();
             if follow.stopping() {
-                return false;
+                return Sent::Stopping;
             }
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
@@ -204,15 +235,33 @@ impl Relay {
 
 /// The batches in runs of at most [`MAX_PER_REQUEST`] requests (a batch is
 /// never split; a batch alone may have more).
+/// How a bulk request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Taken,
+    Refused,
+    Stopping,
+}
+
+/// A refusal that sending again will not change: a 4xx but a timeout (408)
+/// or a rate limit (429).
+fn refused_for_good(status: reqwest::StatusCode) -> bool {
+    status.is_client_error()
+        && status != reqwest::StatusCode::REQUEST_TIMEOUT
+        && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
 fn chunks(batches: &[Relayable]) -> Vec<&[Relayable]> {
     let mut out = Vec::new();
-    let (mut start, mut count) = (0, 0);
+    let (mut start, mut count, mut bytes) = (0, 0, 0);
     for (i, b) in batches.iter().enumerate() {
-        if count > 0 && count + b.requests.len() > MAX_PER_REQUEST {
+        let size: usize = b.requests.iter().map(String::len).sum();
+        if count > 0 && (count + b.requests.len() > MAX_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST) {
             out.push(&batches[start..i]);
-            (start, count) = (i, 0);
+            (start, count, bytes) = (i, 0, 0);
         }
         count += b.requests.len();
+        bytes += size;
     }
     if start < batches.len() {
         out.push(&batches[start..]);
@@ -240,5 +289,23 @@ mod tests {
             chunks(&batches).iter().map(|c| c.iter().map(|b| b.requests.len()).collect()).collect();
         assert_eq!(sizes, [vec![300, 200], vec![1], vec![600], vec![5]]);
         assert!(chunks(&[]).is_empty());
+    }
+
+    #[test]
+    fn chunks_stay_under_the_bulk_bytes() {
+        let big = |n: usize| Relayable { requests: vec!["x".repeat(100 * 1024); n], ..relayable(0) };
+        let batches = vec![big(3), big(3), big(1), big(6)];
+        let sizes: Vec<Vec<usize>> =
+            chunks(&batches).iter().map(|c| c.iter().map(|b| b.requests.len()).collect()).collect();
+        assert_eq!(sizes, [vec![3], vec![3, 1], vec![6]], "a batch over the bytes alone still goes");
+    }
+
+    #[test]
+    fn only_lasting_refusals_skip() {
+        assert!(refused_for_good(reqwest::StatusCode::PAYLOAD_TOO_LARGE));
+        assert!(refused_for_good(reqwest::StatusCode::BAD_REQUEST));
+        assert!(!refused_for_good(reqwest::StatusCode::TOO_MANY_REQUESTS));
+        assert!(!refused_for_good(reqwest::StatusCode::REQUEST_TIMEOUT));
+        assert!(!refused_for_good(reqwest::StatusCode::BAD_GATEWAY));
     }
 }
