@@ -55,9 +55,12 @@ impl Buffer {
             let p = priority(&event);
             let lowest = (0..p).find_map(|level| self.events.iter().position(|e| priority(e) == level));
             match lowest {
-                Some(i) => {
+                // `i` is in range (found by `position`); the test lets the
+                // compiler drop `remove`'s panic path.
+                Some(i) if i < self.events.len() => {
                     self.events.remove(i);
                 }
+                Some(_) => {}
                 None => {
                     self.dropped = self.dropped.saturating_add(1);
                     return;

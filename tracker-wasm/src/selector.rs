@@ -36,7 +36,7 @@ pub struct PathNode {
 pub fn looks_generated(token: &str) -> bool {
     const PREFIXES: [&str; 9] =
         ["css-", "sc-", "jsx-", "svelte-", "emotion-", "ember", "ng-tns-", "_ngcontent", "_nghost"];
-    if token.is_empty() || token.len() > MAX_TOKEN || token.starts_with(':') {
+    if token.is_empty() || token.len() > MAX_TOKEN || token.starts_with(":") {
         return true;
     }
     // Compared byte by byte, case folded: no lowercase copy of the token.

@@ -92,9 +92,8 @@ pub fn scroll_y(window: &Window) -> i32 {
 }
 
 pub fn page_info(window: &Window, document: &Document) -> PageInfo {
-    let mut url = url(document);
-    let end = protocol::text::before(&url, b'#').len();
-    url.truncate(end);
+    // The fragment goes with the rest of the URL rule, in `redact_url`.
+    let url = url(document);
     let screen = window.unchecked_ref::<Sizes>().screen();
     let (sw, sh) = (screen.width() as u32, screen.height() as u32);
     let doc = document
