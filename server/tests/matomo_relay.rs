@@ -116,18 +116,8 @@ fn items(q: &HashMap<String, String>) -> serde_json::Value {
 
 /// Every file under `dir` but the spool, as bytes.
 fn stored_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "spool") {
-                out.extend(stored_files(&path));
-            }
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path.display().to_string(), bytes));
-        }
-    }
-    out
+    let spool = dir.join("spool");
+    all_files(dir).into_iter().filter(|(name, _)| !Path::new(name).starts_with(&spool)).collect()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
