@@ -234,7 +234,9 @@ impl PrivateClickHouse {
             .expect("clickhouse-server must be installed (scripts/setup.sh --test)");
         self.child = Some(child);
         let url = format!("{}/ping", self.url());
-        for _ in 0..300 {
+        // Up to a minute: after a SIGKILL the server checks its parts first,
+        // and the machine may be busy with the rest of the suite.
+        for _ in 0..600 {
             if std::process::Command::new("curl")
                 .args(["-fsS", &url])
                 .output()
@@ -242,9 +244,20 @@ impl PrivateClickHouse {
             {
                 return;
             }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("private ClickHouse on port {} exited ({status}): {}", self.port, self.error_log());
+            }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("private ClickHouse on port {} did not start; see {}/log", self.port, d.display());
+        panic!("private ClickHouse on port {} did not start: {}", self.port, self.error_log());
+    }
+
+    /// The end of the server's error log, for a failure message (the
+    /// directory goes with the test).
+    fn error_log(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("log/error.log")).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
     /// Kills the server at once (SIGKILL) and waits for it to be gone.
