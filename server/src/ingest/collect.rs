@@ -30,10 +30,7 @@ pub async fn collect(State(ingest): State<Ingest>, req: Request) -> Response {
         parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| ingest.client_ip(c.0.ip(), &parts.headers));
     let result = async {
         let (batch, json) = read_batch(&ingest, &parts.headers, body).await?;
-        ingest.project(batch.site_id).await?;
-        if let Some(ip) = client {
-            ingest.rate_limit(batch.site_id, ip)?;
-        }
+        ingest.admit(batch.site_id, client).await?;
         let facts = ingest.request_facts(client, &parts.headers);
         ingest.accept(batch, &json, facts.as_ref()).await
     }

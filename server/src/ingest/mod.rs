@@ -123,6 +123,17 @@ impl Ingest {
         client_ip::client_ip(peer, headers, &self.inner.trusted_proxies)
     }
 
+    /// What every sender to `/collect` passes before its body is taken: the
+    /// site is a project's, and the client is within the rate limit (when its
+    /// address is known).
+    pub async fn admit(&self, site_id: u32, client: Option<IpAddr>) -> Result<(), IngestError> {
+        self.project(site_id).await?;
+        match client {
+            Some(ip) => self.rate_limit(site_id, ip),
+            None => Ok(()),
+        }
+    }
+
     pub fn rate_limit(&self, site_id: u32, ip: IpAddr) -> Result<(), IngestError> {
         self.inner
             .limiter

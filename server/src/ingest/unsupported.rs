@@ -98,10 +98,7 @@ pub async fn report(State(ingest): State<Ingest>, req: Request) -> Response {
             .await
             .map_err(|_| IngestError::BodyTooLarge { max: MAX_REPORT_BYTES })?;
         let report = parse(&bytes)?;
-        ingest.project(report.site_id).await?;
-        if let Some(ip) = client {
-            ingest.rate_limit(report.site_id, ip)?;
-        }
+        ingest.admit(report.site_id, client).await?;
         Ok::<_, IngestError>(report)
     }
     .await;

@@ -165,17 +165,14 @@ impl Relay {
     /// copy of a batch relayed lately.
     fn relayable(&mut self, record: &Record, now_ms: u64) -> Option<Relayable> {
         let batch: Batch = serde_json::from_slice(&record.json).ok()?;
-        if !self.recent.first_time(batch.site_id, &batch.batch_id, now_ms) {
-            return None;
-        }
         let facts = RequestFacts::decode(&record.meta);
         let requests = requests_for(&batch, &facts, self.token.is_some());
-        (!requests.is_empty()).then_some(Relayable {
-            end: record.end,
-            site: batch.site_id,
-            visitor: batch.visitor_id,
-            requests,
-        })
+        // Only batches with something to relay are remembered: the many of
+        // clicks and moves alone would push them out early.
+        if requests.is_empty() || !self.recent.first_time(batch.site_id, &batch.batch_id, now_ms) {
+            return None;
+        }
+        Some(Relayable { end: record.end, site: batch.site_id, visitor: batch.visitor_id, requests })
     }
 
     /// Sends the chunk's requests until Matomo takes them ([`Sent::Taken`]),
