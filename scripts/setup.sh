@@ -7,7 +7,7 @@
 # binaryen's wasm-opt, esbuild) and uPlot (the admin page's charts, which the server
 # serves from node_modules) from package-lock.json. Debian's binaryen is never
 # used: its wasm-opt 108 silently breaks wasm-bindgen's output.
-# Tests: Debian's Chromium and chromedriver, and ClickHouse server.
+# Tests: Debian's Chromium and chromedriver, ClickHouse server and PostgreSQL.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,6 +51,6 @@ if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
 fi
 
 if [ $want_test -eq 1 ]; then
-  apt_install chromium chromium-driver clickhouse-server
+  apt_install chromium chromium-driver clickhouse-server postgresql
 fi
 log "ready"

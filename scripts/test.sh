@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts what the tests need (Chromium, chromedriver, a
-# private ClickHouse server on loopback, stopped at the end), then formatting, lints,
-# native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
+# private ClickHouse server and a private PostgreSQL server on loopback, stopped at
+# the end), then formatting, lints, native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
 # the size report and the end-to-end tests. Exits non-zero on any failure and ends
 # with a summary line.
 set -uo pipefail
@@ -25,8 +25,10 @@ step() {
 }
 
 clickhouse_url=$(scripts/clickhouse.sh start) || { echo "summary: 0 passed, 1 failed (clickhouse)"; exit 1; }
-trap 'scripts/clickhouse.sh stop' EXIT
+trap 'scripts/clickhouse.sh stop; scripts/postgres.sh stop' EXIT
 export LUMMMEN_TEST_CLICKHOUSE_URL=$clickhouse_url
+postgres_url=$(scripts/postgres.sh start) || { echo "summary: 0 passed, 1 failed (postgres)"; exit 1; }
+export LUMMMEN_TEST_POSTGRES_URL=$postgres_url
 
 shopify() {
   mkdir -p target/shopify-home

@@ -12,7 +12,7 @@ use crate::admin_page::AdminPage;
 use crate::config::Config;
 use crate::health::Health;
 use crate::ingest::{Ingest, Pipeline};
-use crate::projects::{demo_project, ProjectCache, ProjectStore};
+use crate::projects::{demo_project, ProjectCache};
 use crate::shopify::settings::Settings;
 use crate::shopify::{SetupError, ShopifyState};
 use crate::store::{EventStore, StoreError};
@@ -21,8 +21,8 @@ use crate::storefront::Storefronts;
 /// Why the server could not start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("projects database: {0}")]
-    Projects(#[from] crate::projects::ProjectError),
+    #[error("metadata store: {0}")]
+    Projects(#[from] crate::meta::MetaError),
     #[error("event store: {0}")]
     Store(#[from] StoreError),
     #[error("Shopify app settings: {0}")]
@@ -72,31 +72,28 @@ impl AppState {
     /// the event store and the Shopify app's state, and starts the pipeline. A
     /// setting that is present but wrong stops here, with its name.
     pub async fn open(config: &Config) -> Result<Self, StartError> {
-        let store = ProjectStore::open(&config.data_dir)?;
-        if config.seed_demo && store.ensure(&demo_project())? {
+        let meta = crate::meta::open(config.database_url.as_deref(), &config.data_dir).await?;
+        tracing::info!(store = meta.name(), "metadata store open");
+        if config.seed_demo && meta.ensure_project(&demo_project()).await? {
             tracing::info!("created the demo project (site id 1)");
         }
-        let projects = ProjectCache::new(store);
+        let projects = ProjectCache::new(meta);
         let events = crate::store::open(config).await?;
         tracing::info!(store = events.name(), "event store open");
         // A wrong Shopify setting stops the start before the pipeline runs.
         Settings::from_options(&config.shopify).map_err(SetupError::from)?;
         let health = Health::default();
         let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
-        let shopify = ShopifyState::open(
-            &config.shopify,
-            &config.data_dir,
-            projects.clone(),
-            Arc::clone(&events),
-            pipeline.clone(),
-        )?;
+        let shopify =
+            ShopifyState::open(&config.shopify, projects.clone(), Arc::clone(&events), pipeline.clone())
+                .await?;
         if !shopify.settings.configured() {
             tracing::warn!("no Shopify client id and secret: the Shopify app's endpoints answer 503");
         }
         if config.dev_session_tokens {
             tracing::warn!("development session tokens are enabled: never do this in production");
         }
-        crate::retention::spawn(projects.store().clone(), Arc::clone(&events));
+        crate::retention::spawn(Arc::clone(projects.store()), Arc::clone(&events));
         let ingest = Ingest::new(config, projects.clone(), pipeline.clone());
         let admin_page = AdminPage {
             page: config.www_dir.join("admin/index.html"),

@@ -5,7 +5,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::projects::{Project, ProjectError, ProjectStore};
+use crate::meta::MetaStore;
+use crate::projects::{Project, ProjectError};
 
 /// Lummmen's backend: receives tracker and pixel batches, stores them, serves the
 /// merchant's admin page and a demo storefront. Options go before the subcommand:
@@ -75,33 +76,31 @@ pub enum ProjectsCommand {
     Remove { id: u32 },
 }
 
-/// Runs a projects subcommand; answers what to print: a project as a JSON
-/// line, with its retention in months.
-pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String, ProjectError> {
-    let store = ProjectStore::open(&config.data_dir)?;
-    let json = |p: &Project| -> Result<String, ProjectError> {
-        let mut value = serde_json::to_value(p).unwrap_or_default();
-        value["retentionMonths"] = store.retention_months(p.id)?.into();
-        Ok(value.to_string())
-    };
-    let set_retention = |id: u32, months: Option<u16>| match months {
-        Some(m) => store.set_retention_months(id, m),
-        None => Ok(()),
+/// Runs a projects subcommand on the configured metadata store; answers what
+/// to print: a project as a JSON line, with its retention in months.
+pub async fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String, ProjectError> {
+    let store = crate::meta::open(config.database_url.as_deref(), &config.data_dir).await?;
+    let store = store.as_ref();
+    let set_retention = |id: u32, months: Option<u16>| async move {
+        match months {
+            Some(m) => store.set_retention_months(id, m).await,
+            None => Ok(()),
+        }
     };
     match command {
         ProjectsCommand::Add { id: Some(id), name, sample, shops, retention_months } => {
             let p = Project { id, name, sample, shops };
-            store.upsert(&p)?;
-            set_retention(p.id, retention_months)?;
-            json(&p)
+            store.upsert_project(&p).await?;
+            set_retention(p.id, retention_months).await?;
+            json(store, &p).await
         }
         ProjectsCommand::Add { id: None, name, sample, shops, retention_months } => {
-            let p = store.create(&name, sample, shops)?;
-            set_retention(p.id, retention_months)?;
-            json(&p)
+            let p = store.create_project(&name, sample, &shops).await?;
+            set_retention(p.id, retention_months).await?;
+            json(store, &p).await
         }
         ProjectsCommand::Set { id, name, sample, add_shops, remove_shops, retention_months } => {
-            let mut p = store.get(id)?.ok_or(ProjectError::NotFound(id))?;
+            let mut p = store.project(id).await?.ok_or(ProjectError::NotFound(id))?;
             if let Some(name) = name {
                 p.name = name;
             }
@@ -114,15 +113,19 @@ pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String,
                     p.shops.push(s);
                 }
             }
-            store.upsert(&p)?;
-            set_retention(id, retention_months)?;
-            json(&p)
+            store.upsert_project(&p).await?;
+            set_retention(id, retention_months).await?;
+            json(store, &p).await
         }
         ProjectsCommand::List => {
-            Ok(store.list()?.iter().map(json).collect::<Result<Vec<_>, _>>()?.join("\n"))
+            let mut lines = Vec::new();
+            for p in store.projects().await? {
+                lines.push(json(store, &p).await?);
+            }
+            Ok(lines.join("\n"))
         }
         ProjectsCommand::Remove { id } => {
-            if store.delete(id)? {
+            if store.delete_project(id).await? {
                 Ok(format!("removed project {id}"))
             } else {
                 Err(ProjectError::NotFound(id))
@@ -131,10 +134,18 @@ pub fn run_projects(config: &Config, command: ProjectsCommand) -> Result<String,
     }
 }
 
+/// A project as the CLI prints it: a JSON line with its retention.
+async fn json(store: &dyn MetaStore, p: &Project) -> Result<String, ProjectError> {
+    let mut value = serde_json::to_value(p).unwrap_or_default();
+    value["retentionMonths"] = store.retention_months(p.id).await?.into();
+    Ok(value.to_string())
+}
+
 /// `retention`: one pass now; answers what to print.
 pub async fn run_retention(config: &Config) -> anyhow::Result<String> {
-    let projects = ProjectStore::open(&config.data_dir)?;
+    let projects = crate::meta::open(config.database_url.as_deref(), &config.data_dir).await?;
     let events = crate::store::open(config).await?;
-    let expired = crate::retention::run(&projects, events.as_ref(), crate::clock::now_ms_i64()).await?;
+    let expired =
+        crate::retention::run(projects.as_ref(), events.as_ref(), crate::clock::now_ms_i64()).await?;
     Ok(format!("{expired} events past their project's retention deleted"))
 }

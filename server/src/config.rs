@@ -61,6 +61,14 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_CLICKHOUSE_PASSWORD", hide_env_values = true)]
     pub clickhouse_password: Option<String>,
 
+    /// PostgreSQL URL of the metadata store (`postgres://user:password@host/db`):
+    /// projects, shops and their sealed tokens, OAuth states, webhook
+    /// deliveries, privacy tickets and order facts, shared by every instance
+    /// given the same URL. Migrations run at start. When unset, the embedded
+    /// SQLite files `<data-dir>/lummmen.db` and `<data-dir>/shopify.db`.
+    #[arg(long, env = "LUMMMEN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// At start, create the demo project (site id 1, "Demo shop", sample 100) when
     /// no project has id 1; `scripts/run.sh` passes it so the demo storefront works.
     #[arg(long, env = "LUMMMEN_SEED_DEMO")]
@@ -153,6 +161,7 @@ impl Config {
             clickhouse_database: "lummmen".into(),
             clickhouse_user: None,
             clickhouse_password: None,
+            database_url: None,
             seed_demo: true,
             dev_session_tokens: false,
             max_body_bytes: 256 * 1024,

@@ -7,7 +7,9 @@
 //! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
 //! - [`ingest`]: `/collect` and the pipeline behind it (spool, drainer, relay).
 //! - [`store`]: the event storage trait; its SQLite and ClickHouse backends.
-//! - [`projects`]: projects (site ids, shops), in `<data_dir>/lummmen.db`.
+//! - [`meta`]: the metadata store (projects, shops, tokens, tickets, orders):
+//!   embedded SQLite, or PostgreSQL shared by several instances.
+//! - [`projects`]: projects (site ids, shops) and their cached lookups.
 //! - [`api`]: everything the embedded admin page calls; [`admin_page`]: the page;
 //!   [`storefront`]: where a shop's storefront pages are (the heatmap overlay's links).
 //! - [`shopify`]: the Shopify app: settings, session tokens, OAuth install,
@@ -24,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod health;
 pub mod ingest;
+pub mod meta;
 pub mod projects;
 pub mod retention;
 pub mod router;

@@ -30,7 +30,7 @@ async fn run() -> anyhow::Result<()> {
     let Cli { config, command } = Cli::parse();
     match command {
         Some(Command::Projects { command }) => {
-            println!("{}", run_projects(&config, command)?);
+            println!("{}", run_projects(&config, command).await?);
             return Ok(());
         }
         Some(Command::Retention) => {

@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use jiff::civil::date;
 
-use crate::projects::{ProjectError, ProjectStore};
+use crate::meta::MetaStore;
+use crate::projects::ProjectError;
 use crate::store::{EventStore, StoreError};
 
 /// How often the server runs the pass.
@@ -76,23 +77,22 @@ pub fn plan(now_ms: i64, retentions: &[(u32, u16)]) -> Plan {
 /// One pass: the projects' retentions now, carried out by the store; answers
 /// how many events expired.
 pub async fn run(
-    projects: &ProjectStore,
+    projects: &dyn MetaStore,
     events: &dyn EventStore,
     now_ms: i64,
 ) -> Result<u64, RetentionError> {
-    let store = projects.clone();
-    let retentions = crate::sqlite::blocking(move || store.retentions()).await?;
+    let retentions = projects.retentions().await?;
     let plan = plan(now_ms, &retentions);
     Ok(events.expire(&plan).await?)
 }
 
 /// Runs a pass a minute after start, then every [`INTERVAL`], for as long as
 /// the runtime lives; a failed pass is logged and tried again next time.
-pub fn spawn(projects: ProjectStore, events: Arc<dyn EventStore>) {
+pub fn spawn(projects: Arc<dyn MetaStore>, events: Arc<dyn EventStore>) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         loop {
-            match run(&projects, events.as_ref(), crate::clock::now_ms_i64()).await {
+            match run(projects.as_ref(), events.as_ref(), crate::clock::now_ms_i64()).await {
                 Ok(0) => tracing::debug!("retention: nothing expired"),
                 Ok(n) => tracing::info!(events = n, "retention: expired events deleted"),
                 Err(e) => tracing::error!(error = %e, "retention pass failed"),

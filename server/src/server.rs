@@ -52,6 +52,7 @@ pub struct ServerHandle {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     state: AppState,
+    data_dir: std::path::PathBuf,
 }
 
 impl ServerHandle {
@@ -64,7 +65,7 @@ impl ServerHandle {
         let task = tokio::spawn(serve_with(listener, state.clone(), async move {
             let _ = stopped.await;
         }));
-        Ok(Self { addr, stop: Some(stop), task: Some(task), state })
+        Ok(Self { addr, stop: Some(stop), task: Some(task), state, data_dir: config.data_dir.clone() })
     }
 
     /// The event store this server writes to, for reading back what was posted.
@@ -72,9 +73,15 @@ impl ServerHandle {
         Arc::clone(&self.state.events)
     }
 
-    /// The projects database.
+    /// The embedded projects database (`lummmen.db`), opened anew: tests set
+    /// projects up through it as the operator's CLI does.
     pub fn projects(&self) -> ProjectStore {
-        self.state.projects.store().clone()
+        ProjectStore::open(&self.data_dir).expect("the projects database opens")
+    }
+
+    /// The metadata store the server uses.
+    pub fn meta(&self) -> Arc<dyn crate::meta::MetaStore> {
+        Arc::clone(self.state.projects.store())
     }
 
     /// Waits until every batch acknowledged so far is in storage.

@@ -62,13 +62,15 @@ async fn scenario(store: Arc<dyn EventStore>, dir: &std::path::Path) {
             .expect("project");
     }
     projects.set_retention_months(2, 3).expect("retention");
+    let projects_meta = lummmen_server::meta::sqlite::SqliteMeta::open(dir).expect("metadata");
     assert!(projects.set_retention_months(2, 0).is_err(), "at least a month");
     let rows: Vec<_> =
         CELLS.iter().enumerate().flat_map(|(n, (s, m))| rows_from_batch(&batch(n, *s, *m), None)).collect();
     store.insert(Arc::new(rows) as Arc<dyn RowSource>).await.expect("insert");
 
     let now = day(2026, 12, 2) as i64 + 7_200_000;
-    let expired = lummmen_server::retention::run(&projects, store.as_ref(), now).await.expect("retention");
+    let expired =
+        lummmen_server::retention::run(&projects_meta, store.as_ref(), now).await.expect("retention");
     let gone = [(1, 202509), (2, 202511), (2, 202608), (3, 202509)];
     assert_eq!(expired, 3 * gone.len() as u64);
     for (site, month) in CELLS {
@@ -90,7 +92,7 @@ async fn scenario(store: Arc<dyn EventStore>, dir: &std::path::Path) {
     let after = store.stats_counts(&window(day(2026, 9, 1), day(2027, 1, 1))).await.expect("stats");
     assert_eq!((after.visitors, after.pageviews), (2, 6));
     // A second pass finds nothing more.
-    assert_eq!(lummmen_server::retention::run(&projects, store.as_ref(), now).await.expect("again"), 0);
+    assert_eq!(lummmen_server::retention::run(&projects_meta, store.as_ref(), now).await.expect("again"), 0);
 }
 
 #[tokio::test]

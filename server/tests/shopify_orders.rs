@@ -79,7 +79,7 @@ fn count(dir: &Path, table: &str, shop: &str) -> i64 {
 fn summary(dir: &Path, shops: &[&str], pixel: &[&str]) -> lummmen_server::stats::ShopifyOrders {
     let shops: Vec<String> = shops.iter().map(|s| s.to_string()).collect();
     let pixel: HashSet<String> = pixel.iter().map(|s| s.to_string()).collect();
-    orders::summary(&app_db(dir), &shops, FROM_MS, TO_MS, &pixel).expect("summary")
+    orders::summary(&orders::window(&app_db(dir), &shops, FROM_MS, TO_MS).expect("window"), &pixel)
 }
 
 fn eur(amount: f64) -> Money {

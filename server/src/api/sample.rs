@@ -13,7 +13,6 @@ use super::site::project_or_onboard;
 use crate::shopify::auth::{bearer_of, ShopSession};
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
-use crate::sqlite::blocking;
 
 /// The sample a body asks for, or a 400 saying what is wrong.
 pub fn sample_of(body: &[u8]) -> Result<u8, ApiError> {
@@ -36,8 +35,7 @@ pub async fn set_sample(
     let sample = sample_of(&body)?;
     let mut project = project_or_onboard(&state, &claims.shop).await?;
     project.sample = sample;
-    let (store, saved) = (state.projects.store().clone(), project.clone());
-    blocking(move || store.upsert(&saved)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.projects.store().upsert_project(&project).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     state.projects.forget(project.id);
     tracing::info!(shop = %claims.shop, site_id = project.id, sample, "sample changed");
     let session = bearer_of(&headers).ok_or(ApiError::Unauthorized)?;

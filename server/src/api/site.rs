@@ -4,7 +4,6 @@ use crate::projects::{Project, ProjectError};
 use crate::shopify::auth::{HeatmapReader, Principal};
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
-use crate::sqlite::blocking;
 
 /// The project of the token's shop; an unknown shop is the same 401 as a bad
 /// token, so the API does not reveal which shops we serve.
@@ -27,10 +26,8 @@ pub async fn project_or_onboard(state: &ShopifyState, shop: &str) -> Result<Proj
         Err(ApiError::Unauthorized) if state.settings.auto_projects => {}
         other => return other,
     }
-    let store = state.projects.store().clone();
-    let name = shop.trim_end_matches(".myshopify.com").to_string();
-    let owned = shop.to_string();
-    match blocking(move || store.create(&name, 100, vec![owned])).await {
+    let name = shop.trim_end_matches(".myshopify.com");
+    match state.projects.store().create_project(name, 100, &[shop.to_string()]).await {
         Ok(project) => {
             tracing::info!(%shop, site_id = project.id, "created the shop's project on its first session");
             Ok(project)

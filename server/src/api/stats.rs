@@ -83,7 +83,7 @@ async fn shopify_orders(
     let project = state.projects.get(site_id).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let shops = project.map(|p| p.shops).unwrap_or_default();
     let seen: HashSet<String> = pixel_orders.into_iter().collect();
-    orders::load_summary(&state.db, shops, window.start_ms, window.end_ms, seen)
+    orders::load_summary(state.db.as_ref(), &shops, window.start_ms, window.end_ms, &seen)
         .await
         .map_err(|e| ApiError::Internal(format!("shop orders: {e}")))
 }

@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 use super::tickets::{get, ticket_id, visible};
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
-use crate::shopify::{tickets, ShopifyState};
-use crate::sqlite::blocking;
+use crate::shopify::ShopifyState;
 
 /// Who resolves: an operator must name themselves; a merchant is named by its
 /// token (shop and user), with the name it gives in brackets.
@@ -45,8 +44,7 @@ pub async fn resolve(
     let id = ticket_id(id)?;
     visible(&state, &who, id).await?;
     let resolver = resolver(&who, &body)?;
-    let db = state.db.clone();
-    if !blocking(move || tickets::resolve(&db, id, &resolver)).await? {
+    if !state.db.resolve_ticket(id, &resolver).await? {
         return Err(ApiError::Conflict(format!("ticket {id} is already closed")));
     }
     Ok(Json(json!({"ticket": get(&state, id).await?})))

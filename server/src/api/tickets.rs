@@ -10,9 +10,8 @@ use serde_json::{json, Value};
 
 use crate::shopify::auth::Principal;
 use crate::shopify::errors::ApiError;
-use crate::shopify::tickets::{self, Ticket};
+use crate::shopify::tickets::Ticket;
 use crate::shopify::ShopifyState;
-use crate::sqlite::blocking;
 
 /// The `{id}` of a ticket path, or a JSON 400 naming what is wrong with it.
 pub fn ticket_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
@@ -21,10 +20,7 @@ pub fn ticket_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> 
 
 /// The ticket, read off the runtime's workers.
 pub async fn get(state: &ShopifyState, id: i64) -> Result<Ticket, ApiError> {
-    let db = state.db.clone();
-    blocking(move || tickets::get(&db, id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))
+    state.db.ticket(id).await?.ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))
 }
 
 /// The ticket, if the caller may see it (another shop's ticket is "not found").
@@ -43,7 +39,6 @@ pub async fn list(State(state): State<ShopifyState>, who: Principal) -> Result<J
         Principal::Operator => None,
         Principal::Shop(claims) => Some(claims.shop),
     };
-    let db = state.db.clone();
-    let found = blocking(move || tickets::list(&db, shop.as_deref())).await?;
+    let found = state.db.tickets(shop.as_deref()).await?;
     Ok(Json(json!({"tickets": found})))
 }

@@ -1,14 +1,19 @@
-//! Project lookups for request handlers: async (SQLite runs on the blocking
-//! pool, never on a runtime worker) and, for the ingest path, cached briefly,
-//! since a database read per batch would cost more than the batch. A lookup
-//! that fails on the pool (a panic in SQLite's code) is an error, which
-//! `/collect` answers as a 500 in JSON.
+//! Project lookups for request handlers, through the metadata store, and for
+//! the ingest path cached briefly, since a database read per batch would cost
+//! more than the batch.
+//!
+//! The cache is per instance. An edit made through this instance (the
+//! admin's sample, a shop redact) forgets its entry at once; an edit made
+//! through another instance sharing the database shows here within
+//! [`PROJECT_TTL`]. That bound is what a sample change takes to reach every
+//! instance behind a load balancer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use super::{Project, ProjectError, ProjectStore};
+use super::{Project, ProjectError};
+use crate::meta::MetaStore;
 
 /// How long a project lookup is reused: edits (sample, shops) apply within it.
 const PROJECT_TTL: Duration = Duration::from_secs(5);
@@ -24,17 +29,17 @@ type Entries = HashMap<u32, (Instant, Option<Project>)>;
 /// The project store behind async, cached lookups; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProjectCache {
-    store: ProjectStore,
+    store: Arc<dyn MetaStore>,
     by_id: Arc<RwLock<Entries>>,
 }
 
 impl ProjectCache {
-    pub fn new(store: ProjectStore) -> Self {
+    pub fn new(store: Arc<dyn MetaStore>) -> Self {
         Self { store, by_id: Arc::default() }
     }
 
     /// The store itself, for writes and the operator's commands.
-    pub fn store(&self) -> &ProjectStore {
+    pub fn store(&self) -> &Arc<dyn MetaStore> {
         &self.store
     }
 
@@ -47,8 +52,7 @@ impl ProjectCache {
                 return Ok(p);
             }
         }
-        let store = self.store.clone();
-        let p = on_pool(move || store.get(site_id)).await?;
+        let p = self.store.project(site_id).await?;
         let mut cache = self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() > MAX_ENTRIES {
             cache.clear();
@@ -60,23 +64,13 @@ impl ProjectCache {
     /// The project a shop belongs to, read from the store (not cached: a shop
     /// linked a moment ago must be found at once).
     pub async fn find_by_shop(&self, shop: &str) -> Result<Option<Project>, ProjectError> {
-        let store = self.store.clone();
-        let shop = shop.to_string();
-        on_pool(move || store.find_by_shop(&shop)).await
+        self.store.project_of_shop(shop).await
     }
 
     /// Forgets the cached lookup of a site after it changed or was deleted.
     pub fn forget(&self, site_id: u32) {
         self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&site_id);
     }
-}
-
-/// Runs a lookup on the blocking pool; a task that ends without an answer is
-/// an error.
-async fn on_pool<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ProjectError> + Send + 'static,
-) -> Result<T, ProjectError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ProjectError::Lookup(e.to_string()))?
 }
 
 #[cfg(test)]
@@ -87,11 +81,12 @@ mod tests {
     async fn a_cached_miss_is_reused_for_a_moment_then_read_again() {
         let dir = std::env::temp_dir().join(format!("lummmen-project-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cache = ProjectCache::new(ProjectStore::open(&dir).expect("open"));
+        let meta = crate::meta::open(None, &dir).await.expect("open");
+        let cache = ProjectCache::new(meta);
         assert_eq!(cache.get(3).await.expect("get"), None);
         let p =
             Project { id: 3, name: "Three".into(), sample: 40, shops: vec!["three.myshopify.com".into()] };
-        cache.store().upsert(&p).expect("upsert");
+        cache.store().upsert_project(&p).await.expect("upsert");
         assert_eq!(cache.get(3).await.expect("cached"), None, "the miss is reused for a moment");
         tokio::time::sleep(UNKNOWN_TTL + Duration::from_millis(50)).await;
         assert_eq!(cache.get(3).await.expect("get"), Some(p.clone()));

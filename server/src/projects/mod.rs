@@ -9,12 +9,12 @@
 pub mod cache;
 
 use std::path::{Path, PathBuf};
+
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::shop::is_shop_domain;
 pub use cache::ProjectCache;
 
 /// File name of the embedded database under the data directory.
@@ -39,26 +39,8 @@ pub struct Project {
     pub shops: Vec<String>,
 }
 
-/// Why a project operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectError {
-    #[error("project database: {0}")]
-    Db(#[from] rusqlite::Error),
-    #[error("creating the data directory {0}: {1}")]
-    Dir(PathBuf, std::io::Error),
-    #[error("sample must be a percentage from 0 to 100, got {0}")]
-    Sample(u8),
-    #[error("shop {0:?} is not a myshopify domain (like demo-shop.myshopify.com)")]
-    Shop(String),
-    #[error("shop {shop} already belongs to project {project}")]
-    ShopTaken { shop: String, project: u32 },
-    #[error("no project with id {0}")]
-    NotFound(u32),
-    #[error("retention must be 1 to 120 months, got {0}")]
-    Retention(u16),
-    #[error("project lookup did not finish: {0}")]
-    Lookup(String),
-}
+/// Why a project operation failed: the metadata store's error.
+pub use crate::meta::MetaError as ProjectError;
 
 /// Handle on the projects table; cheap to clone, safe to share across tasks.
 #[derive(Debug, Clone)]
@@ -73,23 +55,8 @@ impl ProjectStore {
         std::fs::create_dir_all(data_dir).map_err(|e| ProjectError::Dir(data_dir.to_path_buf(), e))?;
         let path = data_dir.join(DB_FILE);
         // The CLI, the ingest path and the Shopify backend share the file.
-        let conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS projects (
-                id INTEGER PRIMARY KEY,
-                name TEXT NOT NULL,
-                sample INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS project_shops (
-                shop TEXT PRIMARY KEY,
-                project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE
-            );
-            CREATE INDEX IF NOT EXISTS project_shops_by_project ON project_shops(project_id);
-            CREATE TABLE IF NOT EXISTS project_retention (
-                project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-                months INTEGER NOT NULL
-            );",
-        )?;
+        let mut conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
+        crate::meta::sqlite::migrate(&mut conn, crate::meta::migrations::SQLITE_PROJECTS, |_, _| Ok(()))?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
     }
 
@@ -106,12 +73,7 @@ impl ProjectStore {
 
     /// Creates the project or replaces its name, sample and shop list.
     pub fn upsert(&self, project: &Project) -> Result<(), ProjectError> {
-        if project.sample > 100 {
-            return Err(ProjectError::Sample(project.sample));
-        }
-        if let Some(bad) = project.shops.iter().find(|s| !is_shop_domain(s)) {
-            return Err(ProjectError::Shop(bad.clone()));
-        }
+        crate::meta::check_project(project)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         for shop in &project.shops {
@@ -205,9 +167,7 @@ impl ProjectStore {
 
     /// Sets how many months the project's events are kept (1 to 120).
     pub fn set_retention_months(&self, id: u32, months: u16) -> Result<(), ProjectError> {
-        if !(1..=crate::retention::MAX_MONTHS).contains(&months) {
-            return Err(ProjectError::Retention(months));
-        }
+        crate::meta::check_retention(months)?;
         if self.get(id)?.is_none() {
             return Err(ProjectError::NotFound(id));
         }

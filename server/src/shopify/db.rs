@@ -11,21 +11,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::clock::now_ms_i64;
+use crate::meta::migrations::{SQLITE_APP, SQLITE_TOKEN_COLUMNS};
+use crate::meta::sqlite::migrate;
+use crate::meta::{
+    Applied, Delivery, MetaError, SealedSet, StoredTokens, WebhookEffect, DELIVERY_RETENTION_MS,
+};
 
 /// File name of the app database under the data directory.
 pub const DB_FILE: &str = "shopify.db";
 
-/// An installed (or formerly installed) shop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShopRow {
-    pub shop: String,
-    /// The sealed offline token; `None` once uninstalled.
-    pub sealed_token: Option<String>,
-    /// Scopes Shopify granted, comma-separated as it sends them.
-    pub scopes: String,
-    /// `installed` or `uninstalled`.
-    pub status: String,
-}
+pub use crate::meta::ShopRow;
 
 /// Handle on the app database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -35,68 +30,11 @@ pub struct AppDb {
 
 impl AppDb {
     /// Opens (creating if needed) `<data_dir>/shopify.db`.
-    pub fn open(data_dir: &Path) -> rusqlite::Result<Self> {
+    pub fn open(data_dir: &Path) -> Result<Self, MetaError> {
         // Webhook deliveries and tickets are acknowledged to Shopify once
         // written: they must survive a crash (the helper syncs fully).
-        let conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS shops (
-                shop TEXT PRIMARY KEY,
-                token TEXT,
-                scopes TEXT NOT NULL DEFAULT '',
-                status TEXT NOT NULL,
-                installed_at INTEGER,
-                uninstalled_at INTEGER,
-                updated_at INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS oauth_states (
-                nonce TEXT PRIMARY KEY,
-                shop TEXT NOT NULL,
-                created_at INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS webhook_deliveries (
-                webhook_id TEXT PRIMARY KEY,
-                topic TEXT NOT NULL,
-                shop TEXT NOT NULL,
-                received_at INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS tickets (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                webhook_id TEXT,
-                topic TEXT NOT NULL,
-                shop TEXT NOT NULL,
-                body TEXT NOT NULL,
-                created_at INTEGER NOT NULL,
-                status TEXT NOT NULL,
-                platform TEXT NOT NULL,
-                resolved_at INTEGER,
-                resolver TEXT,
-                outcome TEXT
-            );
-            CREATE TABLE IF NOT EXISTS shop_orders (
-                shop TEXT NOT NULL,
-                order_id TEXT NOT NULL,
-                time_ms INTEGER NOT NULL,
-                total REAL NOT NULL,
-                currency TEXT NOT NULL,
-                PRIMARY KEY (shop, order_id)
-            );
-            CREATE TABLE IF NOT EXISTS shop_refunds (
-                shop TEXT NOT NULL,
-                refund_id TEXT NOT NULL,
-                order_id TEXT NOT NULL,
-                time_ms INTEGER NOT NULL,
-                amount REAL NOT NULL,
-                currency TEXT NOT NULL,
-                PRIMARY KEY (shop, refund_id, currency)
-            );
-            CREATE INDEX IF NOT EXISTS deliveries_by_time ON webhook_deliveries(received_at);
-            CREATE INDEX IF NOT EXISTS tickets_by_shop ON tickets(shop, id);
-            CREATE INDEX IF NOT EXISTS orders_by_time ON shop_orders(shop, time_ms);
-            CREATE INDEX IF NOT EXISTS refunds_by_time ON shop_refunds(shop, time_ms);
-            CREATE INDEX IF NOT EXISTS refunds_by_order ON shop_refunds(shop, order_id);",
-        )?;
-        add_missing_columns(&conn)?;
+        let mut conn = crate::sqlite::open(data_dir, DB_FILE, crate::sqlite::Tuning::default())?;
+        migrate(&mut conn, SQLITE_APP, |tx, _| add_missing_columns(tx))?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -174,6 +112,83 @@ impl AppDb {
         Ok(())
     }
 
+    /// The tokens of an installed shop that has some.
+    pub fn tokens(&self, shop: &str) -> rusqlite::Result<Option<StoredTokens>> {
+        self.lock()
+            .query_row(
+                "SELECT token, token_expires_at, refresh_token, refresh_expires_at FROM shops
+                 WHERE shop = ?1 AND status = 'installed' AND token IS NOT NULL",
+                [shop],
+                |r| {
+                    Ok(StoredTokens {
+                        access: r.get(0)?,
+                        access_expires_at: r.get(1)?,
+                        refresh: r.get(2)?,
+                        refresh_expires_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// Stores the token set of an exchange: the shop is installed from now on.
+    pub fn save_exchanged(&self, shop: &str, s: &SealedSet) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at, refresh_token,
+                                token_expires_at, refresh_expires_at)
+             VALUES (?1, ?2, ?3, 'installed', ?4, ?4, ?5, ?6, ?7)
+             ON CONFLICT(shop) DO UPDATE SET token = excluded.token, scopes = excluded.scopes,
+                status = 'installed', uninstalled_at = NULL, updated_at = excluded.updated_at,
+                installed_at = COALESCE(shops.installed_at, excluded.installed_at),
+                refresh_token = excluded.refresh_token, token_expires_at = excluded.token_expires_at,
+                refresh_expires_at = excluded.refresh_expires_at",
+            params![shop, s.access, s.scopes, s.now, s.refresh, s.access_expires_at, s.refresh_expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a refreshed pair onto the shop's row, only while it is installed.
+    pub fn save_refreshed(&self, shop: &str, s: &SealedSet) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "UPDATE shops SET token = ?2, scopes = ?3, refresh_token = ?4, token_expires_at = ?5,
+                refresh_expires_at = ?6, updated_at = ?7 WHERE shop = ?1 AND status = 'installed'",
+            params![shop, s.access, s.scopes, s.refresh, s.access_expires_at, s.refresh_expires_at, s.now],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets tokens Shopify refused, so the next session token exchanges anew.
+    pub fn clear_tokens(&self, shop: &str) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "UPDATE shops SET token = NULL, refresh_token = NULL, token_expires_at = NULL,
+                refresh_expires_at = NULL, updated_at = ?2 WHERE shop = ?1",
+            params![shop, now_ms_i64()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a delivery id and applies its effect, in one transaction.
+    pub fn apply_webhook(&self, d: &Delivery, effect: &WebhookEffect) -> rusqlite::Result<Applied> {
+        self.with_tx(|tx| {
+            if !first_delivery(tx, &d.webhook_id, &d.topic, &d.shop)? {
+                return Ok(Applied::Duplicate);
+            }
+            match effect {
+                WebhookEffect::Order(fact) => {
+                    crate::shopify::orders::record(tx, &d.shop, fact).map(|new| Applied::Order { new })
+                }
+                WebhookEffect::Ticket(t) => {
+                    crate::shopify::tickets::insert(tx, &d.webhook_id, &d.shop, t).map(Applied::Ticket)
+                }
+                WebhookEffect::Uninstalled => mark_uninstalled(tx, &d.shop).map(|()| Applied::Uninstalled),
+                WebhookEffect::Scopes(scopes) => {
+                    set_scopes(tx, &d.shop, scopes).map(|()| Applied::ScopesUpdated)
+                }
+                WebhookEffect::Nothing => Ok(Applied::Ignored),
+            }
+        })
+    }
+
     /// Stores a new OAuth nonce for `shop` and forgets expired ones.
     pub fn put_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> rusqlite::Result<()> {
         let now = now_ms_i64();
@@ -218,16 +233,10 @@ pub fn set_scopes(tx: &Transaction<'_>, shop: &str, scopes: &str) -> rusqlite::R
     Ok(())
 }
 
-/// Columns added after the first release, for expiring offline tokens: the
-/// sealed refresh token and when each token expires (milliseconds since the
-/// epoch; NULL: never, as a token from the authorization-code flow).
-const TOKEN_COLUMNS: [(&str, &str); 3] =
-    [("refresh_token", "TEXT"), ("token_expires_at", "INTEGER"), ("refresh_expires_at", "INTEGER")];
-
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('shops')")?;
     let have: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    for (name, kind) in TOKEN_COLUMNS {
+    for (name, kind) in SQLITE_TOKEN_COLUMNS {
         if !have.iter().any(|h| h == name) {
             conn.execute_batch(&format!("ALTER TABLE shops ADD COLUMN {name} {kind}"))?;
         }
@@ -248,10 +257,6 @@ pub fn mark_uninstalled(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<()
     )?;
     Ok(())
 }
-
-/// How long delivery ids are remembered. Shopify retries a failed delivery for
-/// up to 48 hours; a week leaves room, and keeps the table small.
-pub const DELIVERY_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Records a webhook delivery id; false when it was already recorded. Forgets ids
 /// older than [`DELIVERY_RETENTION_MS`] on the way.

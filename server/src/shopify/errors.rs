@@ -104,8 +104,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::meta::MetaError> for ApiError {
+    fn from(e: crate::meta::MetaError) -> Self {
         ApiError::Internal(format!("app database: {e}"))
     }
 }

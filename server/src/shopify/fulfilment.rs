@@ -10,11 +10,9 @@
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
-use super::orders;
 use super::tickets::{self, PrivacyRequest, Ticket};
 use super::ShopifyState;
 use crate::clock::now_ms;
-use crate::sqlite::blocking;
 use crate::store::StoreError;
 
 /// What a fulfilment run produced.
@@ -70,24 +68,21 @@ async fn visitors(
 async fn forget_shop(state: &ShopifyState, shop: &str, sites: &[u32]) -> Result<(), ApiError> {
     // A project another shop shares only loses this shop; one of this shop
     // alone goes.
-    let (store, ids, name) = (state.projects.store().clone(), sites.to_vec(), shop.to_string());
-    blocking(move || {
-        ids.iter().try_for_each(|id| match store.get(*id)? {
-            Some(mut p) if p.shops.iter().any(|s| *s != name) => {
-                p.shops.retain(|s| *s != name);
-                store.upsert(&p)
-            }
-            Some(_) => store.delete(*id).map(|_| ()),
-            None => Ok(()),
-        })
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let store = state.projects.store();
     for id in sites {
+        match store.project(*id).await? {
+            Some(mut p) if p.shops.iter().any(|s| s != shop) => {
+                p.shops.retain(|s| s != shop);
+                store.upsert_project(&p).await?;
+            }
+            Some(_) => {
+                store.delete_project(*id).await?;
+            }
+            None => {}
+        }
         state.projects.forget(*id);
     }
-    let (db, shop) = (state.db.clone(), shop.to_string());
-    blocking(move || db.with_tx(|tx| super::db::forget_shop(tx, &shop))).await?;
+    state.db.forget_shop(shop).await?;
     Ok(())
 }
 
@@ -110,19 +105,17 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             // The customer's events still in the spool must be found too.
             state.pipeline.settle(SPOOL_WAIT).await.map_err(behind)?;
             let visitors = visitors(state, &sites, customer_id.as_deref(), &order_ids).await?;
-            let (db, shop) = (state.db.clone(), ticket.shop.clone());
             if redact {
                 state.pipeline.forget(&sites, Some(&visitors), SPOOL_WAIT).await.map_err(behind)?;
                 let deleted = state.events.delete_visitors(&sites, &visitors).await.map_err(store_err)?;
-                let order_rows =
-                    blocking(move || db.with_tx(|tx| orders::redact(tx, &shop, &order_ids))).await?;
+                let order_rows = state.db.redact_orders(&ticket.shop, &order_ids).await?;
                 let outcome = json!({"action": "redact", "sites": sites, "visitors": visitors.len(),
                                      "rows_deleted": deleted, "order_rows_deleted": order_rows,
                                      "store": state.events.name(), "at": now_ms()});
                 Fulfilled { outcome, export: None }
             } else {
                 let rows = state.events.export_visitors(&sites, &visitors).await.map_err(store_err)?;
-                let facts = blocking(move || orders::export(&db.lock(), &shop, &order_ids)).await?;
+                let facts = state.db.export_orders(&ticket.shop, &order_ids).await?;
                 let outcome = json!({"action": "export", "sites": sites, "visitors": visitors.len(),
                                      "rows": rows.len(), "orders": facts.orders.len(),
                                      "refunds": facts.refunds.len(), "store": state.events.name(), "at": now_ms()});
@@ -141,8 +134,7 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             Fulfilled { outcome, export: None }
         }
     };
-    let (db, id, outcome) = (state.db.clone(), ticket.id, done.outcome.clone());
-    blocking(move || tickets::set_outcome(&db, id, "fulfilled", &outcome)).await?;
+    state.db.set_ticket_outcome(ticket.id, "fulfilled", &done.outcome).await?;
     tracing::info!(ticket = ticket.id, topic = %ticket.topic, shop = %ticket.shop, outcome = %done.outcome, "privacy request fulfilled");
     Ok(done)
 }

@@ -38,15 +38,14 @@ pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::ShopifyOptions;
+use crate::meta::{MetaError, MetaStore};
 use crate::projects::ProjectCache;
 use crate::store::EventStore;
 use admin_api::{AdminApi, HttpAdmin};
 use crypto::KeyRing;
-use db::AppDb;
 use notify::Notifier;
 pub use settings::Settings;
 use settings::SettingsError;
@@ -59,14 +58,16 @@ pub enum SetupError {
     #[error("token encryption key: {0}")]
     Key(#[from] crypto::CryptoError),
     #[error("app database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] MetaError),
 }
 
 /// Everything the Shopify handlers share; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ShopifyState {
     pub settings: Arc<Settings>,
-    pub db: AppDb,
+    /// The metadata store (shops, tokens, tickets, orders), shared with
+    /// [`Self::projects`].
+    pub db: Arc<dyn MetaStore>,
     /// `None` when no token key is configured: installs are refused rather than
     /// storing a token in clear.
     pub keys: Option<Arc<KeyRing>>,
@@ -82,11 +83,9 @@ pub struct ShopifyState {
 }
 
 impl ShopifyState {
-    /// Checks the options, opens `<data_dir>/shopify.db` and re-seals tokens left
-    /// under a previous key.
-    pub fn open(
+    /// Checks the options and re-seals tokens left under a previous key.
+    pub async fn open(
         opts: &ShopifyOptions,
-        data_dir: &Path,
         projects: ProjectCache,
         events: Arc<dyn EventStore>,
         pipeline: crate::ingest::Pipeline,
@@ -99,9 +98,9 @@ impl ShopifyState {
             &settings.api_version,
             settings.shopify_base.clone(),
         );
-        let db = AppDb::open(data_dir)?;
+        let db = Arc::clone(projects.store());
         if let Some(keys) = &keys {
-            reseal_old_tokens(&db, keys)?;
+            reseal_old_tokens(db.as_ref(), keys).await?;
         }
         Ok(Self {
             notifier: Notifier::new(settings.notify_url.clone()),
@@ -131,11 +130,11 @@ impl ShopifyState {
 /// key can be dropped from the configuration after one start. A token no
 /// configured key opens is left as it is: that shop is re-authorized when it next
 /// opens the app, and the other shops keep working.
-fn reseal_old_tokens(db: &AppDb, keys: &KeyRing) -> Result<(), SetupError> {
-    for row in db.shops()? {
-        if let Some(sealed) = db.sealed_refresh(&row.shop)?.filter(|s| keys.needs_rewrap(s)) {
+async fn reseal_old_tokens(db: &dyn MetaStore, keys: &KeyRing) -> Result<(), SetupError> {
+    for row in db.shops().await? {
+        if let Some(sealed) = db.sealed_refresh(&row.shop).await?.filter(|s| keys.needs_rewrap(s)) {
             match keys.open(&row.shop, &sealed) {
-                Ok(token) => db.reseal_refresh(&row.shop, &keys.seal(&row.shop, &token)?)?,
+                Ok(token) => db.reseal(&row.shop, None, Some(&keys.seal(&row.shop, &token)?)).await?,
                 Err(e) => {
                     tracing::error!(shop = %row.shop, error = %e, "stored refresh token cannot be opened")
                 }
@@ -144,7 +143,7 @@ fn reseal_old_tokens(db: &AppDb, keys: &KeyRing) -> Result<(), SetupError> {
         let Some(sealed) = row.sealed_token.filter(|s| keys.needs_rewrap(s)) else { continue };
         match keys.open(&row.shop, &sealed) {
             Ok(token) => {
-                db.reseal(&row.shop, &keys.seal(&row.shop, &token)?)?;
+                db.reseal(&row.shop, Some(&keys.seal(&row.shop, &token)?), None).await?;
                 tracing::info!(shop = %row.shop, key_id = keys.current_id(), "re-sealed offline token under the current key");
             }
             Err(e) => {

@@ -22,12 +22,11 @@ use std::collections::HashSet;
 
 use rusqlite::Transaction;
 
-use super::db::AppDb;
-use crate::sqlite::blocking;
+use crate::meta::{MetaError, MetaStore};
 use crate::stats::ShopifyOrders;
 pub use facts::{export, forget_shop, redact, OrderFacts, OrderRow, RefundRow};
 pub use payload::{PaidOrder, PayloadError, Refund};
-pub use summary::summary;
+pub use summary::{summary, window};
 
 /// The webhook topics of order facts.
 pub const ORDERS_PAID: &str = "orders/paid";
@@ -86,21 +85,21 @@ pub fn record(tx: &Transaction<'_>, shop: &str, fact: &OrderFact) -> rusqlite::R
     }
 }
 
-/// [`summary`] off the async runtime, on the app database.
+/// The dashboard's summary of Shopify's orders of `shops` over a window.
 pub async fn load_summary(
-    db: &AppDb,
-    shops: Vec<String>,
+    meta: &dyn MetaStore,
+    shops: &[String],
     from_ms: i64,
     to_ms: i64,
-    pixel_orders: HashSet<String>,
-) -> rusqlite::Result<ShopifyOrders> {
-    let db = db.clone();
-    blocking(move || summary(&db.lock(), &shops, from_ms, to_ms, &pixel_orders)).await
+    pixel_orders: &HashSet<String>,
+) -> Result<ShopifyOrders, MetaError> {
+    Ok(summary(&meta.orders_in(shops, from_ms, to_ms).await?, pixel_orders))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shopify::db::AppDb;
     use crate::stats::Money;
 
     #[test]
@@ -159,15 +158,18 @@ mod tests {
                 .map(String::from)
                 .into();
         let shops = [a.to_string(), b.to_string()];
-        let s = summary(&db.lock(), &shops, from, to, &pixel).expect("summary");
+        let s = summary(&window(&db.lock(), &shops, from, to).expect("window"), &pixel);
         let eur = |amount| Money { currency: "EUR".into(), amount };
         assert_eq!(s.orders, 4);
         assert_eq!(s.revenue, vec![eur(30.4), Money { currency: "USD".into(), amount: 5.0 }]);
         assert_eq!(s.refunds, vec![eur(3.3)]);
         assert_eq!(s.seen_by_pixel, 3);
-        let only_a = summary(&db.lock(), &shops[..1], from, to, &HashSet::new()).expect("summary");
+        let only_a = summary(&window(&db.lock(), &shops[..1], from, to).expect("window"), &HashSet::new());
         assert_eq!((only_a.orders, only_a.seen_by_pixel), (3, 0));
-        assert_eq!(summary(&db.lock(), &[], from, to, &pixel).expect("none"), ShopifyOrders::default());
+        assert_eq!(
+            summary(&window(&db.lock(), &[], from, to).expect("none"), &pixel),
+            ShopifyOrders::default()
+        );
 
         let all: Vec<String> = (1..=6).map(|i| i.to_string()).collect();
         let exported = export(&db.lock(), a, &["gid://shopify/Order/4".into()]).expect("export");

@@ -117,34 +117,80 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
     })
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, webhook_id, topic, shop, body, created_at, status, platform, resolved_at, resolver, outcome";
 
-/// Writes the ticket of a compliance webhook inside the delivery's transaction;
-/// email-only requests are closed at once with the reason.
-pub fn create(
-    tx: &Transaction<'_>,
-    webhook_id: &str,
-    topic: &str,
-    shop: &str,
-    raw_body: &str,
-    body: &Value,
-) -> rusqlite::Result<i64> {
-    let now = now_ms_i64();
-    let email_only = request_of(topic, body).as_ref().is_some_and(is_email_only);
-    // A ticket closed at once keeps no contact data, as a resolved one.
-    let (status, resolved_at, resolver, outcome, stored) = if email_only {
-        let outcome = serde_json::json!({"unfulfillable": EMAIL_ONLY_REASON}).to_string();
-        ("unfulfillable", Some(now), Some(AUTOMATIC_RESOLVER), Some(outcome), scrub(body).to_string())
-    } else {
-        ("open", None, None, None, raw_body.to_string())
-    };
+/// A ticket about to be written: what a compliance webhook's body makes,
+/// decided the same for every store. Email-only requests are closed at once,
+/// with the reason, and keep no contact data, as a resolved one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTicket {
+    pub topic: String,
+    /// The body to store: as sent, or scrubbed when closed at once.
+    pub body: String,
+    pub created_at: i64,
+    pub status: &'static str,
+    pub resolved_at: Option<i64>,
+    pub resolver: Option<&'static str>,
+    pub outcome: Option<String>,
+}
+
+impl NewTicket {
+    /// The ticket of a delivery of `topic` with this body, received at `now`.
+    pub fn of(topic: &str, raw_body: &str, body: &Value, now: i64) -> Self {
+        let email_only = request_of(topic, body).as_ref().is_some_and(is_email_only);
+        let topic = topic.to_string();
+        if email_only {
+            let outcome = serde_json::json!({"unfulfillable": EMAIL_ONLY_REASON}).to_string();
+            Self {
+                topic,
+                body: scrub(body).to_string(),
+                created_at: now,
+                status: "unfulfillable",
+                resolved_at: Some(now),
+                resolver: Some(AUTOMATIC_RESOLVER),
+                outcome: Some(outcome),
+            }
+        } else {
+            let body = raw_body.to_string();
+            Self {
+                topic,
+                body,
+                created_at: now,
+                status: "open",
+                resolved_at: None,
+                resolver: None,
+                outcome: None,
+            }
+        }
+    }
+}
+
+/// Writes a ticket inside the delivery's transaction; answers its id.
+pub fn insert(tx: &Transaction<'_>, webhook_id: &str, shop: &str, t: &NewTicket) -> rusqlite::Result<i64> {
     tx.execute(
         "INSERT INTO tickets (webhook_id, topic, shop, body, created_at, status, platform, resolved_at, resolver, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![webhook_id, topic, shop, stored, now, status, PLATFORM, resolved_at, resolver, outcome],
+        params![
+            webhook_id,
+            t.topic,
+            shop,
+            t.body,
+            t.created_at,
+            t.status,
+            PLATFORM,
+            t.resolved_at,
+            t.resolver,
+            t.outcome
+        ],
     )?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The body a ticket keeps once signed off or once its shop is redacted:
+/// the stored body without contact data (empty when it is not JSON).
+pub fn scrubbed_text(body: &str) -> String {
+    serde_json::from_str(body).map(|b| scrub(&b).to_string()).unwrap_or_default()
 }
 
 pub fn get(db: &AppDb, id: i64) -> rusqlite::Result<Option<Ticket>> {
@@ -180,7 +226,7 @@ pub fn resolve(db: &AppDb, id: i64, resolver: &str) -> rusqlite::Result<bool> {
             })
             .optional()?;
         let Some(body) = body else { return Ok(false) };
-        let scrubbed = serde_json::from_str(&body).map(|b| scrub(&b).to_string()).unwrap_or_default();
+        let scrubbed = scrubbed_text(&body);
         tx.execute(
             "UPDATE tickets SET status = 'resolved', resolved_at = ?2, resolver = ?3, body = ?4 WHERE id = ?1",
             params![id, now_ms_i64(), resolver, scrubbed],
@@ -197,7 +243,7 @@ pub fn scrub_shop(tx: &Transaction<'_>, shop: &str) -> rusqlite::Result<usize> {
         rows.collect::<Result<_, _>>()?
     };
     for (id, body) in &bodies {
-        let scrubbed = serde_json::from_str(body).map(|b| scrub(&b).to_string()).unwrap_or_default();
+        let scrubbed = scrubbed_text(body);
         tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, scrubbed])?;
     }
     Ok(bodies.len())

@@ -5,7 +5,11 @@
 //! twice fails the second time and leaves the shop without a token. Hence:
 //! one refresh at a time per shop (single flight: every other caller for the
 //! shop waits and then reads the pair the first one stored), and the new pair
-//! is stored before the access token is used. A refresh Shopify refuses (the
+//! is stored before the access token is used. The flight spans instances: each
+//! instance queues its own callers per shop ([`Flights`]), and the one at the
+//! front then waits for the store's lock of the shop
+//! ([`MetaStore::refresh_flight`]: PostgreSQL's advisory lock when instances
+//! share a database). A refresh Shopify refuses (the
 //! app was uninstalled, the refresh token expired) clears the shop's tokens:
 //! the next session token of the shop exchanges for new ones. Tokens never go
 //! into logs or error messages.
@@ -13,14 +17,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, OptionalExtension};
-
 use super::admin_api::{AdminError, TokenSet};
 use super::crypto::{CryptoError, KeyRing};
-use super::db::AppDb;
 use super::ShopifyState;
 use crate::clock::now_ms_i64;
-use crate::sqlite::blocking;
+use crate::meta::{FlightGuard, MetaError, SealedSet, StoredTokens};
 
 /// An access token expiring within this is refreshed before use.
 pub const REFRESH_MARGIN_MS: i64 = 60_000;
@@ -38,7 +39,7 @@ pub enum TokenError {
     #[error("{0}")]
     Shopify(AdminError),
     #[error("app database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] MetaError),
     #[error("token seal: {0}")]
     Crypto(#[from] CryptoError),
 }
@@ -54,41 +55,15 @@ impl Flights {
     }
 }
 
-/// A shop's stored tokens, sealed.
-#[derive(Debug, Clone)]
-struct Stored {
-    access: String,
-    access_expires_at: Option<i64>,
-    refresh: Option<String>,
-    refresh_expires_at: Option<i64>,
+/// The shop's turn to touch its tokens: first among this instance's callers,
+/// then across instances. Held until dropped.
+#[derive(Debug)]
+struct Turn {
+    _store: FlightGuard,
+    _local: tokio::sync::OwnedMutexGuard<()>,
 }
 
-fn load(db: &AppDb, shop: &str) -> rusqlite::Result<Option<Stored>> {
-    db.lock()
-        .query_row(
-            "SELECT token, token_expires_at, refresh_token, refresh_expires_at FROM shops
-             WHERE shop = ?1 AND status = 'installed' AND token IS NOT NULL",
-            [shop],
-            |r| {
-                Ok(Stored {
-                    access: r.get(0)?,
-                    access_expires_at: r.get(1)?,
-                    refresh: r.get(2)?,
-                    refresh_expires_at: r.get(3)?,
-                })
-            },
-        )
-        .optional()
-}
-
-/// A token set as stored: both tokens sealed, lifetimes as expiry times.
-struct SealedSet {
-    access: String,
-    refresh: Option<String>,
-    access_expires_at: Option<i64>,
-    refresh_expires_at: Option<i64>,
-    now: i64,
-}
+type Stored = StoredTokens;
 
 fn seal_set(keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<SealedSet, TokenError> {
     let now = now_ms_i64();
@@ -98,46 +73,9 @@ fn seal_set(keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<SealedSet, Tok
         refresh: set.refresh_token.as_deref().map(|t| keys.seal(shop, t)).transpose()?,
         access_expires_at: at(set.expires_in),
         refresh_expires_at: at(set.refresh_token_expires_in),
+        scopes: set.scope.clone(),
         now,
     })
-}
-
-/// Stores the token set of an exchange: the shop is installed from now on.
-fn save(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
-    let s = seal_set(keys, shop, set)?;
-    db.lock().execute(
-        "INSERT INTO shops (shop, token, scopes, status, installed_at, updated_at, refresh_token,
-                            token_expires_at, refresh_expires_at)
-         VALUES (?1, ?2, ?3, 'installed', ?4, ?4, ?5, ?6, ?7)
-         ON CONFLICT(shop) DO UPDATE SET token = excluded.token, scopes = excluded.scopes,
-            status = 'installed', uninstalled_at = NULL, updated_at = excluded.updated_at,
-            installed_at = COALESCE(shops.installed_at, excluded.installed_at),
-            refresh_token = excluded.refresh_token, token_expires_at = excluded.token_expires_at,
-            refresh_expires_at = excluded.refresh_expires_at",
-        params![shop, s.access, set.scope, s.now, s.refresh, s.access_expires_at, s.refresh_expires_at],
-    )?;
-    Ok(())
-}
-
-/// Stores a refreshed pair onto the shop's row, only while it is installed.
-fn save_refreshed(db: &AppDb, keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<(), TokenError> {
-    let s = seal_set(keys, shop, set)?;
-    db.lock().execute(
-        "UPDATE shops SET token = ?2, scopes = ?3, refresh_token = ?4, token_expires_at = ?5,
-            refresh_expires_at = ?6, updated_at = ?7 WHERE shop = ?1 AND status = 'installed'",
-        params![shop, s.access, set.scope, s.refresh, s.access_expires_at, s.refresh_expires_at, s.now],
-    )?;
-    Ok(())
-}
-
-/// Forgets tokens Shopify refused, so the next session token exchanges anew.
-fn clear(db: &AppDb, shop: &str) -> rusqlite::Result<()> {
-    db.lock().execute(
-        "UPDATE shops SET token = NULL, refresh_token = NULL, token_expires_at = NULL,
-            refresh_expires_at = NULL, updated_at = ?2 WHERE shop = ?1",
-        params![shop, now_ms_i64()],
-    )?;
-    Ok(())
 }
 
 /// Whether a stored access token can be used as it is at `now`.
@@ -150,11 +88,17 @@ impl ShopifyState {
         self.keys.clone().ok_or(TokenError::NoKey)
     }
 
+    /// Waits for the shop's turn (see [`Turn`]).
+    async fn turn(&self, shop: &str) -> Result<Turn, TokenError> {
+        let local = self.flights.of(shop).lock_owned().await;
+        let store = self.db.refresh_flight(shop).await?;
+        Ok(Turn { _store: store, _local: local })
+    }
+
     /// Whether the shop has an offline token that is usable or can be refreshed.
     pub async fn has_token(&self, shop: &str) -> Result<bool, TokenError> {
-        let (db, name) = (self.db.clone(), shop.to_string());
         let now = now_ms_i64();
-        Ok(blocking(move || load(&db, &name)).await?.is_some_and(|s| {
+        Ok(self.db.tokens(shop).await?.is_some_and(|s| {
             fresh(&s, now) || (s.refresh.is_some() && s.refresh_expires_at.is_none_or(|at| at > now))
         }))
     }
@@ -163,15 +107,13 @@ impl ShopifyState {
     /// token and stores it.
     pub async fn exchange_session_token(&self, shop: &str, session_token: &str) -> Result<(), TokenError> {
         let keys = self.keys_or_err()?;
-        let flight = self.flights.of(shop);
-        let _one = flight.lock().await;
+        let _turn = self.turn(shop).await?;
         let set = match self.admin.exchange_session_token(shop, session_token).await {
             Ok(set) => set,
             Err(AdminError::Unauthorized) => return Err(TokenError::NeedsExchange),
             Err(e) => return Err(TokenError::Shopify(e)),
         };
-        let (db, name) = (self.db.clone(), shop.to_string());
-        blocking(move || save(&db, &keys, &name, &set)).await?;
+        self.db.save_exchanged(shop, &seal_set(&keys, shop, &set)?).await?;
         tracing::info!(%shop, "offline token received by token exchange");
         Ok(())
     }
@@ -202,10 +144,16 @@ impl ShopifyState {
     /// [`REFRESH_MARGIN_MS`].
     pub async fn offline_token(&self, shop: &str) -> Result<String, TokenError> {
         let keys = self.keys_or_err()?;
-        let flight = self.flights.of(shop);
-        let _one = flight.lock().await;
-        let (db, name) = (self.db.clone(), shop.to_string());
-        let stored = blocking(move || load(&db, &name)).await?.ok_or(TokenError::NeedsExchange)?;
+        // The common case, a token still fresh, takes no turn: the turn is for
+        // the refresh, and across instances it costs a connection of its own.
+        let unlocked = self.db.tokens(shop).await?.ok_or(TokenError::NeedsExchange)?;
+        if fresh(&unlocked, now_ms_i64()) {
+            if let Ok(token) = keys.open(shop, &unlocked.access) {
+                return Ok(token);
+            }
+        }
+        let _turn = self.turn(shop).await?;
+        let stored = self.db.tokens(shop).await?.ok_or(TokenError::NeedsExchange)?;
         let now = now_ms_i64();
         // A token no configured key opens (its key was retired) is as good as
         // refused: forgotten, so the next session token exchanges a new one.
@@ -225,11 +173,10 @@ impl ShopifyState {
         match self.admin.refresh_token(shop, &refresh).await {
             Ok(set) => {
                 let access = set.access_token.clone();
-                let (db, name, keys) = (self.db.clone(), shop.to_string(), Arc::clone(&keys));
                 // Stored before it is used: the refresh token just spent is gone.
                 // Only onto a row still installed: an uninstall or a redact
                 // meanwhile must not be undone.
-                blocking(move || save_refreshed(&db, &keys, &name, &set)).await?;
+                self.db.save_refreshed(shop, &seal_set(&keys, shop, &set)?).await?;
                 tracing::info!(%shop, "offline token refreshed");
                 Ok(access)
             }
@@ -243,10 +190,8 @@ impl ShopifyState {
     /// another request stored meanwhile is left alone.
     pub async fn forget_tokens(&self, shop: &str, refused: &str) -> Result<(), TokenError> {
         let keys = self.keys_or_err()?;
-        let flight = self.flights.of(shop);
-        let _one = flight.lock().await;
-        let (db, name) = (self.db.clone(), shop.to_string());
-        let stored = blocking(move || load(&db, &name)).await?;
+        let _turn = self.turn(shop).await?;
+        let stored = self.db.tokens(shop).await?;
         let current = stored.and_then(|s| keys.open(shop, &s.access).ok());
         if current.as_deref().is_some_and(|t| t != refused) {
             return Ok(());
@@ -260,8 +205,7 @@ impl ShopifyState {
     /// Clears the shop's tokens; answers the error to give the caller.
     async fn forget(&self, shop: &str) -> TokenError {
         tracing::warn!(%shop, "offline token refused or expired beyond refresh; a new exchange is needed");
-        let (db, name) = (self.db.clone(), shop.to_string());
-        match blocking(move || clear(&db, &name)).await {
+        match self.db.clear_tokens(shop).await {
             Ok(()) => TokenError::NeedsExchange,
             Err(e) => TokenError::Db(e),
         }

@@ -14,6 +14,8 @@
 //! lacks a kept field is a 400, and nothing of it is stored, its delivery id
 //! included.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -26,9 +28,10 @@ use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
 use super::orders::{self, OrderFact};
-use super::{db, tickets, ShopifyState};
+use super::{tickets, ShopifyState};
+use crate::clock::now_ms_i64;
+use crate::meta::{Applied, Delivery, WebhookEffect};
 use crate::shop::is_shop_domain;
-use crate::sqlite::blocking;
 
 /// Whether `signature` (base64) is the HMAC of `body` under any of `secrets`.
 pub fn signature_matches(body: &[u8], signature: &str, secrets: &[&[u8]]) -> bool {
@@ -87,52 +90,36 @@ pub async fn receive(
         .map(String::from)
         .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(&body))));
 
-    let app_db = state.db.clone();
-    let (id, topic_, shop_) = (webhook_id.clone(), topic.clone(), shop.clone());
-    let outcome = blocking(move || {
-        app_db.with_tx(|tx| {
-            if !db::first_delivery(tx, &id, &topic_, &shop_)? {
-                return Ok(Outcome::Duplicate);
-            }
-            let (parsed, raw) = match parsed {
-                Body::Order(fact) => {
-                    return orders::record(tx, &shop_, &fact)
-                        .map(|new| Outcome::Order { what: fact.what(), new })
-                }
-                Body::Json(v, raw) => (v, raw),
-            };
-            if tickets::is_privacy_topic(&topic_) {
-                return tickets::create(tx, &id, &topic_, &shop_, &raw, &parsed).map(Outcome::Ticket);
-            }
-            if topic_ == "app/uninstalled" {
-                db::mark_uninstalled(tx, &shop_)?;
-                return Ok(Outcome::Uninstalled);
-            }
-            if topic_ == "app/scopes_update" {
-                let current = parsed
-                    .get("current")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
-                if let Some(scopes) = current {
-                    db::set_scopes(tx, &shop_, &scopes)?;
-                    return Ok(Outcome::ScopesUpdated);
-                }
-            }
-            Ok(Outcome::Ignored)
-        })
-    })
-    .await?;
+    let effect = match parsed {
+        Body::Order(fact) => WebhookEffect::Order(fact),
+        Body::Json(v, raw) if tickets::is_privacy_topic(&topic) => {
+            WebhookEffect::Ticket(tickets::NewTicket::of(&topic, &raw, &v, now_ms_i64()))
+        }
+        Body::Json(_, _) if topic == "app/uninstalled" => WebhookEffect::Uninstalled,
+        Body::Json(v, _) if topic == "app/scopes_update" => v
+            .get("current")
+            .and_then(Value::as_array)
+            .map(|a| WebhookEffect::Scopes(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")))
+            .unwrap_or(WebhookEffect::Nothing),
+        Body::Json(_, _) => WebhookEffect::Nothing,
+    };
+    let what = match &effect {
+        WebhookEffect::Order(fact) => fact.what(),
+        _ => "",
+    };
+    let delivery = Delivery { webhook_id: webhook_id.clone(), topic: topic.clone(), shop: shop.clone() };
+    let outcome = state.db.apply_webhook(delivery, effect).await?;
 
     Ok(Json(match outcome {
-        Outcome::Duplicate => {
+        Applied::Duplicate => {
             tracing::debug!(%webhook_id, %topic, "duplicate webhook delivery ignored");
             json!({"status": "duplicate"})
         }
-        Outcome::Ticket(id) => {
+        Applied::Ticket(id) => {
             let notifier = state.notifier.clone();
-            let db = state.db.clone();
+            let db = Arc::clone(&state.db);
             tokio::spawn(async move {
-                match blocking(move || tickets::get(&db, id)).await {
+                match db.ticket(id).await {
                     Ok(Some(ticket)) => notifier.ticket_created(&ticket).await,
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, ticket = id, "reading a new ticket for its notice"),
@@ -140,19 +127,19 @@ pub async fn receive(
             });
             json!({"status": "accepted", "ticket": id})
         }
-        Outcome::Uninstalled => {
+        Applied::Uninstalled => {
             tracing::info!(%shop, "app uninstalled: offline token deleted");
             json!({"status": "accepted"})
         }
-        Outcome::Order { what, new } => {
+        Applied::Order { new } => {
             tracing::debug!(%shop, new, "{what} recorded");
             json!({"status": "accepted"})
         }
-        Outcome::ScopesUpdated => {
+        Applied::ScopesUpdated => {
             tracing::info!(%shop, "granted scopes updated");
             json!({"status": "accepted"})
         }
-        Outcome::Ignored => {
+        Applied::Ignored => {
             tracing::debug!(%topic, %shop, "webhook topic not handled; acknowledged");
             json!({"status": "ignored"})
         }
@@ -164,17 +151,4 @@ pub async fn receive(
 enum Body {
     Order(OrderFact),
     Json(Value, String),
-}
-
-enum Outcome {
-    Duplicate,
-    Ticket(i64),
-    /// What was recorded, and whether it was new to the shop.
-    Order {
-        what: &'static str,
-        new: bool,
-    },
-    Uninstalled,
-    ScopesUpdated,
-    Ignored,
 }

@@ -291,10 +291,22 @@ pub async fn load_until(
     tasks: u64,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Batch> {
+    load_until_from(base, site, 0..tasks, stop).await
+}
+
+/// [`load_until`] with the senders numbered `senders`: loads running at once
+/// on several servers use distinct numbers, so their visitors and batch ids
+/// differ.
+pub async fn load_until_from(
+    base: String,
+    site: u32,
+    senders: std::ops::Range<u64>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<Batch> {
     let client =
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().expect("client");
     let mut handles = Vec::new();
-    for t in 0..tasks {
+    for t in senders {
         let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
         handles.push(tokio::spawn(async move {
             let visitor = hex16(0xdead_0000 + t);
@@ -359,4 +371,27 @@ pub async fn assert_stored_exactly_once(
 pub async fn drop_database(url: &str, database: &str) {
     let client = ::clickhouse::Client::default().with_url(url).with_validation(false);
     let _ = client.query(&format!("DROP DATABASE IF EXISTS {database}")).execute().await;
+}
+
+/// The test PostgreSQL server's URL (`scripts/postgres.sh start` prints it;
+/// the test command exports it). Missing is a failure, not a skip.
+pub fn postgres_url() -> String {
+    std::env::var("LUMMMEN_TEST_POSTGRES_URL").expect(
+        "LUMMMEN_TEST_POSTGRES_URL is not set: start PostgreSQL with `scripts/postgres.sh start` \
+         and export the URL it prints (scripts/test.sh does both)",
+    )
+}
+
+/// A new, empty PostgreSQL database for one test; answers its URL.
+pub async fn postgres_database(name: &str) -> String {
+    let admin = postgres_url();
+    let db = unique_database(name);
+    let (client, conn) =
+        tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
+    let task = tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE DATABASE {db}")).await.expect("create database");
+    drop(client);
+    let _ = task.await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{db}")
 }

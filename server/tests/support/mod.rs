@@ -28,9 +28,9 @@ pub const SITE: u32 = 7;
 // Paths, temporary directories and the test ClickHouse are the same for every
 // integration test of the server.
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 #[allow(unused_imports)]
-pub use common::{clickhouse_url, root, unique_database, TempDir};
+pub use common::{clickhouse_url, postgres_database, postgres_url, root, unique_database, TempDir};
 
 /// HMAC-SHA256 of `msg` under `key`, computed by `openssl dgst`.
 pub fn openssl_hmac(key: &str, msg: &[u8]) -> Vec<u8> {
@@ -95,8 +95,9 @@ pub fn app_config(dir: &Path, fake_url: &str) -> Config {
 pub async fn start(config: Config, site: u32, shop: &str) -> ServerHandle {
     let server = ServerHandle::start(config).await.expect("server starts");
     server
-        .projects()
-        .upsert(&Project { id: site, name: "A shop".into(), sample: 50, shops: vec![shop.into()] })
+        .meta()
+        .upsert_project(&Project { id: site, name: "A shop".into(), sample: 50, shops: vec![shop.into()] })
+        .await
         .expect("project");
     server
 }

@@ -28,7 +28,6 @@ use crate::shop::is_shop_domain;
 use crate::shopify::admin_api::AdminError;
 use crate::shopify::errors::ApiError;
 use crate::shopify::ShopifyState;
-use crate::sqlite::blocking;
 
 /// How far a signed request's `timestamp` may be from our clock, in seconds (the
 /// tolerance of Shopify's own library).
@@ -113,8 +112,7 @@ fn admin_base(state: &ShopifyState, shop: &str) -> String {
 async fn start_oauth(state: &ShopifyState, r: &Ready<'_>, shop: &str) -> Result<Response, ApiError> {
     let nonce =
         state::new_nonce().ok_or_else(|| ApiError::Internal("no randomness for the OAuth nonce".into()))?;
-    let (db, n, s) = (state.db.clone(), nonce.clone(), shop.to_string());
-    blocking(move || db.put_state(&n, &s, state::TTL_SECS)).await?;
+    state.db.put_state(&nonce, shop, state::TTL_SECS).await?;
     let cookie = state::set_cookie(&nonce, r.app_url.starts_with("https://"));
     let url = authorize_url(state, r, shop, &nonce);
     Ok((StatusCode::FOUND, [(LOCATION, url), (SET_COOKIE, cookie)]).into_response())
@@ -122,8 +120,7 @@ async fn start_oauth(state: &ShopifyState, r: &Ready<'_>, shop: &str) -> Result<
 
 /// Decides valid / invalid / not_found for a signed request.
 async fn install_state(state: &ShopifyState, shop: &str, params: &Params) -> Result<InstallState, ApiError> {
-    let (db, name) = (state.db.clone(), shop.to_string());
-    let stale = match (blocking(move || db.shop(&name)).await?, &state.keys) {
+    let stale = match (state.db.shop(shop).await?, &state.keys) {
         (Some(row), Some(keys)) if row.status == "installed" => match row.sealed_token {
             Some(sealed) => match keys.open(shop, &sealed) {
                 Ok(token) => match state.admin.installation(shop, &token).await {
@@ -211,8 +208,7 @@ pub async fn callback(
     let shop = verify_signed(&params, &r.secrets)?;
     let nonce = params.get("state").map(String::as_str).unwrap_or("");
     let cookie = state::from_cookies(&headers).unwrap_or_default();
-    let (db, n, s) = (state.db.clone(), nonce.to_string(), shop.clone());
-    if !state::matches(nonce, &cookie) || !blocking(move || db.take_state(&n, &s, state::TTL_SECS)).await? {
+    if !state::matches(nonce, &cookie) || !state.db.take_state(nonce, &shop, state::TTL_SECS).await? {
         return Err(ApiError::BadRequest("OAuth state does not match this browser's install".into()));
     }
     let code = params
@@ -228,8 +224,7 @@ pub async fn callback(
     };
     let keys = state.keys.as_ref().ok_or(ApiError::NotConfigured("no token key configured"))?;
     let sealed = keys.seal(&shop, &token.access_token).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (db, s, scope) = (state.db.clone(), shop.clone(), token.scope.clone());
-    blocking(move || db.save_install(&s, &sealed, &scope)).await?;
+    state.db.save_install(&shop, &sealed, &token.scope).await?;
     tracing::info!(%shop, scopes = %token.scope, "offline token stored");
 
     let uri = format!("{}/webhooks/shopify", r.app_url);

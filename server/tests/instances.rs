@@ -1,0 +1,267 @@
+//! Several server instances behind one load balancer: two server processes on
+//! two ports share one PostgreSQL database (the metadata store) and one
+//! ClickHouse (events), each with its own data directory (spool). What a
+//! merchant and Shopify see must not depend on which instance they reach.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use lummmen_server::Config;
+use serde_json::{json, Value};
+use support::common::{
+    assert_stored_exactly_once, clickhouse_url, drop_database, free_port, load_until_from, page_batch,
+    postgres_database, root, unique_database, TempDir,
+};
+use support::fake_shopify::FakeShopify;
+use support::{openssl_hmac_b64, session_token, CLIENT_ID, OPERATOR, SECRET, SHOP, TOKEN_KEY};
+
+/// One server process.
+struct Instance {
+    base: String,
+    child: Child,
+    args: Vec<String>,
+}
+
+impl Instance {
+    fn spawn(data: &std::path::Path, database_url: &str, ch: &str, ch_db: &str, shopify: &str) -> Self {
+        let port = free_port();
+        let args: Vec<String> = [
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &data.to_string_lossy(),
+            "--www-dir",
+            &root().join("www").to_string_lossy(),
+            "--rate-limit",
+            "0",
+            "--database-url",
+            database_url,
+            "--clickhouse-url",
+            ch,
+            "--clickhouse-database",
+            ch_db,
+            "--shopify-client-id",
+            CLIENT_ID,
+            "--shopify-client-secret",
+            SECRET,
+            "--app-url",
+            "https://app.lummmen.test",
+            "--shopify-base-url",
+            shopify,
+            "--token-key",
+            TOKEN_KEY,
+            "--token-key-id",
+            "k1",
+            "--operator-token",
+            OPERATOR,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let child = start(&args);
+        Self { base: format!("http://127.0.0.1:{port}"), child, args }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) {
+        self.child = start(&self.args);
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start(args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lummmen-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server binary starts")
+}
+
+async fn wait_ready(base: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {base} did not become ready");
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+}
+
+async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = client().request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn deliver(base: &str, webhook_id: &str, body: &str) -> Value {
+    let r = client()
+        .post(format!("{base}/webhooks/shopify"))
+        .header("content-type", "application/json")
+        .header("X-Shopify-Topic", "customers/data_request")
+        .header("X-Shopify-Hmac-Sha256", openssl_hmac_b64(SECRET, body.as_bytes()))
+        .header("X-Shopify-Shop-Domain", SHOP)
+        .header("X-Shopify-Webhook-Id", webhook_id)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("deliver");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("json")
+}
+
+async fn sql(url: &str, statement: &str) {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+    let task = tokio::spawn(conn);
+    c.batch_execute(statement).await.expect("statement");
+    drop(c);
+    let _ = task.await;
+}
+
+const STATS: &str = "/api/stats?from=2025-11-22&to=2025-11-23&tz=UTC";
+
+#[tokio::test]
+async fn two_instances_share_shops_tickets_tokens_and_events() {
+    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
+    let database = postgres_database("instances").await;
+    let (ch, ch_db) = (clickhouse_url(), unique_database("instances"));
+    let (dir_a, dir_b) = (TempDir::new("instance-a"), TempDir::new("instance-b"));
+    let mut a = Instance::spawn(&dir_a.0, &database, &ch, &ch_db, &fake.url);
+    wait_ready(&a.base).await;
+    let b = Instance::spawn(&dir_b.0, &database, &ch, &ch_db, &fake.url);
+    wait_ready(&b.base).await;
+
+    // The merchant opens the app through A: the project is made and the
+    // session token exchanged for an offline token, stored in PostgreSQL.
+    let token = session_token(SHOP);
+    let (status, config) =
+        call(reqwest::Method::POST, format!("{}/api/config", a.base), &token, Some(json!({}))).await;
+    assert_eq!(status, 200, "{config}");
+    let site = config["matomoId"].as_u64().expect("site id") as u32;
+    for _ in 0..200 {
+        if !fake.exchanges().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(fake.exchanges().len(), 1, "one exchange, through A");
+    // ...and opens it through B: the same project, and B uses A's token.
+    let (status, config_b) =
+        call(reqwest::Method::POST, format!("{}/api/config", b.base), &token, Some(json!({}))).await;
+    assert_eq!((status, config_b["matomoId"].as_u64()), (200, Some(u64::from(site))), "{config_b}");
+    let mut enabled = (0, Value::Null);
+    for _ in 0..100 {
+        enabled =
+            call(reqwest::Method::POST, format!("{}/api/enable", b.base), &token, Some(json!({}))).await;
+        if enabled.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(enabled.0, 200, "B enables with the token A stored: {}", enabled.1);
+    assert_eq!(fake.exchanges().len(), 1, "B did not exchange again");
+
+    // A compliance webhook delivered to both: one ticket.
+    let body = json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_requested": [1],
+                      "data_request": {"id": 9}})
+    .to_string();
+    let (ra, rb) =
+        tokio::join!(deliver(&a.base, "one-delivery", &body), deliver(&b.base, "one-delivery", &body));
+    let statuses = [ra["status"].as_str(), rb["status"].as_str()];
+    assert!(statuses.contains(&Some("accepted")) && statuses.contains(&Some("duplicate")), "{ra} {rb}");
+    for base in [&a.base, &b.base] {
+        let (_, list) = call(reqwest::Method::GET, format!("{base}/api/gdpr/tickets"), OPERATOR, None).await;
+        assert_eq!(list["tickets"].as_array().map(Vec::len), Some(1), "{list}");
+    }
+
+    // The access token expires: ten concurrent calls needing it, spread over
+    // both instances, spend the refresh token once.
+    sql(&database, &format!("UPDATE shops SET token_expires_at = 1 WHERE shop = '{SHOP}'")).await;
+    let before = fake.refreshed();
+    let calls: Vec<_> = (0..10)
+        .map(|n| {
+            let base = if n % 2 == 0 { a.base.clone() } else { b.base.clone() };
+            let token = token.clone();
+            tokio::spawn(async move {
+                call(reqwest::Method::POST, format!("{base}/api/enable"), &token, Some(json!({}))).await
+            })
+        })
+        .collect();
+    for c in calls {
+        let (status, body) = c.await.expect("task");
+        assert_eq!(status, 200, "every call gets a token: {body}");
+    }
+    assert_eq!(fake.refreshed() - before, 1, "one refresh across both instances");
+
+    // Events posted half to each, then one instance killed under load: every
+    // acknowledged event is stored once, and the other keeps serving.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let load_a = tokio::spawn(load_until_from(a.base.clone(), site, 0..2, stop.clone()));
+    let load_b = tokio::spawn(load_until_from(b.base.clone(), site, 2..4, stop));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    a.kill();
+    let down = client()
+        .post(format!("{}/collect", b.base))
+        .header("content-type", "text/plain")
+        .body(serde_json::to_vec(&page_batch(site, "00000000000000bb", 1 << 40, 5)).expect("json"))
+        .send()
+        .await
+        .expect("B answers while A is down");
+    assert_eq!(down.status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop_tx.send_replace(true);
+    let (acked_a, acked_b) = (load_a.await.expect("load a"), load_b.await.expect("load b"));
+    assert!(
+        acked_a.len() > 5 && acked_b.len() > 5,
+        "both took load: {} and {}",
+        acked_a.len(),
+        acked_b.len()
+    );
+    a.restart();
+    wait_ready(&a.base).await;
+
+    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
+    let store = lummmen_server::store::open(&config).await.expect("store");
+    let mut acked: Vec<protocol::Batch> = acked_a.into_iter().chain(acked_b).collect();
+    acked.push(page_batch(site, "00000000000000bb", 1 << 40, 5));
+    let want: u64 = acked.iter().map(|b| b.events.len() as u64).sum();
+    let mut have = 0;
+    for _ in 0..600 {
+        have = store.count_events(site).await.unwrap_or(0);
+        if have >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(have >= want, "only {have} of {want} acknowledged events stored");
+    assert_stored_exactly_once(store.as_ref(), site, &acked).await;
+
+    // The dashboard answers the same through either instance.
+    let (sa, stats_a) = call(reqwest::Method::GET, format!("{}{STATS}", a.base), &token, None).await;
+    let (sb, stats_b) = call(reqwest::Method::GET, format!("{}{STATS}", b.base), &token, None).await;
+    assert_eq!((sa, sb), (200, 200), "{stats_a}");
+    assert!(stats_a["pageviews"].as_u64() > Some(0), "{stats_a}");
+    assert_eq!(stats_a, stats_b);
+    drop_database(&ch, &ch_db).await;
+}
