@@ -137,7 +137,8 @@ async fn scenario(rec: &Recorder, database: &str) {
     // A database from before the dashboard's and the heatmap's tables: a new
     // store fills them from the events.
     rec.label("test");
-    let raw = ::clickhouse::Client::default().with_url(rec.url()).with_database(database).with_validation(false);
+    let raw =
+        ::clickhouse::Client::default().with_url(rec.url()).with_database(database).with_validation(false);
     for table in ["traffic", "heat_clicks", "heat_moves", "heat_views"] {
         raw.query(&format!("DROP TABLE {table}")).execute().await.expect("drop table");
     }

@@ -131,7 +131,8 @@ fn checkout(visitor: &str, id: &str, t: u64, order: &str, customer: Option<&str>
 /// Page views of site 8 on the first of `month` (`YYYYMM`).
 fn old_month(n: u64, month: u32) -> Value {
     let date = jiff::civil::date((month / 100) as i16, (month % 100) as i8, 1);
-    let t = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).expect("date").timestamp().as_millisecond() as u64
+    let t = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).expect("date").timestamp().as_millisecond()
+        as u64
         + 3_600_000;
     let events: Vec<Value> = (0..3u64)
         .map(|i| {
