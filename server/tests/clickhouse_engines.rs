@@ -202,8 +202,39 @@ fn check_coverage(rec: &Recorder) {
         .map(|(file, l)| format!("{file}: {l:?}"))
         .collect();
     assert!(missing.is_empty(), "SQL of the store no recorded statement holds:\n{}", missing.join("\n"));
-    let compared = entries.iter().filter(|e| e.answers_rows()).count();
-    assert!(compared > 50, "only {compared} statements answered rows");
+}
+
+/// Replays a record through chDB: whether every answer was the same, and the
+/// report.
+fn compare(python: &str, dir: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(python)
+        .env("TZ", "UTC")
+        .arg(root().join("scripts/chdb_compare.py"))
+        .arg(dir)
+        .output()
+        .expect("run chdb_compare.py");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success() && report.contains("every answer the same"), report)
+}
+
+/// The comparison itself must fail on a changed answer: the record with one
+/// count of 18.16's made one more.
+fn check_the_comparison_sees_a_change(python: &str, rec: &Recorder) {
+    let mut entries = rec.entries();
+    let (n, changed) = entries
+        .iter_mut()
+        .enumerate()
+        .find(|(_, e)| e.label == "stats_counts" && e.types.as_deref() == Some(&["UInt64".to_string()][..]))
+        .expect("a count in the record");
+    let count = u64::from_le_bytes(changed.answer.as_slice().try_into().expect("one UInt64"));
+    changed.answer = (count + 1).to_le_bytes().to_vec();
+    let sql = changed.sql.clone();
+    let dir = TempDir::new("engines-changed");
+    engines::recorder::write(&entries, &dir.0);
+    let (same, report) = compare(python, &dir.0);
+    assert!(!same, "a changed count went unnoticed: {report}");
+    assert!(report.contains(&format!("DIFFERS #{n} ")), "the changed statement #{n} is not named: {report}");
+    assert!(report.contains(sql.trim()), "the changed statement's text is not shown: {report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,18 +253,9 @@ async fn every_clickhouse_statement_answers_the_same_on_a_current_engine() {
         rec.write(std::path::Path::new(&keep));
     }
     check_coverage(&rec);
-    let out = std::process::Command::new(&python)
-        .arg(root().join("scripts/chdb_compare.py"))
-        .arg(&dir.0)
-        .output()
-        .expect("run chdb_compare.py");
-    let report = String::from_utf8_lossy(&out.stdout);
+    let (same, report) = compare(&python, &dir.0);
     println!("{report}");
     drop_database(&url, &database).await;
-    assert!(
-        out.status.success(),
-        "ClickHouse 18.16 and chDB answer differently (above) or the replay failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(report.contains("every answer the same"), "the replay did not finish: {report}");
+    assert!(same, "ClickHouse 18.16 and chDB answer differently, or the replay failed (above)");
+    check_the_comparison_sees_a_change(&python, &rec);
 }

@@ -1,6 +1,5 @@
 //! The parts of the engines test (`clickhouse_engines.rs`): its data, the
 //! recording proxy, and what the record must cover.
-#![allow(dead_code)]
 
 pub mod coverage;
 pub mod data;

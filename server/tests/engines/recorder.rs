@@ -37,13 +37,6 @@ pub struct Entry {
     pub types: Option<Vec<String>>,
 }
 
-impl Entry {
-    /// Whether the statement answers rows (and so is compared).
-    pub fn answers_rows(&self) -> bool {
-        answers_rows(&self.sql)
-    }
-}
-
 fn answers_rows(sql: &str) -> bool {
     let head = sql.trim_start().to_ascii_uppercase();
     head.starts_with("SELECT") || head.starts_with("EXISTS")
@@ -101,31 +94,37 @@ impl Recorder {
         *self.shared.label.lock().unwrap_or_else(PoisonError::into_inner) = label.to_string();
     }
 
+    /// The record so far, in order.
     pub fn entries(&self) -> Vec<Entry> {
         self.shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Writes the record for the replay: `record.jsonl`, one entry a line, and
-    /// beside it each insert's rows (`N.rows`) and each answer (`N.answer`).
+    /// Writes the record so far (see [`write`]).
     pub fn write(&self, dir: &Path) {
-        let mut lines = String::new();
-        for (n, e) in self.entries().iter().enumerate() {
-            let rows = e.rows.as_ref().map(|r| {
-                let name = format!("{n}.rows");
-                std::fs::write(dir.join(&name), r).expect("write rows");
-                name
-            });
-            let answer = format!("{n}.answer");
-            std::fs::write(dir.join(&answer), &e.answer).expect("write answer");
-            let params: serde_json::Map<String, serde_json::Value> =
-                e.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-            let line = json!({"n": n, "label": e.label, "sql": e.sql, "params": params, "rows": rows,
-                              "status": e.status, "answer": answer, "types": e.types});
-            lines.push_str(&line.to_string());
-            lines.push('\n');
-        }
-        std::fs::write(dir.join("record.jsonl"), lines).expect("write record");
+        write(&self.entries(), dir);
     }
+}
+
+/// Writes a record for the replay: `record.jsonl`, one entry a line, and
+/// beside it each insert's rows (`N.rows`) and each answer (`N.answer`).
+pub fn write(entries: &[Entry], dir: &Path) {
+    let mut lines = String::new();
+    for (n, e) in entries.iter().enumerate() {
+        let rows = e.rows.as_ref().map(|r| {
+            let name = format!("{n}.rows");
+            std::fs::write(dir.join(&name), r).expect("write rows");
+            name
+        });
+        let answer = format!("{n}.answer");
+        std::fs::write(dir.join(&answer), &e.answer).expect("write answer");
+        let params: serde_json::Map<String, serde_json::Value> =
+            e.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let line = json!({"n": n, "label": e.label, "sql": e.sql, "params": params, "rows": rows,
+                          "status": e.status, "answer": answer, "types": e.types});
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(dir.join("record.jsonl"), lines).expect("write record");
 }
 
 fn failure(status: StatusCode, why: String) -> Response {
