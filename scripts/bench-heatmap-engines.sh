@@ -5,10 +5,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-venv=.tmp/venv-chdb
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import chdb" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "chdb-core==26.9.0"
-fi
+python=$(scripts/chdb-venv.sh)
 url=${LUMMMEN_TEST_CLICKHOUSE_URL:-$(scripts/clickhouse.sh start)}
-exec "$venv/bin/python" scripts/heatmap_engines.py "$url" "$@"
+exec "$python" scripts/heatmap_engines.py "$url" "$@"

@@ -52,5 +52,7 @@ fi
 
 if [ $want_test -eq 1 ]; then
   apt_install chromium chromium-driver clickhouse-server postgresql
+  # A virtual environment for chDB (scripts/chdb-venv.sh).
+  python3 -c "import venv, ensurepip" 2>/dev/null || apt_install python3 python3-venv
 fi
 log "ready"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts what the tests need (Chromium, chromedriver, a
 # private ClickHouse server and a private PostgreSQL server on loopback, stopped at
-# the end), then formatting, lints, native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
+# the end, chDB in a virtual environment under .tmp), then formatting, lints,
+# native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
 # the size report and the end-to-end tests. Exits non-zero on any failure and ends
 # with a summary line.
 set -uo pipefail
@@ -41,6 +42,11 @@ step "build wasm bundles + shopify app build" cargo xtask build
 step "clippy native" cargo clippy -q --workspace --all-targets -- -D warnings
 step "clippy wasm32" cargo clippy -q -p protocol -p tracker-wasm -p pixel-wasm --all-targets \
   --target wasm32-unknown-unknown -- -D warnings
+# chDB (a current ClickHouse engine, from PyPI) for the native test that replays
+# every statement of the ClickHouse store on it (server/tests/clickhouse_engines.rs);
+# without it that test fails too.
+chdb() { LUMMMEN_CHDB_PYTHON=$(scripts/chdb-venv.sh) && export LUMMMEN_CHDB_PYTHON; }
+step "chDB 26.9 for the ClickHouse engines test" chdb
 step "native tests" cargo test -q --workspace --exclude lummmen-e2e
 step "wasm tests in headless Chromium" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p tracker-wasm -p pixel-wasm

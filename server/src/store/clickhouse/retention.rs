@@ -9,10 +9,16 @@ use super::schema::TABLES;
 use crate::retention::Plan;
 use crate::store::StoreError;
 
-/// The months (`YYYYMM`) that hold data in any of our tables.
+/// The months (`YYYYMM`) that hold data in any of our tables. Only parts with
+/// rows: a delete that empties a month leaves an empty part, which 18.16 keeps
+/// and a current ClickHouse removes some 30 s later, so without `rows > 0` the
+/// answer would differ between them and with the time since the delete.
 async fn months(client: &Client, database: &str) -> Result<Vec<u32>, StoreError> {
     let partitions: Vec<String> = client
-        .query("SELECT DISTINCT partition FROM system.parts WHERE database = ? AND active AND has(?, table)")
+        .query(
+            "SELECT DISTINCT partition FROM system.parts
+             WHERE database = ? AND active AND rows > 0 AND has(?, table)",
+        )
         .bind(database)
         .bind(TABLES.as_slice())
         .fetch_all()
