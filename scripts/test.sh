@@ -48,6 +48,11 @@ step "clippy wasm32" cargo clippy -q -p protocol -p tracker-wasm -p pixel-wasm -
 chdb() { LUMMMEN_CHDB_PYTHON=$(scripts/chdb-venv.sh) && export LUMMMEN_CHDB_PYTHON; }
 step "chDB 26.9 for the ClickHouse engines test" chdb
 step "native tests" cargo test -q --workspace --exclude lummmen-e2e
+# The Shopify app's tests again, with the metadata store in PostgreSQL (each
+# server on a database of its own) instead of the SQLite files.
+step "Shopify tests on PostgreSQL" env LUMMMEN_TEST_META=postgres cargo test -q -p lummmen-server \
+  --test shopify_webhooks --test shopify_oauth --test shopify_token_exchange --test shopify_session_token \
+  --test shopify_bounce --test shopify_fulfilment --test admin_setup
 step "wasm tests in headless Chromium" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p tracker-wasm -p pixel-wasm
 step "shopify theme check" shopify theme check --path extensions/lummmen-theme -C theme-check:theme-app-extension

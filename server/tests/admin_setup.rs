@@ -25,7 +25,7 @@ async fn the_sample_is_saved_and_written_to_the_shop_and_the_status_follows_the_
     let (status, body) = post_json(&server, "/api/sample", &session_token(SHOP), json!({"sample": 25})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sample"], 25);
-    assert_eq!(server.projects().get(SITE).expect("read").expect("project").sample, 25);
+    assert_eq!(server.meta().project(SITE).await.expect("read").expect("project").sample, 25);
     let sample =
         fake.metafields().into_iter().rev().find(|m| m.3 == "lummmen_sample").expect("sample metafield");
     assert_eq!(sample.4, "25");
@@ -39,7 +39,7 @@ async fn the_sample_is_saved_and_written_to_the_shop_and_the_status_follows_the_
         assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")), "{bad}: {body}");
     }
     assert_eq!(
-        server.projects().get(SITE).expect("read").expect("project").sample,
+        server.meta().project(SITE).await.expect("read").expect("project").sample,
         25,
         "unchanged by bad input"
     );

@@ -40,7 +40,11 @@ async fn an_embedded_load_without_a_valid_id_token_bounces_and_a_valid_one_onboa
         assert!(html.contains("https://cdn.shopify.com/shopifycloud/app-bridge.js"), "{html}");
         assert!(html.contains(&format!(r#"<meta name="shopify-api-key" content="{CLIENT_ID}">"#)), "{html}");
     }
-    assert_eq!(server.projects().find_by_shop(shop).expect("read"), None, "no project before a valid token");
+    assert_eq!(
+        server.meta().project_of_shop(shop).await.expect("read"),
+        None,
+        "no project before a valid token"
+    );
 
     let valid = session_token(shop);
     let r = get(&server, &format!("/admin/?embedded=1&shop={shop}&host={HOST}&id_token={valid}"))
@@ -49,7 +53,7 @@ async fn an_embedded_load_without_a_valid_id_token_bounces_and_a_valid_one_onboa
         .expect("load");
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("html").contains("shopify-api-key"));
-    let project = server.projects().find_by_shop(shop).expect("read").expect("onboarded on page load");
+    let project = server.meta().project_of_shop(shop).await.expect("read").expect("onboarded on page load");
     assert_eq!((project.name.as_str(), project.sample), ("bounce-shop", 100));
 
     // The bounce page only ever reloads a path of this app.

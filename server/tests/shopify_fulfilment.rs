@@ -46,8 +46,14 @@ async fn scenario(config: Config) {
     let dir = config.data_dir.clone();
     let server = start(config, SITE, SHOP).await;
     server
-        .projects()
-        .upsert(&Project { id: OTHER_SITE, name: "B".into(), sample: 100, shops: vec![OTHER_SHOP.into()] })
+        .meta()
+        .upsert_project(&Project {
+            id: OTHER_SITE,
+            name: "B".into(),
+            sample: 100,
+            shops: vec![OTHER_SHOP.into()],
+        })
+        .await
         .expect("project");
     collect(&server, &page_views(SITE, ALICE, "a000000000000001", 5)).await;
     collect(
@@ -134,15 +140,18 @@ async fn scenario(config: Config) {
     assert_eq!(server.store().count_events(SITE).await.expect("count"), 0);
     assert_eq!(server.store().count_events(OTHER_SITE).await.expect("count"), 4);
     // ... and the project, the shop's install, and the contact data of its tickets.
-    assert_eq!(server.projects().get(SITE).expect("read"), None);
-    assert_eq!(server.projects().find_by_shop(SHOP).expect("read"), None);
-    assert!(server.projects().get(OTHER_SITE).expect("read").is_some(), "another shop's project stays");
-    let app_db = rusqlite::Connection::open(dir.join("shopify.db")).expect("open shopify.db");
-    for table in ["shops", "oauth_states", "webhook_deliveries"] {
-        let n: i64 = app_db
-            .query_row(&format!("SELECT COUNT(*) FROM {table} WHERE shop = ?1"), [SHOP], |r| r.get(0))
-            .expect("count");
-        assert_eq!(n, 0, "{table} still holds {SHOP}");
+    assert_eq!(server.meta().project(SITE).await.expect("read"), None);
+    assert_eq!(server.meta().project_of_shop(SHOP).await.expect("read"), None);
+    assert!(server.meta().project(OTHER_SITE).await.expect("read").is_some(), "another shop's project stays");
+    assert_eq!(server.meta().shop(SHOP).await.expect("read"), None, "the install is forgotten");
+    if support::meta_database(&dir).is_none() {
+        let app_db = rusqlite::Connection::open(dir.join("shopify.db")).expect("open shopify.db");
+        for table in ["shops", "oauth_states", "webhook_deliveries"] {
+            let n: i64 = app_db
+                .query_row(&format!("SELECT COUNT(*) FROM {table} WHERE shop = ?1"), [SHOP], |r| r.get(0))
+                .expect("count");
+            assert_eq!(n, 0, "{table} still holds {SHOP}");
+        }
     }
     let (_, tickets) = get_json(&server, "/api/gdpr/tickets", OPERATOR).await;
     let tickets = tickets["tickets"].to_string();
@@ -178,7 +187,7 @@ async fn shop_redact_of_one_shop_keeps_a_project_another_shop_shares() {
     let server = start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await;
     let shared =
         Project { id: SITE, name: "Shared".into(), sample: 100, shops: vec![SHOP.into(), OTHER_SHOP.into()] };
-    server.projects().upsert(&shared).expect("share");
+    server.meta().upsert_project(&shared).await.expect("share");
     let id = ticket_for(
         &server,
         "shop/redact",
@@ -189,9 +198,9 @@ async fn shop_redact_of_one_shop_keeps_a_project_another_shop_shares() {
     .await;
     let (status, done) = fulfil(&server, id, OPERATOR).await;
     assert_eq!(status, 200, "{done}");
-    let kept = server.projects().get(SITE).expect("read").expect("the shared project stays");
+    let kept = server.meta().project(SITE).await.expect("read").expect("the shared project stays");
     assert_eq!(kept.shops, vec![OTHER_SHOP.to_string()], "only the redacted shop is unlinked");
-    assert_eq!(server.projects().find_by_shop(SHOP).expect("read"), None);
+    assert_eq!(server.meta().project_of_shop(SHOP).await.expect("read"), None);
 }
 
 /// A redact that arrives while the customer's batches still wait in the spool

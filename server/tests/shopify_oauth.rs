@@ -126,13 +126,11 @@ async fn callback_stores_an_encrypted_offline_token_and_subscribes_to_app_uninst
             );
         }
     }
-    assert!(found_files >= 1);
-    let conn = rusqlite::Connection::open(dir.0.join("shopify.db")).expect("open db");
-    let (sealed, status): (String, String) = conn
-        .query_row("SELECT token, status FROM shops WHERE shop = ?1", [SHOP], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("shop row");
+    assert!(found_files >= 1 || support::meta_database(&dir.0).is_some());
+    let row = server.meta().shop(SHOP).await.expect("read").expect("shop row");
+    let sealed = row.sealed_token.expect("a token");
     assert!(sealed.starts_with("v1:k1:"), "{sealed}");
-    assert_eq!(status, "installed");
+    assert_eq!(row.status, "installed");
 }
 
 #[tokio::test]
@@ -323,11 +321,12 @@ async fn a_restart_with_a_new_token_key_reseals_stored_tokens_and_keeps_the_inst
     assert_eq!(install(&fake, &server, "code-rotate", SCOPES).await.status(), 302);
     server.shutdown().await.expect("shutdown");
 
-    let sealed = || -> String {
-        let conn = rusqlite::Connection::open(dir.0.join("shopify.db")).expect("db");
-        conn.query_row("SELECT token FROM shops WHERE shop = ?1", [SHOP], |r| r.get(0)).expect("row")
+    let sealed = || async {
+        let url = support::meta_database(&dir.0);
+        let meta = lummmen_server::meta::open(url.as_deref(), &dir.0).await.expect("metadata store");
+        meta.shop(SHOP).await.expect("read").and_then(|r| r.sealed_token).expect("row")
     };
-    assert!(sealed().starts_with("v1:k1:"));
+    assert!(sealed().await.starts_with("v1:k1:"));
     let mut config = app_config(&dir.0, &fake.url);
     config.shopify.token_key = Some("HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=".into());
     config.shopify.token_key_id = Some("k2".into());
@@ -340,5 +339,5 @@ async fn a_restart_with_a_new_token_key_reseals_stored_tokens_and_keeps_the_inst
         .expect("auth");
     assert_eq!(resp.status(), 302);
     assert!(resp.headers()["location"].to_str().expect("loc").starts_with("/admin/"), "still valid");
-    assert!(sealed().starts_with("v1:k2:"), "re-sealed under the new key at start");
+    assert!(sealed().await.starts_with("v1:k2:"), "re-sealed under the new key at start");
 }

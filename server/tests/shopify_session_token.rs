@@ -135,7 +135,7 @@ async fn with_no_auto_projects_rejects_token_of_a_shop_without_a_project() {
     let token = jwt(SECRET, &json!({"alg": "HS256"}), &claims("unknown-shop.myshopify.com"));
     let (status, _, body) = call(&server, bearer(token)).await;
     assert_eq!((status, body.as_str()), (401, GENERIC_401));
-    assert_eq!(server.projects().find_by_shop("unknown-shop.myshopify.com").expect("read"), None);
+    assert_eq!(server.meta().project_of_shop("unknown-shop.myshopify.com").await.expect("read"), None);
 }
 
 #[tokio::test]

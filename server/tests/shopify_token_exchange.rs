@@ -41,7 +41,7 @@ async fn a_shop_is_onboarded_by_token_exchange_and_its_token_refreshed_once_per_
     assert_eq!(status, 200, "{config}");
     assert_eq!((config["name"].as_str(), config["sample"].as_u64()), (Some("fresh-shop"), Some(100)));
     let site = config["matomoId"].as_u64().expect("site id");
-    let linked = server.projects().find_by_shop(SHOP).expect("read").expect("project created");
+    let linked = server.meta().project_of_shop(SHOP).await.expect("read").expect("project created");
     assert_eq!(u64::from(linked.id), site);
     for _ in 0..100 {
         if !fake.exchanges().is_empty() {

@@ -154,19 +154,17 @@ async fn app_uninstalled_deletes_the_token_and_marks_the_shop_uninstalled() {
     let cb =
         client().get(format!("{}/auth/callback?{q}", server.url())).header("cookie", cookie).send().await;
     assert_eq!(cb.expect("callback").status(), 302);
-    let row = |dir: &std::path::Path| -> (Option<String>, String) {
-        let conn = rusqlite::Connection::open(dir.join("shopify.db")).expect("db");
-        conn.query_row("SELECT token, status FROM shops WHERE shop = ?1", [SHOP], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .expect("row")
+    let meta = server.meta();
+    let row = || async {
+        let r = meta.shop(SHOP).await.expect("read").expect("row");
+        (r.sealed_token, r.status)
     };
-    assert!(row(&dir.0).0.is_some());
+    assert!(row().await.0.is_some());
 
     let body =
         json!({"id": 548380009, "name": "A shop", "domain": SHOP, "myshopify_domain": SHOP}).to_string();
     assert_eq!(deliver(&server, "app/uninstalled", SHOP, "wh-un", &body, SECRET).await.status(), 200);
-    assert_eq!(row(&dir.0), (None, "uninstalled".to_string()));
+    assert_eq!(row().await, (None, "uninstalled".to_string()));
     // Opening the app again is a fresh install.
     let again = client().get(format!("{}/auth?shop={SHOP}", server.url())).send().await.expect("auth");
     assert_eq!(again.status(), 302);
@@ -252,13 +250,13 @@ async fn the_webhook_is_answered_before_the_team_notice_is_delivered() {
 async fn app_scopes_update_records_the_scopes_shopify_now_grants() {
     let dir = TempDir::new("wh-scopes");
     let server = start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await;
-    let db = lummmen_server::shopify::db::AppDb::open(&dir.0).expect("db");
-    db.save_install(SHOP, "k1:sealed", "write_pixels,read_customer_events").expect("install");
+    let db = server.meta();
+    db.save_install(SHOP, "k1:sealed", "write_pixels,read_customer_events").await.expect("install");
     let body = json!({"id": 1, "previous": ["write_pixels", "read_customer_events"],
                       "current": ["write_pixels", "read_customer_events", "read_orders"],
                       "updated_at": "2026-12-02T05:00:00.000Z"})
     .to_string();
     assert_eq!(deliver(&server, "app/scopes_update", SHOP, "wh-scopes", &body, SECRET).await.status(), 200);
-    let row = db.shop(SHOP).expect("read").expect("row");
+    let row = db.shop(SHOP).await.expect("read").expect("row");
     assert_eq!(row.scopes, "write_pixels,read_customer_events,read_orders");
 }

@@ -88,12 +88,54 @@ pub fn app_config(dir: &Path, fake_url: &str) -> Config {
     c.shopify.token_key = Some(TOKEN_KEY.into());
     c.shopify.token_key_id = Some("k1".into());
     c.shopify.operator_token = Some(OPERATOR.into());
+    c.database_url = meta_database(dir);
     c
+}
+
+/// With `LUMMMEN_TEST_META=postgres`, the metadata store of the server using
+/// `dir` is a PostgreSQL database of its own (made once per directory, so a
+/// restart on the same directory finds the same data), so the Shopify tests
+/// run on PostgreSQL as they do on the SQLite files.
+pub fn meta_database(dir: &Path) -> Option<String> {
+    if std::env::var("LUMMMEN_TEST_META").as_deref() != Ok("postgres") {
+        return None;
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    let name = format!("lummmen_test_meta_{:016x}", h.finish());
+    let admin = postgres_url();
+    let base = admin.rsplit_once('/').map_or(admin.clone(), |(b, _)| b.to_string());
+    let url = format!("{base}/{name}");
+    // Its own thread and runtime: callers are inside the test's runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let (c, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect");
+            let task = tokio::spawn(conn);
+            let exists = c
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                c.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
+            }
+            drop(c);
+            let _ = task.await;
+        })
+    })
+    .join()
+    .expect("database made");
+    Some(url)
 }
 
 /// Starts the server and links `shop` to project `site`.
 pub async fn start(config: Config, site: u32, shop: &str) -> ServerHandle {
     let server = ServerHandle::start(config).await.expect("server starts");
+    if std::env::var("LUMMMEN_TEST_META").as_deref() == Ok("postgres") {
+        assert_eq!(server.meta().name(), "postgres", "LUMMMEN_TEST_META=postgres runs on PostgreSQL");
+    }
     server
         .meta()
         .upsert_project(&Project { id: site, name: "A shop".into(), sample: 50, shops: vec![shop.into()] })
