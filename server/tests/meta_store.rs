@@ -297,6 +297,16 @@ async fn a_state_a_project_id_and_a_refresh_turn_hold_across_instances() {
     let (pa, pb) = tokio::join!(a.create_project("A", 100, &shops_a), b.create_project("B", 100, &shops_b));
     let ids: HashSet<u32> = [pa.expect("a").id, pb.expect("b").id].into();
     assert_eq!(ids.len(), 2);
+    // Edits and onboardings at once, through both instances: no deadlock,
+    // no error, every project kept.
+    for n in 0..10u32 {
+        let edited = project(1 + n % 2, &[]);
+        let shops = [format!("s{n}.myshopify.com")];
+        let (edit, create) = tokio::join!(a.upsert_project(&edited), b.create_project("C", 1, &shops));
+        edit.expect("edit");
+        create.expect("create");
+    }
+    assert_eq!(b.projects().await.expect("list").len(), 12);
 
     // The refresh turn: b waits while a holds it, and gets it once a lets go.
     let held = a.refresh_flight(shop).await.expect("a's turn");

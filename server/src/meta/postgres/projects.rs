@@ -6,6 +6,10 @@ use super::PgMeta;
 use crate::meta::{check_project, check_retention, MetaError};
 use crate::projects::Project;
 
+/// Every write of projects takes this first: one writer at a time, and always
+/// both tables in the same order, so two writers never wait on each other.
+const LOCK: &str = "LOCK TABLE projects, project_shops IN SHARE ROW EXCLUSIVE MODE";
+
 /// A project's row and its shops.
 async fn load(c: &impl GenericClient, id: i64) -> Result<Option<Project>, MetaError> {
     let Some(row) = c.query_opt("SELECT name, sample FROM projects WHERE id = $1", &[&id]).await? else {
@@ -73,7 +77,7 @@ impl PgMeta {
         let tx = c.transaction().await?;
         // Two instances writing the same shop at once: the second waits and
         // then sees the first's row, as SQLite's single writer gives.
-        tx.batch_execute("LOCK TABLE project_shops IN SHARE ROW EXCLUSIVE MODE").await?;
+        tx.batch_execute(LOCK).await?;
         write(&tx, p).await?;
         tx.commit().await?;
         Ok(())
@@ -89,7 +93,7 @@ impl PgMeta {
         let tx = c.transaction().await?;
         // The next id is taken under the lock, so two instances never give one
         // id to two shops.
-        tx.batch_execute("LOCK TABLE projects, project_shops IN SHARE ROW EXCLUSIVE MODE").await?;
+        tx.batch_execute(LOCK).await?;
         let next: i64 = tx.query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM projects", &[]).await?.get(0);
         let p = Project { id: next as u32, name: name.to_string(), sample, shops: shops.to_vec() };
         check_project(&p)?;
