@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts what the tests need (Chromium, chromedriver, a
-# private ClickHouse server on loopback, stopped at the end), then formatting, lints,
+# private ClickHouse server on loopback and two more as a cluster's shards, stopped
+# at the end), then formatting, lints,
 # native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
 # the size report and the end-to-end tests. Exits non-zero on any failure and ends
 # with a summary line.
@@ -24,9 +25,14 @@ step() {
   fi
 }
 
-clickhouse_url=$(scripts/clickhouse.sh start) || { echo "summary: 0 passed, 1 failed (clickhouse)"; exit 1; }
 trap 'scripts/clickhouse.sh stop' EXIT
+clickhouse_url=$(scripts/clickhouse.sh start) || { echo "summary: 0 passed, 1 failed (clickhouse)"; exit 1; }
 export LUMMMEN_TEST_CLICKHOUSE_URL=$clickhouse_url
+# Two more servers, the two shards of cluster `lummmen`, for the cluster test
+# (server/tests/clickhouse_cluster.rs).
+clickhouse_shards=$(LUMMMEN_CH_SHARDS=2 LUMMMEN_CH_CLUSTER=lummmen scripts/clickhouse.sh start-cluster) ||
+  { echo "summary: 0 passed, 1 failed (clickhouse cluster)"; exit 1; }
+export LUMMMEN_TEST_CLICKHOUSE_SHARDS=$clickhouse_shards LUMMMEN_TEST_CLICKHOUSE_CLUSTER=lummmen
 
 shopify() {
   mkdir -p target/shopify-home

@@ -180,12 +180,19 @@ pub async fn metric(base: &str, name: &str) -> u64 {
 pub struct PrivateClickHouse {
     pub port: u16,
     dir: PathBuf,
+    /// More of the server's config (e.g. a cluster's `remote_servers`).
+    extra: String,
     child: Option<std::process::Child>,
 }
 
 impl PrivateClickHouse {
     pub fn start(dir: &Path, port: u16) -> Self {
-        let mut ch = Self { port, dir: dir.to_path_buf(), child: None };
+        Self::start_with(dir, port, "")
+    }
+
+    /// Starts a server with `extra` in its config.
+    pub fn start_with(dir: &Path, port: u16, extra: &str) -> Self {
+        let mut ch = Self { port, dir: dir.to_path_buf(), extra: extra.to_string(), child: None };
         ch.restart();
         ch
     }
@@ -219,10 +226,12 @@ impl PrivateClickHouse {
     <default_database>default</default_database>
     <timezone>UTC</timezone>
     <mlock_executable>false</mlock_executable>
+    {extra}
 </yandex>"#,
             d = d.display(),
             port = self.port,
-            tcp = self.port + 1
+            tcp = self.port + 1,
+            extra = self.extra
         );
         std::fs::write(d.join("config.xml"), config).expect("clickhouse config");
         let child = std::process::Command::new("clickhouse-server")

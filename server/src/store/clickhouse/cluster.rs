@@ -117,7 +117,8 @@ impl Layout {
     /// Checks, before any table is made, that the shard URLs are the
     /// cluster's shards as `entry` (the server the store queries) knows them,
     /// each exactly once, and that `entry` holds no tables of one server in
-    /// `database` (a cluster's reads would go past the shards).
+    /// `database` (a cluster's reads would go past the shards). `entry` names
+    /// no database: 18.16 refuses any query naming one that does not exist.
     pub async fn check(&self, entry: &Client, database: &str) -> Result<(), StoreError> {
         let Some(name) = &self.cluster else { return Ok(()) };
         let shards: u64 = entry

@@ -151,6 +151,7 @@ pub async fn create(
     database: &str,
     layout: &Layout,
 ) -> Result<Created, StoreError> {
+    layout.check(base, database).await?;
     base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
     let exists = |table: &'static str| async move {
         client.query(&format!("EXISTS TABLE {table}")).fetch_one::<u8>().await.map(|n| n == 1)
@@ -165,7 +166,6 @@ pub async fn create(
             }
         }
         Some(cluster) => {
-            layout.check(client, database).await?;
             for node in layout.nodes() {
                 node.base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
                 for table in SCHEMA.iter() {
