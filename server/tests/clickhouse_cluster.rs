@@ -16,10 +16,13 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use clap::Parser;
 use lummmen_server::projects::Project;
 use lummmen_server::store::clickhouse::{ClickHouseStore, Cluster};
-use lummmen_server::store::StoreError;
+use lummmen_server::store::rows::rows_from_batch;
+use lummmen_server::store::{EventStore, StoreError};
 use lummmen_server::Config;
 use serde_json::{json, Value};
 use support::*;
@@ -65,18 +68,10 @@ fn servers() -> Option<Servers> {
     match given {
         Some(list) => s.shards = list.split(',').map(|u| u.trim().to_string()).collect(),
         None => {
-            let ports = [free_port(), free_port()];
-            let replicas: String = ports
-                .iter()
-                .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
-                .collect();
-            let extra = format!("<remote_servers><{0}>{replicas}</{0}></remote_servers>", s.cluster);
-            for port in ports {
-                let dir = TempDir::new("cluster-shard");
-                s._private.push(PrivateClickHouse::start_with(&dir.0, port, &extra));
-                s.shards.push(format!("http://127.0.0.1:{port}"));
-                s._dirs.push(dir);
-            }
+            let (private, dirs) = private_shards(&s.cluster);
+            s.shards = private.iter().map(PrivateClickHouse::url).collect();
+            s._private.extend(private);
+            s._dirs.extend(dirs);
         }
     }
     s.single = match std::env::var("LUMMMEN_TEST_CLICKHOUSE_URL") {
@@ -91,6 +86,19 @@ fn servers() -> Option<Servers> {
         }
     };
     Some(s)
+}
+
+/// Two private servers on free ports, the shards of `cluster`.
+fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
+    let ports = [free_port(), free_port()];
+    let replicas: String = ports
+        .iter()
+        .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
+        .collect();
+    let extra = format!("<remote_servers><{cluster}>{replicas}</{cluster}></remote_servers>");
+    let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("cluster-shard")).collect();
+    let servers = ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
+    (servers.collect(), dirs)
 }
 
 /// One statement on one ClickHouse server, its answer as text.
@@ -315,4 +323,43 @@ async fn refuses_a_cluster_other_than_the_one_configured() {
     ])
     .expect("flags");
     assert_eq!(config.clickhouse_shard_urls, ["http://a:8123", "http://b:8123"]);
+}
+
+/// The spool forgets a batch once the store acknowledges it, so an insert
+/// must not return while a shard lacks its rows: with a shard down it fails
+/// (the batch stays spooled) instead of queueing the rows on the server
+/// queried, as a `Distributed` table does by default. Needs servers of its
+/// own, one of which it stops.
+#[tokio::test]
+async fn an_insert_returns_only_once_every_shard_has_its_rows() {
+    if !installed() {
+        eprintln!("skipped: clickhouse-server is not installed (scripts/setup.sh --test installs it)");
+        return;
+    }
+    let (mut shards, _dirs) = private_shards("lummmen");
+    let urls: Vec<String> = shards.iter().map(PrivateClickHouse::url).collect();
+    let db = unique_database("sync");
+    let cluster = Cluster::new("lummmen", &urls).expect("cluster");
+    let store = ClickHouseStore::connect_cluster(&urls[0], &db, None, None, &cluster).await.expect("connect");
+    let rows = |first: u64| {
+        let mut rows = Vec::new();
+        for n in first..first + 20 {
+            let batch = page_batch(SITE, &format!("{:016x}", 0xabc0 + n), n, 6);
+            rows.extend(rows_from_batch(&batch, None));
+        }
+        Arc::new(rows)
+    };
+    let first = rows(0);
+    let count = first.len() as u64;
+
+    shards[1].kill();
+    let refused = store.insert(first.clone()).await;
+    assert!(refused.is_err(), "an insert with a shard down was acknowledged");
+
+    shards[1].restart();
+    store.insert(first).await.expect("insert with both shards up");
+    let q = format!("SELECT count() FROM {db}.events_local");
+    let (a, b) = (number(&urls[0], &q).await, number(&urls[1], &q).await);
+    assert!(a > 0 && b > 0, "rows on both shards: {a} and {b}");
+    assert_eq!(store.count_events(SITE).await.expect("count"), count);
 }
