@@ -32,73 +32,25 @@ const VISITOR_A: &str = "aaaaaaaaaaaaaaaa";
 const RANGE: &str = "/api/stats?from=2026-11-02&to=2026-11-04&tz=Europe/Paris";
 const TABLES: [&str; 5] = ["events", "traffic", "heat_clicks", "heat_moves", "heat_views"];
 
-/// The ClickHouse servers of a run: one single server and a cluster's shards,
-/// given or started here (then stopped on drop).
+/// The ClickHouse servers of a run: the shards, and one single server
+/// (`LUMMMEN_TEST_CLICKHOUSE_URL`, or a private one started here).
 struct Servers {
     single: String,
-    cluster: String,
-    shards: Vec<String>,
-    _private: Vec<PrivateClickHouse>,
-    _dirs: Vec<TempDir>,
-}
-
-fn installed() -> bool {
-    std::process::Command::new("sh")
-        .args(["-c", "command -v clickhouse-server"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    shards: TestShards,
+    _private: Option<(PrivateClickHouse, TempDir)>,
 }
 
 fn servers() -> Option<Servers> {
-    let given = std::env::var("LUMMMEN_TEST_CLICKHOUSE_SHARDS").ok().filter(|s| !s.trim().is_empty());
-    if given.is_none() && !installed() {
-        eprintln!(
-            "skipped: LUMMMEN_TEST_CLICKHOUSE_SHARDS is unset and clickhouse-server is not installed \
-             (scripts/setup.sh --test installs it; scripts/test.sh starts the shards)"
-        );
-        return None;
-    }
-    let mut s = Servers {
-        single: String::new(),
-        cluster: std::env::var("LUMMMEN_TEST_CLICKHOUSE_CLUSTER").unwrap_or_else(|_| "lummmen".into()),
-        shards: Vec::new(),
-        _private: Vec::new(),
-        _dirs: Vec::new(),
-    };
-    match given {
-        Some(list) => s.shards = list.split(',').map(|u| u.trim().to_string()).collect(),
-        None => {
-            let (private, dirs) = private_shards(&s.cluster);
-            s.shards = private.iter().map(PrivateClickHouse::url).collect();
-            s._private.extend(private);
-            s._dirs.extend(dirs);
-        }
-    }
-    s.single = match std::env::var("LUMMMEN_TEST_CLICKHOUSE_URL") {
-        Ok(url) => url,
+    let shards = TestShards::get()?;
+    let (single, private) = match std::env::var("LUMMMEN_TEST_CLICKHOUSE_URL") {
+        Ok(url) => (url, None),
         Err(_) => {
             let dir = TempDir::new("cluster-single");
             let ch = PrivateClickHouse::start(&dir.0, free_port());
-            let url = ch.url();
-            s._private.push(ch);
-            s._dirs.push(dir);
-            url
+            (ch.url(), Some((ch, dir)))
         }
     };
-    Some(s)
-}
-
-/// Two private servers on free ports, the shards of `cluster`.
-fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
-    let ports = [free_port(), free_port()];
-    let replicas: String = ports
-        .iter()
-        .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
-        .collect();
-    let extra = format!("<remote_servers><{cluster}>{replicas}</{cluster}></remote_servers>");
-    let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("cluster-shard")).collect();
-    let servers = ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
-    (servers.collect(), dirs)
+    Some(Servers { single, shards, _private: private })
 }
 
 /// One statement on one ClickHouse server, its answer as text.
@@ -234,13 +186,13 @@ async fn two_shards_answer_as_one_server() {
     let cluster_db = unique_database("cluster");
     let single = app_config(&single_dir.0, "http://127.0.0.1:9").with_clickhouse(&ch.single, &single_db);
     let cluster = app_config(&cluster_dir.0, "http://127.0.0.1:9").with_clickhouse_cluster(
-        &ch.shards[0],
+        &ch.shards.urls[0],
         &cluster_db,
-        &ch.cluster,
-        &ch.shards,
+        &ch.shards.cluster,
+        &ch.shards.urls,
     );
     let one = run(single, &[]).await;
-    let two = run(cluster, &ch.shards).await;
+    let two = run(cluster, &ch.shards.urls).await;
 
     // The answers are the data set's, not an empty store's: the dashboard
     // counts each replayed event once (admin_stats.rs computes these by
@@ -256,7 +208,7 @@ async fn two_shards_answer_as_one_server() {
         assert_eq!(&two[key], value, "{key}: two shards differ from one server");
     }
 
-    for url in std::iter::once(&ch.single).chain(&ch.shards) {
+    for url in std::iter::once(&ch.single).chain(&ch.shards.urls) {
         for db in [&single_db, &cluster_db] {
             sql(url, &format!("DROP DATABASE IF EXISTS {db}")).await;
         }
@@ -267,7 +219,7 @@ async fn two_shards_answer_as_one_server() {
 async fn refuses_a_cluster_other_than_the_one_configured() {
     let Some(ch) = servers() else { return };
     let db = unique_database("layout");
-    let entry = &ch.shards[0];
+    let entry = &ch.shards.urls[0];
     let connect = |name: &str, urls: &[String]| {
         let (name, urls, db) = (name.to_string(), urls.to_vec(), db.clone());
         async move {
@@ -280,27 +232,27 @@ async fn refuses_a_cluster_other_than_the_one_configured() {
         other => panic!("expected a layout error, got {other:?}"),
     };
     // A shard left out would keep rows that deletes promise to remove.
-    let why = refused(connect(&ch.cluster, &ch.shards[..1]).await);
+    let why = refused(connect(&ch.shards.cluster, &ch.shards.urls[..1]).await);
     assert!(why.contains("2 shards"), "{why}");
-    let twice = [ch.shards[0].clone(), ch.shards[0].clone()];
-    refused(connect(&ch.cluster, &twice).await);
-    let swapped_for_single = [ch.shards[0].clone(), ch.single.clone()];
-    let why = refused(connect(&ch.cluster, &swapped_for_single).await);
+    let twice = [ch.shards.urls[0].clone(), ch.shards.urls[0].clone()];
+    refused(connect(&ch.shards.cluster, &twice).await);
+    let swapped_for_single = [ch.shards.urls[0].clone(), ch.single.clone()];
+    let why = refused(connect(&ch.shards.cluster, &swapped_for_single).await);
     assert!(why.contains("no shard"), "{why}");
-    let why = refused(connect("no_such_cluster", &ch.shards).await);
+    let why = refused(connect("no_such_cluster", &ch.shards.urls).await);
     assert!(why.contains("knows no cluster"), "{why}");
     for bad in ["", "a b", "x'y"] {
-        refused(connect(bad, &ch.shards).await);
+        refused(connect(bad, &ch.shards.urls).await);
     }
-    refused(connect(&ch.cluster, &["127.0.0.1:8123".to_string()]).await);
-    refused(connect(&ch.cluster, &[]).await);
+    refused(connect(&ch.shards.cluster, &["127.0.0.1:8123".to_string()]).await);
+    refused(connect(&ch.shards.cluster, &[]).await);
 
     // A database of one server's tables on the entry is not taken for the
     // cluster's: reads would miss the other shard.
     ClickHouseStore::connect(entry, &db, None, None).await.expect("single-server tables");
-    let why = refused(connect(&ch.cluster, &ch.shards).await);
+    let why = refused(connect(&ch.shards.cluster, &ch.shards.urls).await);
     assert!(why.contains("not the cluster's Distributed table"), "{why}");
-    for shard in &ch.shards {
+    for shard in &ch.shards.urls {
         sql(shard, &format!("DROP DATABASE IF EXISTS {db}")).await;
     }
 
@@ -332,7 +284,7 @@ async fn refuses_a_cluster_other_than_the_one_configured() {
 /// own, one of which it stops.
 #[tokio::test]
 async fn an_insert_returns_only_once_every_shard_has_its_rows() {
-    if !installed() {
+    if !clickhouse_installed() {
         eprintln!("skipped: clickhouse-server is not installed (scripts/setup.sh --test installs it)");
         return;
     }

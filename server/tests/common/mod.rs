@@ -284,6 +284,68 @@ impl Drop for PrivateClickHouse {
     }
 }
 
+/// Whether `clickhouse-server` is on the `PATH`.
+pub fn clickhouse_installed() -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", "command -v clickhouse-server"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Two private servers on free ports, the shards of `cluster` (each one's
+/// `remote_servers` names both).
+pub fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
+    let ports = [free_port(), free_port()];
+    let replicas: String = ports
+        .iter()
+        .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
+        .collect();
+    let extra = format!("<remote_servers><{cluster}>{replicas}</{cluster}></remote_servers>");
+    let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("cluster-shard")).collect();
+    let servers = ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
+    (servers.collect(), dirs)
+}
+
+/// The shards of a test cluster: `LUMMMEN_TEST_CLICKHOUSE_SHARDS`
+/// (comma-separated HTTP URLs of cluster `LUMMMEN_TEST_CLICKHOUSE_CLUSTER`,
+/// default `lummmen`), as `scripts/clickhouse.sh start-cluster` prints them and
+/// `scripts/test.sh` exports them; else two private servers started here
+/// (stopped on drop).
+#[derive(Debug)]
+pub struct TestShards {
+    pub cluster: String,
+    pub urls: Vec<String>,
+    private: Vec<PrivateClickHouse>,
+    dirs: Vec<TempDir>,
+}
+
+impl TestShards {
+    /// `None`, with the reason printed, only when no shards are given and
+    /// clickhouse-server is not installed.
+    pub fn get() -> Option<Self> {
+        let cluster = std::env::var("LUMMMEN_TEST_CLICKHOUSE_CLUSTER").unwrap_or_else(|_| "lummmen".into());
+        if let Some(list) = std::env::var("LUMMMEN_TEST_CLICKHOUSE_SHARDS").ok().filter(|s| !s.trim().is_empty()) {
+            let urls = list.split(',').map(|u| u.trim().to_string()).collect();
+            return Some(Self { cluster, urls, private: Vec::new(), dirs: Vec::new() });
+        }
+        if !clickhouse_installed() {
+            eprintln!(
+                "skipped: LUMMMEN_TEST_CLICKHOUSE_SHARDS is unset and clickhouse-server is not installed \
+                 (scripts/setup.sh --test installs it; scripts/test.sh starts the shards)"
+            );
+            return None;
+        }
+        let (private, dirs) = private_shards(&cluster);
+        let urls = private.iter().map(PrivateClickHouse::url).collect();
+        Some(Self { cluster, urls, private, dirs })
+    }
+
+    /// The cluster as the store takes it.
+    pub fn layout(&self) -> lummmen_server::store::clickhouse::Cluster {
+        lummmen_server::store::clickhouse::Cluster::new(&self.cluster, &self.urls).expect("test cluster")
+    }
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
