@@ -201,7 +201,13 @@ impl Config {
 
     /// Stores events on the shards of ClickHouse cluster `name`, queried
     /// through `url`.
-    pub fn with_clickhouse_cluster(mut self, url: &str, database: &str, name: &str, shards: &[String]) -> Self {
+    pub fn with_clickhouse_cluster(
+        mut self,
+        url: &str,
+        database: &str,
+        name: &str,
+        shards: &[String],
+    ) -> Self {
         self = self.with_clickhouse(url, database);
         self.clickhouse_cluster = Some(name.to_string());
         self.clickhouse_shard_urls = shards.to_vec();

@@ -87,7 +87,12 @@ async fn run(config: Config, shards: &[String]) -> Value {
     let server = start(config, SITE, SHOP).await;
     server
         .projects()
-        .upsert(&Project { id: OTHER_SITE, name: "B".into(), sample: 100, shops: vec!["b-shop.myshopify.com".into()] })
+        .upsert(&Project {
+            id: OTHER_SITE,
+            name: "B".into(),
+            sample: 100,
+            shops: vec!["b-shop.myshopify.com".into()],
+        })
         .expect("project");
     let batches = batches();
     // Every batch twice, the second time after the first is stored: each
@@ -137,7 +142,8 @@ async fn run(config: Config, shards: &[String]) -> Value {
                     _ => format!("visitor = {a}"),
                 };
                 let left =
-                    number(shard, &format!("SELECT count() FROM {database}.{table}_local WHERE {filter}")).await;
+                    number(shard, &format!("SELECT count() FROM {database}.{table}_local WHERE {filter}"))
+                        .await;
                 assert_eq!(left, 0, "visitor A's rows left in {table} on {shard}");
             }
         }
@@ -150,9 +156,11 @@ async fn run(config: Config, shards: &[String]) -> Value {
     if !shards.is_empty() {
         for shard in shards {
             for table in TABLES {
-                let left =
-                    number(shard, &format!("SELECT count() FROM {database}.{table}_local WHERE site_id = {SITE}"))
-                        .await;
+                let left = number(
+                    shard,
+                    &format!("SELECT count() FROM {database}.{table}_local WHERE site_id = {SITE}"),
+                )
+                .await;
                 assert_eq!(left, 0, "site {SITE}'s rows left in {table} on {shard}");
             }
         }
@@ -170,7 +178,8 @@ async fn check_spread(database: &str, shards: &[String]) {
         for shard in shards {
             let rows = number(shard, &format!("SELECT count() FROM {database}.{table}_local")).await;
             assert!(rows > 0, "no rows of {table} on {shard}");
-            on_shards += number(shard, &format!("SELECT uniqExact({key}) FROM {database}.{table}_local")).await;
+            on_shards +=
+                number(shard, &format!("SELECT uniqExact({key}) FROM {database}.{table}_local")).await;
         }
         let all = number(&shards[0], &format!("SELECT uniqExact({key}) FROM {database}.{table}")).await;
         assert_eq!(on_shards, all, "{table}: some events are on two shards");

@@ -57,7 +57,8 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
     let mut spread = Vec::new();
     for shard in &shards {
-        let n: u64 = client(shard).query(&format!("SELECT count() FROM {db}.traffic_local")).fetch_one().await?;
+        let n: u64 =
+            client(shard).query(&format!("SELECT count() FROM {db}.traffic_local")).fetch_one().await?;
         spread.push(n.to_string());
     }
 
@@ -84,15 +85,24 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         v.iter().sum::<f64>() / v.len() as f64
     };
     let (p50_one, p50_two) = (mean(false, |m| m.1), mean(true, |m| m.1));
-    println!("`/api/stats` for 30 days (Paris) of 60 days of data, {rows} events, one ClickHouse 18.16 server");
-    println!("against a cluster of {} shards (traffic rows per shard: {})\n", shards.len(), spread.join(" / "));
+    println!(
+        "`/api/stats` for 30 days (Paris) of 60 days of data, {rows} events, one ClickHouse 18.16 server"
+    );
+    println!(
+        "against a cluster of {} shards (traffic rows per shard: {})\n",
+        shards.len(),
+        spread.join(" / ")
+    );
     println!("| order | store | p50 (ms) | p95 (ms) |");
     println!("| --- | --- | --- | --- |");
     for (i, (on_cluster, p50, p95, _)) in measured.iter().enumerate() {
         let store = if *on_cluster { "two shards" } else { "one server" };
         println!("| {} | {store} | {p50:.0} | {p95:.0} |", i + 1);
     }
-    println!("\nmean p50: one server {p50_one:.0} ms, two shards {p50_two:.0} ms; two shards / one server {:.2}", p50_two / p50_one);
+    println!(
+        "\nmean p50: one server {p50_one:.0} ms, two shards {p50_two:.0} ms; two shards / one server {:.2}",
+        p50_two / p50_one
+    );
     println!("answer (both): {answer}");
     println!(
         "insert time of the same rows: one server {:.1} s, two shards {:.1} s",

@@ -174,7 +174,8 @@ pub async fn open(config: &Config) -> Result<Arc<dyn EventStore>, StoreError> {
             let store = match &config.clickhouse_cluster {
                 Some(name) => {
                     let cluster = clickhouse::Cluster::new(name, &config.clickhouse_shard_urls)?;
-                    clickhouse::ClickHouseStore::connect_cluster(url, database, user, password, &cluster).await?
+                    clickhouse::ClickHouseStore::connect_cluster(url, database, user, password, &cluster)
+                        .await?
                 }
                 None if !config.clickhouse_shard_urls.is_empty() => {
                     return Err(StoreError::Layout("shard URLs need --clickhouse-cluster".into()));

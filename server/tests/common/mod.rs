@@ -302,7 +302,8 @@ pub fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
         .collect();
     let extra = format!("<remote_servers><{cluster}>{replicas}</{cluster}></remote_servers>");
     let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("cluster-shard")).collect();
-    let servers = ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
+    let servers =
+        ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
     (servers.collect(), dirs)
 }
 
@@ -324,7 +325,9 @@ impl TestShards {
     /// clickhouse-server is not installed.
     pub fn get() -> Option<Self> {
         let cluster = std::env::var("LUMMMEN_TEST_CLICKHOUSE_CLUSTER").unwrap_or_else(|_| "lummmen".into());
-        if let Some(list) = std::env::var("LUMMMEN_TEST_CLICKHOUSE_SHARDS").ok().filter(|s| !s.trim().is_empty()) {
+        if let Some(list) =
+            std::env::var("LUMMMEN_TEST_CLICKHOUSE_SHARDS").ok().filter(|s| !s.trim().is_empty())
+        {
             let urls = list.split(',').map(|u| u.trim().to_string()).collect();
             return Some(Self { cluster, urls, private: Vec::new(), dirs: Vec::new() });
         }

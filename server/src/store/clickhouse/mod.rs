@@ -564,7 +564,8 @@ impl EventStore for ClickHouseStore {
     fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64> {
         Box::pin(async move {
             self.ensure_schema().await?;
-            let mut expired = retention::drop_months(&self.client, &self.layout, &self.database, plan).await?;
+            let mut expired =
+                retention::drop_months(&self.client, &self.layout, &self.database, plan).await?;
             let mut deleting = false;
             for (site, cutoff) in &plan.sites {
                 let n = retention::expired_of_site(&self.client, *site, *cutoff).await?;

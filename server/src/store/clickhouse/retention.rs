@@ -19,7 +19,9 @@ async fn months(layout: &Layout, database: &str) -> Result<Vec<u32>, StoreError>
     for node in layout.nodes() {
         let partitions: Vec<String> = node
             .client
-            .query("SELECT DISTINCT partition FROM system.parts WHERE database = ? AND active AND has(?, table)")
+            .query(
+                "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND active AND has(?, table)",
+            )
             .bind(database)
             .bind(tables.as_slice())
             .fetch_all()
