@@ -16,8 +16,9 @@
 # `Distributed` tables (README, "ClickHouse cluster"). No ZooKeeper: no
 # replication, no `ON CLUSTER` DDL.
 #
-# The data directories are in memory (/dev/shm) when there is one, or under
-# LUMMMEN_CH_DATA. In production ClickHouse has its own machine; here it shares
+# The data directories are in memory (/dev/shm) when there is one, or
+# LUMMMEN_CH_DATA (the shards' next to it, as LUMMMEN_CH_DATA-shard-<port>).
+# In production ClickHouse has its own machine; here it shares
 # one disk with the server's spool, and its part writes would sit in the same
 # device flushes as the spool's fdatasync, so every acknowledgement the tests and
 # the ingest benchmark time would also time ClickHouse's writes.
@@ -30,10 +31,11 @@ cluster_port=${LUMMMEN_CH_CLUSTER_PORT:-18223}
 shards=${LUMMMEN_CH_SHARDS:-2}
 cluster=${LUMMMEN_CH_CLUSTER:-lummmen}
 
-# The data directory of the server on HTTP port $1.
+# The data directory of the server on HTTP port $1 (state directory $2; $3
+# is set for a shard, whose directory must not be the single server's).
 data_dir() {
   if [ -n "${LUMMMEN_CH_DATA:-}" ]; then
-    echo "$LUMMMEN_CH_DATA/$1"
+    echo "$LUMMMEN_CH_DATA${3:+-shard-$1}"
   elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
     echo "/dev/shm/lummmen-clickhouse-$1"
   else
@@ -50,8 +52,9 @@ remote_servers() {
   echo "    </$cluster></remote_servers>"
 }
 
-# Starts one server: state directory $1, HTTP port $2, extra config $3. The
-# data directory is recorded in the state directory, for `stop`.
+# Starts one server: state directory $1, HTTP port $2, extra config $3 (a
+# shard's `remote_servers`). The data directory is recorded in the state
+# directory, for `stop`.
 launch() {
   local dir=$1 http=$2 extra=$3 data
   if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
@@ -63,7 +66,7 @@ launch() {
     echo "port $http already answers as ClickHouse but is not ours; set LUMMMEN_CH_PORT / LUMMMEN_CH_CLUSTER_PORT" >&2
     return 1
   fi
-  data=$(data_dir "$http" "$dir")
+  data=$(data_dir "$http" "$dir" "$extra")
   rm -rf "$dir" "$data"; mkdir -p "$data/tmp" "$dir/log" "$dir/user_files"
   echo "$data" > "$dir/data"
   cat > "$dir/config.xml" <<XML
