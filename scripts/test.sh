@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts what the tests need (Chromium, chromedriver, a
-# private ClickHouse server and a private PostgreSQL server on loopback, stopped at
-# the end, chDB in a virtual environment under .tmp), then formatting, lints,
+# private ClickHouse server, two more as a cluster's shards and a private PostgreSQL
+# server, all on loopback and stopped at the end, chDB in a virtual environment
+# under .tmp), then formatting, lints,
 # native tests, wasm tests in headless Chromium, Shopify's own build and theme check,
 # the size report and the end-to-end tests. Exits non-zero on any failure and ends
 # with a summary line.
@@ -28,6 +29,11 @@ step() {
 clickhouse_url=$(scripts/clickhouse.sh start) || { echo "summary: 0 passed, 1 failed (clickhouse)"; exit 1; }
 trap 'scripts/clickhouse.sh stop; scripts/postgres.sh stop' EXIT
 export LUMMMEN_TEST_CLICKHOUSE_URL=$clickhouse_url
+# Two more servers, the two shards of cluster `lummmen`, for the cluster test
+# (server/tests/clickhouse_cluster.rs) and the instances test.
+clickhouse_shards=$(LUMMMEN_CH_SHARDS=2 LUMMMEN_CH_CLUSTER=lummmen scripts/clickhouse.sh start-cluster) ||
+  { echo "summary: 0 passed, 1 failed (clickhouse cluster)"; exit 1; }
+export LUMMMEN_TEST_CLICKHOUSE_SHARDS=$clickhouse_shards LUMMMEN_TEST_CLICKHOUSE_CLUSTER=lummmen
 postgres_url=$(scripts/postgres.sh start) || { echo "summary: 0 passed, 1 failed (postgres)"; exit 1; }
 export LUMMMEN_TEST_POSTGRES_URL=$postgres_url
 

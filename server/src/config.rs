@@ -68,6 +68,25 @@ pub struct Config {
     /// SQLite files `<data-dir>/lummmen.db` and `<data-dir>/shopify.db`.
     #[arg(long, env = "LUMMMEN_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// ClickHouse cluster (its name in the servers' `remote_servers`) whose
+    /// shards hold the events: each table is a local table on every shard
+    /// under a `Distributed` table, which `--clickhouse-url` queries (README,
+    /// "ClickHouse cluster"). Needs `--clickhouse-shard-url` for every shard.
+    /// Unset: the tables are on the one server `--clickhouse-url` names.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_CLUSTER", requires_all = ["clickhouse_url", "clickhouse_shard_urls"])]
+    pub clickhouse_cluster: Option<String>,
+
+    /// HTTP URL of every shard of `--clickhouse-cluster`, each once (repeat the
+    /// flag, or comma-separated): the tables are made, and privacy deletes and
+    /// retention run, on each shard's own tables, which a `Distributed`
+    /// table does not reach.
+    #[arg(
+        long = "clickhouse-shard-url",
+        env = "LUMMMEN_CLICKHOUSE_SHARD_URLS",
+        value_delimiter = ',',
+        requires = "clickhouse_cluster"
+    )]
+    pub clickhouse_shard_urls: Vec<String>,
 
     /// At start, create the demo project (site id 1, "Demo shop", sample 100) when
     /// no project has id 1; `scripts/run.sh` passes it so the demo storefront works.
@@ -162,6 +181,8 @@ impl Config {
             clickhouse_user: None,
             clickhouse_password: None,
             database_url: None,
+            clickhouse_cluster: None,
+            clickhouse_shard_urls: Vec::new(),
             seed_demo: true,
             dev_session_tokens: false,
             max_body_bytes: 256 * 1024,
@@ -183,6 +204,21 @@ impl Config {
     pub fn with_clickhouse(mut self, url: &str, database: &str) -> Self {
         self.clickhouse_url = Some(url.to_string());
         self.clickhouse_database = database.to_string();
+        self
+    }
+
+    /// Stores events on the shards of ClickHouse cluster `name`, queried
+    /// through `url`.
+    pub fn with_clickhouse_cluster(
+        mut self,
+        url: &str,
+        database: &str,
+        name: &str,
+        shards: &[String],
+    ) -> Self {
+        self = self.with_clickhouse(url, database);
+        self.clickhouse_cluster = Some(name.to_string());
+        self.clickhouse_shard_urls = shards.to_vec();
         self
     }
 }

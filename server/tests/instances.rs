@@ -1,6 +1,7 @@
 //! Several server instances behind one load balancer: two server processes on
 //! two ports share one PostgreSQL database (the metadata store) and one
-//! ClickHouse (events), each with its own data directory (spool). What a
+//! two-shard ClickHouse cluster (events; each instance queries through another
+//! shard), each with its own data directory (spool). What a
 //! merchant and Shopify see must not depend on which instance they reach.
 
 mod support;
@@ -11,11 +12,17 @@ use std::time::Duration;
 use lummmen_server::Config;
 use serde_json::{json, Value};
 use support::common::{
-    assert_stored_exactly_once, clickhouse_url, drop_database, free_port, load_until_from, page_batch,
-    postgres_database, root, unique_database, TempDir,
+    assert_stored_exactly_once, drop_database, free_port, load_until_from, page_batch, postgres_database,
+    root, unique_database, TempDir, TestShards,
 };
 use support::fake_shopify::FakeShopify;
 use support::{openssl_hmac_b64, session_token, CLIENT_ID, OPERATOR, SECRET, SHOP, TOKEN_KEY};
+
+/// The events' cluster and the database the test's instances share in it.
+struct Events {
+    shards: TestShards,
+    database: String,
+}
 
 /// One server process.
 struct Instance {
@@ -25,7 +32,7 @@ struct Instance {
 }
 
 impl Instance {
-    fn spawn(data: &std::path::Path, database_url: &str, ch: &str, ch_db: &str, shopify: &str) -> Self {
+    fn spawn(data: &std::path::Path, database_url: &str, ch: &Events, entry: &str, shopify: &str) -> Self {
         let port = free_port();
         let args: Vec<String> = [
             "--listen",
@@ -39,9 +46,13 @@ impl Instance {
             "--database-url",
             database_url,
             "--clickhouse-url",
-            ch,
+            entry,
             "--clickhouse-database",
-            ch_db,
+            &ch.database,
+            "--clickhouse-cluster",
+            &ch.shards.cluster,
+            "--clickhouse-shard-url",
+            &ch.shards.urls.join(","),
             "--shopify-client-id",
             CLIENT_ID,
             "--shopify-client-secret",
@@ -145,11 +156,12 @@ const STATS: &str = "/api/stats?from=2025-11-22&to=2025-11-23&tz=UTC";
 async fn two_instances_share_shops_tickets_tokens_and_events() {
     let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
     let database = postgres_database("instances").await;
-    let (ch, ch_db) = (clickhouse_url(), unique_database("instances"));
+    let shards = TestShards::get().expect("two ClickHouse shards (scripts/test.sh starts them)");
+    let ch = Events { shards, database: unique_database("instances") };
     let (dir_a, dir_b) = (TempDir::new("instance-a"), TempDir::new("instance-b"));
-    let mut a = Instance::spawn(&dir_a.0, &database, &ch, &ch_db, &fake.url);
+    let mut a = Instance::spawn(&dir_a.0, &database, &ch, &ch.shards.urls[0], &fake.url);
     wait_ready(&a.base).await;
-    let b = Instance::spawn(&dir_b.0, &database, &ch, &ch_db, &fake.url);
+    let b = Instance::spawn(&dir_b.0, &database, &ch, &ch.shards.urls[1], &fake.url);
     wait_ready(&b.base).await;
 
     // The merchant opens the app through A: the project is made and the
@@ -241,7 +253,12 @@ async fn two_instances_share_shops_tickets_tokens_and_events() {
     a.restart();
     wait_ready(&a.base).await;
 
-    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
+    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse_cluster(
+        &ch.shards.urls[0],
+        &ch.database,
+        &ch.shards.cluster,
+        &ch.shards.urls,
+    );
     let store = lummmen_server::store::open(&config).await.expect("store");
     let mut acked: Vec<protocol::Batch> = acked_a.into_iter().chain(acked_b).collect();
     acked.push(page_batch(site, "00000000000000bb", 1 << 40, 5));
@@ -263,5 +280,14 @@ async fn two_instances_share_shops_tickets_tokens_and_events() {
     assert_eq!((sa, sb), (200, 200), "{stats_a}");
     assert!(stats_a["pageviews"].as_u64() > Some(0), "{stats_a}");
     assert_eq!(stats_a, stats_b);
-    drop_database(&ch, &ch_db).await;
+    // Rows of both instances are on both shards.
+    for url in &ch.shards.urls {
+        let client = ::clickhouse::Client::default().with_url(url).with_validation(false);
+        let sql = format!("SELECT count() FROM {}.events_local", ch.database);
+        let here: u64 = client.query(&sql).fetch_one().await.expect("shard count");
+        assert!(here > 0 && here < want, "{url} holds {here} of {want}");
+    }
+    for url in &ch.shards.urls {
+        drop_database(url, &ch.database).await;
+    }
 }

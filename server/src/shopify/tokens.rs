@@ -106,8 +106,13 @@ impl ShopifyState {
     /// Exchanges a verified session token of `shop` for an expiring offline
     /// token and stores it.
     pub async fn exchange_session_token(&self, shop: &str, session_token: &str) -> Result<(), TokenError> {
-        let keys = self.keys_or_err()?;
         let _turn = self.turn(shop).await?;
+        self.exchange_in_turn(shop, session_token).await
+    }
+
+    /// The exchange itself, by a caller holding the shop's turn.
+    async fn exchange_in_turn(&self, shop: &str, session_token: &str) -> Result<(), TokenError> {
+        let keys = self.keys_or_err()?;
         let set = match self.admin.exchange_session_token(shop, session_token).await {
             Ok(set) => set,
             Err(AdminError::Unauthorized) => return Err(TokenError::NeedsExchange),
@@ -126,15 +131,17 @@ impl ShopifyState {
         }
         let (state, shop, session) = (self.clone(), shop.to_string(), session_token.to_string());
         tokio::spawn(async move {
-            // Several page loads at once: the first exchanges, the others
-            // find its token once they get the shop's turn.
-            let flight = state.flights.of(&shop);
-            let turn = flight.lock().await;
-            if state.has_token(&shop).await.unwrap_or(true) {
-                return;
-            }
-            drop(turn);
-            if let Err(e) = state.exchange_session_token(&shop, &session).await {
+            // Several page loads at once, on this instance or on others: the
+            // first exchanges, the others find its token once they get the
+            // shop's turn.
+            let exchanged = async {
+                let _turn = state.turn(&shop).await?;
+                if state.has_token(&shop).await? {
+                    return Ok(());
+                }
+                state.exchange_in_turn(&shop, &session).await
+            };
+            if let Err(e) = exchanged.await {
                 tracing::warn!(%shop, error = %e, "token exchange failed");
             }
         });

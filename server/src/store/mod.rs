@@ -66,6 +66,10 @@ pub enum StoreError {
     ClickHouse(#[from] ::clickhouse::error::Error),
     #[error("stored event {id} is not valid JSON: {source}")]
     Corrupt { id: String, source: serde_json::Error },
+    /// The ClickHouse cluster configured is not the one found (or not a
+    /// valid one): fatal at start, as a delete would miss rows.
+    #[error("clickhouse layout: {0}")]
+    Layout(String),
     #[error("{0}")]
     Other(String),
 }
@@ -162,14 +166,26 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 pub async fn open(config: &Config) -> Result<Arc<dyn EventStore>, StoreError> {
     match &config.clickhouse_url {
         Some(url) => {
-            let store = clickhouse::ClickHouseStore::connect(
-                url,
+            let (database, user, password) = (
                 &config.clickhouse_database,
                 config.clickhouse_user.as_deref(),
                 config.clickhouse_password.as_deref(),
-            )
-            .await?;
+            );
+            let store = match &config.clickhouse_cluster {
+                Some(name) => {
+                    let cluster = clickhouse::Cluster::new(name, &config.clickhouse_shard_urls)?;
+                    clickhouse::ClickHouseStore::connect_cluster(url, database, user, password, &cluster)
+                        .await?
+                }
+                None if !config.clickhouse_shard_urls.is_empty() => {
+                    return Err(StoreError::Layout("shard URLs need --clickhouse-cluster".into()));
+                }
+                None => clickhouse::ClickHouseStore::connect(url, database, user, password).await?,
+            };
             Ok(Arc::new(store))
+        }
+        None if config.clickhouse_cluster.is_some() => {
+            Err(StoreError::Layout("--clickhouse-cluster needs --clickhouse-url".into()))
         }
         None => {
             let dir = config.data_dir.clone();

@@ -180,12 +180,19 @@ pub async fn metric(base: &str, name: &str) -> u64 {
 pub struct PrivateClickHouse {
     pub port: u16,
     dir: PathBuf,
+    /// More of the server's config (e.g. a cluster's `remote_servers`).
+    extra: String,
     child: Option<std::process::Child>,
 }
 
 impl PrivateClickHouse {
     pub fn start(dir: &Path, port: u16) -> Self {
-        let mut ch = Self { port, dir: dir.to_path_buf(), child: None };
+        Self::start_with(dir, port, "")
+    }
+
+    /// Starts a server with `extra` in its config.
+    pub fn start_with(dir: &Path, port: u16, extra: &str) -> Self {
+        let mut ch = Self { port, dir: dir.to_path_buf(), extra: extra.to_string(), child: None };
         ch.restart();
         ch
     }
@@ -219,10 +226,12 @@ impl PrivateClickHouse {
     <default_database>default</default_database>
     <timezone>UTC</timezone>
     <mlock_executable>false</mlock_executable>
+    {extra}
 </yandex>"#,
             d = d.display(),
             port = self.port,
-            tcp = self.port + 1
+            tcp = self.port + 1,
+            extra = self.extra
         );
         std::fs::write(d.join("config.xml"), config).expect("clickhouse config");
         let child = std::process::Command::new("clickhouse-server")
@@ -272,6 +281,71 @@ impl PrivateClickHouse {
 impl Drop for PrivateClickHouse {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Whether `clickhouse-server` is on the `PATH`.
+pub fn clickhouse_installed() -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", "command -v clickhouse-server"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Two private servers on free ports, the shards of `cluster` (each one's
+/// `remote_servers` names both).
+pub fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
+    let ports = [free_port(), free_port()];
+    let replicas: String = ports
+        .iter()
+        .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
+        .collect();
+    let extra = format!("<remote_servers><{cluster}>{replicas}</{cluster}></remote_servers>");
+    let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("cluster-shard")).collect();
+    let servers =
+        ports.iter().zip(&dirs).map(|(port, dir)| PrivateClickHouse::start_with(&dir.0, *port, &extra));
+    (servers.collect(), dirs)
+}
+
+/// The shards of a test cluster: `LUMMMEN_TEST_CLICKHOUSE_SHARDS`
+/// (comma-separated HTTP URLs of cluster `LUMMMEN_TEST_CLICKHOUSE_CLUSTER`,
+/// default `lummmen`), as `scripts/clickhouse.sh start-cluster` prints them and
+/// `scripts/test.sh` exports them; else two private servers started here
+/// (stopped on drop).
+#[derive(Debug)]
+pub struct TestShards {
+    pub cluster: String,
+    pub urls: Vec<String>,
+    private: Vec<PrivateClickHouse>,
+    dirs: Vec<TempDir>,
+}
+
+impl TestShards {
+    /// `None`, with the reason printed, only when no shards are given and
+    /// clickhouse-server is not installed.
+    pub fn get() -> Option<Self> {
+        let cluster = std::env::var("LUMMMEN_TEST_CLICKHOUSE_CLUSTER").unwrap_or_else(|_| "lummmen".into());
+        if let Some(list) =
+            std::env::var("LUMMMEN_TEST_CLICKHOUSE_SHARDS").ok().filter(|s| !s.trim().is_empty())
+        {
+            let urls = list.split(',').map(|u| u.trim().to_string()).collect();
+            return Some(Self { cluster, urls, private: Vec::new(), dirs: Vec::new() });
+        }
+        if !clickhouse_installed() {
+            eprintln!(
+                "skipped: LUMMMEN_TEST_CLICKHOUSE_SHARDS is unset and clickhouse-server is not installed \
+                 (scripts/setup.sh --test installs it; scripts/test.sh starts the shards)"
+            );
+            return None;
+        }
+        let (private, dirs) = private_shards(&cluster);
+        let urls = private.iter().map(PrivateClickHouse::url).collect();
+        Some(Self { cluster, urls, private, dirs })
+    }
+
+    /// The cluster as the store takes it.
+    pub fn layout(&self) -> lummmen_server::store::clickhouse::Cluster {
+        lummmen_server::store::clickhouse::Cluster::new(&self.cluster, &self.urls).expect("test cluster")
     }
 }
 

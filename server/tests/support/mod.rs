@@ -30,7 +30,10 @@ pub const SITE: u32 = 7;
 #[path = "../common/mod.rs"]
 pub mod common;
 #[allow(unused_imports)]
-pub use common::{clickhouse_url, postgres_database, postgres_url, root, unique_database, TempDir};
+pub use common::{
+    clickhouse_installed, clickhouse_url, free_port, page_batch, postgres_database, postgres_url,
+    private_shards, root, unique_database, PrivateClickHouse, TempDir, TestShards,
+};
 
 /// HMAC-SHA256 of `msg` under `key`, computed by `openssl dgst`.
 pub fn openssl_hmac(key: &str, msg: &[u8]) -> Vec<u8> {

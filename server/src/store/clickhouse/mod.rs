@@ -10,6 +10,10 @@
 //! ([`heat_rows`], [`heatmap`]). All are `ReplacingMergeTree`: replays of the
 //! same event collapse in merges, and reads deduplicate until then (`FINAL`,
 //! or counts of distinct events).
+//!
+//! On one server or on the shards of a cluster ([`cluster`]): the queries are
+//! the same, through `Distributed` tables on a cluster; what must reach every
+//! shard's own tables (DDL, deletes, retention) goes through [`Layout`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,12 +22,15 @@ use ::clickhouse::{Client, Row};
 use protocol::Kind;
 use serde::{Deserialize, Serialize};
 
+mod cluster;
 mod heat_rows;
 mod heatmap;
 mod retention;
 mod schema;
 mod stats;
 
+pub use self::cluster::Cluster;
+use self::cluster::Layout;
 use crate::store::traffic::{event_key, hex_id, kind_code, Traffic};
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
@@ -122,39 +129,86 @@ pub struct ClickHouseStore {
     /// Without a default database, for `CREATE DATABASE`.
     base: Client,
     database: String,
+    /// Where the rows are: this server's tables, or a cluster's shards.
+    layout: Layout,
     schema: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl std::fmt::Debug for ClickHouseStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClickHouseStore").field("database", &self.database).finish_non_exhaustive()
+        f.debug_struct("ClickHouseStore")
+            .field("database", &self.database)
+            .field("cluster", &self.layout.cluster())
+            .finish_non_exhaustive()
     }
 }
 
 impl ClickHouseStore {
-    /// Connects, creates the database and tables when missing.
+    /// Connects to one server, creates the database and tables when missing.
     pub async fn connect(
         url: &str,
         database: &str,
         user: Option<&str>,
         password: Option<&str>,
     ) -> Result<Self, StoreError> {
-        let mut base = Client::default().with_url(url).with_validation(false);
-        if let Some(user) = user {
-            base = base.with_user(user);
-        }
-        if let Some(password) = password {
-            base = base.with_password(password);
-        }
+        Self::open(url, database, user, password, None).await
+    }
+
+    /// Connects to `url`, a server that knows `cluster` (one of its shards,
+    /// or a server in front of them); creates the database and the tables on
+    /// every shard when missing (see [`cluster`]).
+    pub async fn connect_cluster(
+        url: &str,
+        database: &str,
+        user: Option<&str>,
+        password: Option<&str>,
+        cluster: &Cluster,
+    ) -> Result<Self, StoreError> {
+        Self::open(url, database, user, password, Some(cluster)).await
+    }
+
+    async fn open(
+        url: &str,
+        database: &str,
+        user: Option<&str>,
+        password: Option<&str>,
+        cluster: Option<&Cluster>,
+    ) -> Result<Self, StoreError> {
+        let client_at = |url: &str| {
+            let mut c = Client::default().with_url(url).with_validation(false);
+            if let Some(user) = user {
+                c = c.with_user(user);
+            }
+            if let Some(password) = password {
+                c = c.with_password(password);
+            }
+            c
+        };
         if !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || database.is_empty() {
             return Err(StoreError::Other(format!("invalid ClickHouse database name {database:?}")));
         }
+        let mut base = client_at(url);
+        if cluster.is_some() {
+            // An insert into a Distributed table returns once every shard has
+            // its rows, not when they are queued on this server: the spool
+            // forgets a batch as soon as the insert returns.
+            base = base.with_setting("insert_distributed_sync", "1");
+        }
         let client = base.clone().with_database(database);
-        let store = Self { client, base, database: database.to_string(), schema: Arc::default() };
+        let layout = match cluster {
+            Some(cluster) => Layout::sharded(cluster, database, client_at),
+            None => Layout::single(url, &base, &client),
+        };
+        let store = Self { client, base, database: database.to_string(), layout, schema: Arc::default() };
         // ClickHouse may be down at start: the server still starts, spools, and
-        // the first insert that reaches ClickHouse creates the schema.
-        if let Err(e) = store.ensure_schema().await {
-            tracing::warn!(error = %e, "ClickHouse unreachable at start; batches are spooled until it answers");
+        // the first insert that reaches ClickHouse creates the schema. A
+        // cluster that is not the one configured is an error of its own.
+        match store.ensure_schema().await {
+            Err(e @ StoreError::Layout(_)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "ClickHouse unreachable at start; batches are spooled until it answers");
+            }
+            Ok(()) => {}
         }
         Ok(store)
     }
@@ -163,7 +217,7 @@ impl ClickHouseStore {
     async fn ensure_schema(&self) -> Result<(), StoreError> {
         self.schema
             .get_or_try_init(|| async {
-                let created = schema::create(&self.base, &self.client, &self.database).await?;
+                let created = schema::create(&self.base, &self.client, &self.database, &self.layout).await?;
                 if created.traffic {
                     self.backfill_traffic().await?;
                 }
@@ -223,21 +277,25 @@ impl ClickHouseStore {
             .collect()
     }
 
-    /// Waits until no mutation of our tables is pending: `ALTER TABLE ... DELETE`
-    /// returns before the rows are gone.
+    /// Waits until no mutation of our tables is pending on any node: `ALTER
+    /// TABLE ... DELETE` returns before the rows are gone.
     async fn wait_for_mutations(&self) -> Result<(), StoreError> {
         let deadline = tokio::time::Instant::now() + MUTATION_TIMEOUT;
+        let tables: Vec<String> = schema::TABLES.iter().map(|t| self.layout.local(t)).collect();
         loop {
-            let pending: u64 = self
-                .client
-                .query(
-                    "SELECT count() FROM system.mutations
-                     WHERE database = ? AND has(?, table) AND is_done = 0",
-                )
-                .bind(&self.database)
-                .bind(schema::TABLES.as_slice())
-                .fetch_one()
-                .await?;
+            let mut pending = 0u64;
+            for node in self.layout.nodes() {
+                pending += node
+                    .client
+                    .query(
+                        "SELECT count() FROM system.mutations
+                         WHERE database = ? AND has(?, table) AND is_done = 0",
+                    )
+                    .bind(&self.database)
+                    .bind(tables.as_slice())
+                    .fetch_one::<u64>()
+                    .await?;
+            }
             if pending == 0 {
                 return Ok(());
             }
@@ -250,12 +308,12 @@ impl ClickHouseStore {
         }
     }
 
-    /// Counts, then deletes the events matching `filter` (a WHERE clause over
-    /// `site_id` and `visitor_id`, which both tables have) and waits until gone.
+    /// Counts, then deletes the rows of `sites` (of `visitors` in them, when
+    /// given) from every table on every node, and waits until gone.
     async fn delete_where(&self, sites: &[u32], visitors: Option<&[String]>) -> Result<u64, StoreError> {
         let numbers: Vec<u64> = visitors.unwrap_or_default().iter().map(|v| hex_id(v)).collect();
-        let query = |table: &str, sql: String| {
-            let q = self.client.query(&sql).bind(sites);
+        let query = |client: &Client, table: &str, sql: String| {
+            let q = client.query(&sql).bind(sites);
             match visitors {
                 Some(v) if table == "events" => q.bind(v),
                 Some(_) => q.bind(numbers.as_slice()),
@@ -266,12 +324,18 @@ impl ClickHouseStore {
             Some(_) => format!("has(?, site_id) AND has(?, {})", schema::visitor_column(table)),
             None => "has(?, site_id)".to_string(),
         };
-        let count: u64 =
-            query("events", format!("SELECT count() FROM events FINAL WHERE {}", filter("events")))
-                .fetch_one()
-                .await?;
-        for table in schema::TABLES {
-            query(table, format!("ALTER TABLE {table} DELETE WHERE {}", filter(table))).execute().await?;
+        let count: u64 = query(
+            &self.client,
+            "events",
+            format!("SELECT count() FROM events FINAL WHERE {}", filter("events")),
+        )
+        .fetch_one()
+        .await?;
+        for node in self.layout.nodes() {
+            for table in schema::TABLES {
+                let sql = format!("ALTER TABLE {} DELETE WHERE {}", self.layout.local(table), filter(table));
+                query(&node.client, table, sql).execute().await?;
+            }
         }
         self.wait_for_mutations().await?;
         Ok(count)
@@ -500,12 +564,13 @@ impl EventStore for ClickHouseStore {
     fn expire<'a>(&'a self, plan: &'a crate::retention::Plan) -> StoreFuture<'a, u64> {
         Box::pin(async move {
             self.ensure_schema().await?;
-            let mut expired = retention::drop_months(&self.client, &self.database, plan).await?;
+            let mut expired =
+                retention::drop_months(&self.client, &self.layout, &self.database, plan).await?;
             let mut deleting = false;
             for (site, cutoff) in &plan.sites {
                 let n = retention::expired_of_site(&self.client, *site, *cutoff).await?;
                 if n > 0 {
-                    retention::delete_site_before(&self.client, *site, *cutoff).await?;
+                    retention::delete_site_before(&self.layout, *site, *cutoff).await?;
                     expired += n;
                     deleting = true;
                 }

@@ -1,0 +1,180 @@
+//! Where the ClickHouse tables live: on one server, or on the shards of a
+//! cluster (README, "ClickHouse cluster"). On a cluster each table is a local
+//! `ReplacingMergeTree` `<name>_local` on every shard, under a `Distributed`
+//! table of its own name (see [`super::schema`]). Inserts and reads go through
+//! the `Distributed` tables on the server the store's URL names; inserts wait
+//! until every shard has its rows (`insert_distributed_sync`), since the
+//! spool forgets a batch once the store acknowledges it.
+//!
+//! The store reaches every shard itself for the rest, because ClickHouse
+//! 18.16 offers no other way without ZooKeeper: `ON CLUSTER` DDL needs it
+//! ("DDL background thread is not initialized"), and a `Distributed` table
+//! takes neither mutations (`ALTER ... DELETE`: "Mutations are not supported
+//! by storage Distributed") nor partition operations (`DROP PARTITION`). So
+//! the tables are created, privacy deletes and retention run, on each shard's
+//! local tables, through the shards' own URLs. A shard left out would keep
+//! rows a delete promised to remove, so [`Layout::check`] makes sure the URLs
+//! are the cluster's shards, each exactly once, before the schema is made.
+
+use ::clickhouse::Client;
+
+use crate::store::StoreError;
+
+/// A cluster as configured (`--clickhouse-cluster`, `--clickhouse-shard-url`):
+/// its name in the servers' `remote_servers` and an HTTP URL of each shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    name: String,
+    shard_urls: Vec<String>,
+}
+
+impl Cluster {
+    /// Checks the options: a name ClickHouse takes as given, at least one
+    /// shard, each an HTTP(S) URL named once.
+    pub fn new(name: &str, shard_urls: &[String]) -> Result<Self, StoreError> {
+        let invalid = |why: String| Err(StoreError::Layout(why));
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
+            return invalid(format!("invalid ClickHouse cluster name {name:?}"));
+        }
+        if shard_urls.is_empty() {
+            return invalid(format!("cluster {name} needs the URL of each shard (--clickhouse-shard-url)"));
+        }
+        for (i, url) in shard_urls.iter().enumerate() {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid(format!("shard URL {url:?} is not an HTTP URL"));
+            }
+            if shard_urls[..i].contains(url) {
+                return invalid(format!("shard URL {url} is given twice"));
+            }
+        }
+        Ok(Self { name: name.to_string(), shard_urls: shard_urls.to_vec() })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn shard_urls(&self) -> &[String] {
+        &self.shard_urls
+    }
+}
+
+/// A server that stores rows: `base` names no database (for `CREATE
+/// DATABASE`), `client` names ours.
+#[derive(Clone)]
+pub struct Node {
+    pub url: String,
+    pub base: Client,
+    pub client: Client,
+}
+
+/// Where the rows are, and the names of the tables that hold them.
+#[derive(Clone)]
+pub struct Layout {
+    /// The cluster's name; `None` on one server, whose tables hold the rows.
+    cluster: Option<String>,
+    /// The servers holding the rows: the one server, or every shard.
+    nodes: Vec<Node>,
+}
+
+impl Layout {
+    /// One server: the store's own.
+    pub fn single(url: &str, base: &Client, client: &Client) -> Self {
+        let node = Node { url: url.to_string(), base: base.clone(), client: client.clone() };
+        Self { cluster: None, nodes: vec![node] }
+    }
+
+    /// The shards of `cluster`; `client_at` makes a client (user, password,
+    /// no database) for a URL.
+    pub fn sharded(cluster: &Cluster, database: &str, client_at: impl Fn(&str) -> Client) -> Self {
+        let nodes = cluster
+            .shard_urls
+            .iter()
+            .map(|url| {
+                let base = client_at(url);
+                Node { url: url.clone(), client: base.clone().with_database(database), base }
+            })
+            .collect();
+        Self { cluster: Some(cluster.name.clone()), nodes }
+    }
+
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The name of the table holding `table`'s rows on each node.
+    pub fn local(&self, table: &str) -> String {
+        match self.cluster {
+            Some(_) => format!("{table}_local"),
+            None => table.to_string(),
+        }
+    }
+
+    /// Checks, before any table is made, that the shard URLs are the
+    /// cluster's shards as `entry` (the server the store queries) knows them,
+    /// each exactly once, and that `entry` holds no tables of one server in
+    /// `database` (a cluster's reads would go past the shards). `entry` names
+    /// no database: 18.16 refuses any query naming one that does not exist.
+    pub async fn check(&self, entry: &Client, database: &str) -> Result<(), StoreError> {
+        let Some(name) = &self.cluster else { return Ok(()) };
+        let shards: u64 = entry
+            .query("SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?")
+            .bind(name)
+            .fetch_one()
+            .await?;
+        if shards == 0 {
+            return Err(StoreError::Layout(format!(
+                "the ClickHouse server queried knows no cluster {name} (its remote_servers)"
+            )));
+        }
+        let mut seen: Vec<u32> = Vec::new();
+        for node in &self.nodes {
+            let own: Vec<u32> = node
+                .base
+                .query("SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ? AND is_local")
+                .bind(name)
+                .fetch_all()
+                .await?;
+            match own.as_slice() {
+                [shard] if !seen.contains(shard) => seen.push(*shard),
+                [shard] => {
+                    return Err(StoreError::Layout(format!(
+                        "shard URL {} is shard {shard} of {name} again",
+                        node.url
+                    )))
+                }
+                _ => {
+                    return Err(StoreError::Layout(format!(
+                        "shard URL {} is no shard of cluster {name} (it is local to shards {own:?})",
+                        node.url
+                    )))
+                }
+            }
+        }
+        if seen.len() as u64 != shards {
+            return Err(StoreError::Layout(format!(
+                "cluster {name} has {shards} shards, but {} shard URLs are given",
+                seen.len()
+            )));
+        }
+        for table in super::schema::TABLES {
+            let engine: Option<String> = entry
+                .query("SELECT engine FROM system.tables WHERE database = ? AND name = ?")
+                .bind(database)
+                .bind(table)
+                .fetch_optional()
+                .await?;
+            if let Some(engine) = engine.filter(|e| e != "Distributed") {
+                return Err(StoreError::Layout(format!(
+                    "{database}.{table} is a {engine} table of one server, not the cluster's Distributed table; \
+                     a cluster needs a database of its own"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
