@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{postgres_database, TempDir};
-use lummmen_server::meta::{self, Applied, Delivery, MetaError, MetaStore, SealedSet, WebhookEffect};
+use lummmen_server::meta::{self, Applied, Delivery, MetaError, MetaStore, Sealed, SealedSet, WebhookEffect};
 use lummmen_server::projects::Project;
 use lummmen_server::shopify::orders;
 use lummmen_server::shopify::tickets::NewTicket;
@@ -95,6 +95,23 @@ async fn projects_behave_the_same_on_both_backends() {
             s.retentions().await.expect("retentions"),
             vec![(8, lummmen_server::retention::DEFAULT_MONTHS)]
         );
+
+        // Shops onboarding at once get a project each, every shop on its own.
+        let creates = (0..8).map(|n| {
+            let store = Arc::clone(s);
+            tokio::spawn(async move {
+                let shop = format!("race{n}.myshopify.com");
+                store.create_project("Race", 100, std::slice::from_ref(&shop)).await.map(|p| (shop, p.id))
+            })
+        });
+        let mut made = Vec::new();
+        for task in creates.collect::<Vec<_>>() {
+            made.push(task.await.expect("task").expect("create"));
+        }
+        assert_eq!(made.iter().map(|(_, id)| id).collect::<HashSet<_>>().len(), 8, "{name}: {made:?}");
+        for (shop, id) in &made {
+            assert_eq!(s.project_of_shop(shop).await.expect("find").map(|p| p.id), Some(*id), "{name}");
+        }
     }
 }
 
@@ -124,8 +141,10 @@ async fn shops_tokens_and_oauth_states_behave_the_same_on_both_backends() {
         assert_eq!(s.sealed_refresh(shop).await.expect("refresh").as_deref(), Some("r2"), "{name}");
         s.save_refreshed(shop, &set("a3", Some("r3"), Some(9000))).await.expect("refreshed");
         assert_eq!(s.tokens(shop).await.expect("t").expect("some").access, "a3", "{name}");
-        s.reseal(shop, Some("a3'"), None).await.expect("reseal access");
-        s.reseal(shop, None, Some("r3'")).await.expect("reseal refresh");
+        assert!(s.reseal(shop, Sealed::Access, "a3", "a3'").await.expect("reseal access"), "{name}");
+        assert!(s.reseal(shop, Sealed::Refresh, "r3", "r3'").await.expect("reseal refresh"), "{name}");
+        // A token replaced meanwhile (a refresh on another instance) stays.
+        assert!(!s.reseal(shop, Sealed::Refresh, "r3", "stale").await.expect("reseal"), "{name}");
         let t = s.tokens(shop).await.expect("tokens").expect("some");
         assert_eq!((t.access.as_str(), t.refresh.as_deref()), ("a3'", Some("r3'")), "{name}");
         assert_eq!(s.shops().await.expect("shops").len(), 1);

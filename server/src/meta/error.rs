@@ -27,6 +27,8 @@ pub enum MetaError {
     NotFound(u32),
     #[error("retention must be 1 to 120 months, got {0}")]
     Retention(u16),
+    #[error("every project id is taken")]
+    IdsExhausted,
     #[error("metadata lookup did not finish: {0}")]
     Lookup(String),
 }

@@ -75,6 +75,23 @@ pub struct SealedSet {
     pub now: i64,
 }
 
+/// Which of a shop's sealed tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealed {
+    Access,
+    Refresh,
+}
+
+impl Sealed {
+    /// Its column in `shops`, in both backends.
+    pub fn column(self) -> &'static str {
+        match self {
+            Sealed::Access => "token",
+            Sealed::Refresh => "refresh_token",
+        }
+    }
+}
+
 /// A webhook delivery as Shopify identifies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -193,13 +210,12 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug {
     fn save_refreshed<'a>(&'a self, shop: &'a str, set: &'a SealedSet) -> MetaFuture<'a, ()>;
     /// Forgets the shop's tokens (refused by Shopify).
     fn clear_tokens<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, ()>;
-    /// Replaces sealed tokens after a key rotation (each only when given).
-    fn reseal<'a>(
-        &'a self,
-        shop: &'a str,
-        access: Option<&'a str>,
-        refresh: Option<&'a str>,
-    ) -> MetaFuture<'a, ()>;
+    /// Replaces a sealed token by the same token sealed under the current key,
+    /// only while `old` is still the one stored: re-sealing at start must not
+    /// put back a token another instance replaced meanwhile (a refresh).
+    /// Answers whether it replaced it.
+    fn reseal<'a>(&'a self, shop: &'a str, which: Sealed, old: &'a str, new: &'a str)
+        -> MetaFuture<'a, bool>;
     /// The sealed refresh token of a shop, if it has one.
     fn sealed_refresh<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, Option<String>>;
     /// Waits for the shop's turn to refresh its token, across every instance

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::migrations::Migration;
 use super::{
-    Applied, Delivery, FlightGuard, MetaError, MetaFuture, MetaStore, OrderWindow, SealedSet, ShopRow,
-    StoredTokens, WebhookEffect,
+    Applied, Delivery, FlightGuard, MetaError, MetaFuture, MetaStore, OrderWindow, Sealed, SealedSet,
+    ShopRow, StoredTokens, WebhookEffect,
 };
 use crate::projects::{Project, ProjectStore};
 use crate::shopify::db::AppDb;
@@ -152,19 +152,12 @@ impl MetaStore for SqliteMeta {
     fn reseal<'a>(
         &'a self,
         shop: &'a str,
-        access: Option<&'a str>,
-        refresh: Option<&'a str>,
-    ) -> MetaFuture<'a, ()> {
-        let (shop, access, refresh) = (shop.to_string(), access.map(String::from), refresh.map(String::from));
-        self.run(move |m| {
-            if let Some(a) = access {
-                m.app.reseal(&shop, &a)?;
-            }
-            if let Some(r) = refresh {
-                m.app.reseal_refresh(&shop, &r)?;
-            }
-            Ok(())
-        })
+        which: Sealed,
+        old: &'a str,
+        new: &'a str,
+    ) -> MetaFuture<'a, bool> {
+        let (shop, old, new) = (shop.to_string(), old.to_string(), new.to_string());
+        self.run(move |m| Ok(m.app.reseal(&shop, which, &old, &new)?))
     }
 
     fn sealed_refresh<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, Option<String>> {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 pub use cache::ProjectCache;
@@ -75,37 +75,25 @@ impl ProjectStore {
     pub fn upsert(&self, project: &Project) -> Result<(), ProjectError> {
         crate::meta::check_project(project)?;
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        for shop in &project.shops {
-            let owner: Option<u32> = tx
-                .query_row("SELECT project_id FROM project_shops WHERE shop = ?1", [shop], |r| r.get(0))
-                .optional()?;
-            if let Some(owner) = owner.filter(|o| *o != project.id) {
-                return Err(ProjectError::ShopTaken { shop: shop.clone(), project: owner });
-            }
-        }
-        tx.execute(
-            "INSERT INTO projects (id, name, sample) VALUES (?1, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name, sample = excluded.sample",
-            params![project.id, project.name, project.sample],
-        )?;
-        tx.execute("DELETE FROM project_shops WHERE project_id = ?1", [project.id])?;
-        for shop in &project.shops {
-            tx.execute(
-                "INSERT INTO project_shops (shop, project_id) VALUES (?1, ?2)",
-                params![shop, project.id],
-            )?;
-        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write(&tx, project)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Creates a project with the next free id (one more than the largest).
+    /// The id is taken and the project written in one write transaction, so two
+    /// shops onboarding at once (or the operator's CLI meanwhile) never get
+    /// one id.
     pub fn create(&self, name: &str, sample: u8, shops: Vec<String>) -> Result<Project, ProjectError> {
-        let next: u32 =
-            self.lock().query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM projects", [], |r| r.get(0))?;
-        let project = Project { id: next, name: name.to_string(), sample, shops };
-        self.upsert(&project)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let next: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM projects", [], |r| r.get(0))?;
+        let id = u32::try_from(next).map_err(|_| ProjectError::IdsExhausted)?;
+        let project = Project { id, name: name.to_string(), sample, shops };
+        crate::meta::check_project(&project)?;
+        write(&tx, &project)?;
+        tx.commit()?;
         Ok(project)
     }
 
@@ -202,6 +190,32 @@ impl ProjectStore {
         tx.commit()?;
         Ok(n > 0)
     }
+}
+
+/// Writes a checked project in the caller's transaction: its row and its shop
+/// list, refusing a shop of another project.
+fn write(tx: &rusqlite::Transaction<'_>, project: &Project) -> Result<(), ProjectError> {
+    for shop in &project.shops {
+        let owner: Option<u32> = tx
+            .query_row("SELECT project_id FROM project_shops WHERE shop = ?1", [shop], |r| r.get(0))
+            .optional()?;
+        if let Some(owner) = owner.filter(|o| *o != project.id) {
+            return Err(ProjectError::ShopTaken { shop: shop.clone(), project: owner });
+        }
+    }
+    tx.execute(
+        "INSERT INTO projects (id, name, sample) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, sample = excluded.sample",
+        params![project.id, project.name, project.sample],
+    )?;
+    tx.execute("DELETE FROM project_shops WHERE project_id = ?1", [project.id])?;
+    for shop in &project.shops {
+        tx.execute(
+            "INSERT INTO project_shops (shop, project_id) VALUES (?1, ?2)",
+            params![shop, project.id],
+        )?;
+    }
+    Ok(())
 }
 
 fn shops_of(conn: &Connection, id: u32) -> Result<Vec<String>, rusqlite::Error> {

@@ -14,7 +14,7 @@ use crate::clock::now_ms_i64;
 use crate::meta::migrations::{SQLITE_APP, SQLITE_TOKEN_COLUMNS};
 use crate::meta::sqlite::migrate;
 use crate::meta::{
-    Applied, Delivery, MetaError, SealedSet, StoredTokens, WebhookEffect, DELIVERY_RETENTION_MS,
+    Applied, Delivery, MetaError, Sealed, SealedSet, StoredTokens, WebhookEffect, DELIVERY_RETENTION_MS,
 };
 
 /// File name of the app database under the data directory.
@@ -94,22 +94,15 @@ impl AppDb {
             .map(Option::flatten)
     }
 
-    /// Replaces a sealed refresh token (key rotation).
-    pub fn reseal_refresh(&self, shop: &str, sealed: &str) -> rusqlite::Result<()> {
-        self.lock().execute(
-            "UPDATE shops SET refresh_token = ?2, updated_at = ?3 WHERE shop = ?1",
-            params![shop, sealed, now_ms_i64()],
+    /// Replaces a sealed token while `old` is still the stored one (key
+    /// rotation); answers whether it did.
+    pub fn reseal(&self, shop: &str, which: Sealed, old: &str, new: &str) -> rusqlite::Result<bool> {
+        let column = which.column();
+        let n = self.lock().execute(
+            &format!("UPDATE shops SET {column} = ?3, updated_at = ?4 WHERE shop = ?1 AND {column} = ?2"),
+            params![shop, old, new, now_ms_i64()],
         )?;
-        Ok(())
-    }
-
-    /// Replaces a sealed token (key rotation).
-    pub fn reseal(&self, shop: &str, sealed_token: &str) -> rusqlite::Result<()> {
-        self.lock().execute(
-            "UPDATE shops SET token = ?2, updated_at = ?3 WHERE shop = ?1",
-            params![shop, sealed_token, now_ms_i64()],
-        )?;
-        Ok(())
+        Ok(n == 1)
     }
 
     /// The tokens of an installed shop that has some.

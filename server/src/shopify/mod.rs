@@ -41,7 +41,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use crate::config::ShopifyOptions;
-use crate::meta::{MetaError, MetaStore};
+use crate::meta::{MetaError, MetaStore, Sealed};
 use crate::projects::ProjectCache;
 use crate::store::EventStore;
 use admin_api::{AdminApi, HttpAdmin};
@@ -134,7 +134,9 @@ async fn reseal_old_tokens(db: &dyn MetaStore, keys: &KeyRing) -> Result<(), Set
     for row in db.shops().await? {
         if let Some(sealed) = db.sealed_refresh(&row.shop).await?.filter(|s| keys.needs_rewrap(s)) {
             match keys.open(&row.shop, &sealed) {
-                Ok(token) => db.reseal(&row.shop, None, Some(&keys.seal(&row.shop, &token)?)).await?,
+                Ok(token) => {
+                    db.reseal(&row.shop, Sealed::Refresh, &sealed, &keys.seal(&row.shop, &token)?).await?;
+                }
                 Err(e) => {
                     tracing::error!(shop = %row.shop, error = %e, "stored refresh token cannot be opened")
                 }
@@ -143,7 +145,7 @@ async fn reseal_old_tokens(db: &dyn MetaStore, keys: &KeyRing) -> Result<(), Set
         let Some(sealed) = row.sealed_token.filter(|s| keys.needs_rewrap(s)) else { continue };
         match keys.open(&row.shop, &sealed) {
             Ok(token) => {
-                db.reseal(&row.shop, Some(&keys.seal(&row.shop, &token)?), None).await?;
+                db.reseal(&row.shop, Sealed::Access, &sealed, &keys.seal(&row.shop, &token)?).await?;
                 tracing::info!(shop = %row.shop, key_id = keys.current_id(), "re-sealed offline token under the current key");
             }
             Err(e) => {

@@ -78,6 +78,17 @@ fn seal_set(keys: &KeyRing, shop: &str, set: &TokenSet) -> Result<SealedSet, Tok
     })
 }
 
+/// Runs `f` as a task of its own and waits for it: dropping the caller does not
+/// stop it. A panic in `f` resumes in the caller; the task ends otherwise
+/// only with the runtime, which drops the caller too.
+async fn detached<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    match tokio::spawn(f).await {
+        Ok(out) => out,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// Whether a stored access token can be used as it is at `now`.
 fn fresh(stored: &Stored, now: i64) -> bool {
     stored.access_expires_at.is_none_or(|at| at - REFRESH_MARGIN_MS > now)
@@ -159,6 +170,17 @@ impl ShopifyState {
                 return Ok(token);
             }
         }
+        // The rest runs as a task of its own, holding the turn: once Shopify
+        // has answered a refresh, the refresh token is spent, and the new pair
+        // must be stored (and the turn held until then) even if this caller
+        // goes away meanwhile.
+        let (state, owned) = (self.clone(), shop.to_string());
+        detached(async move { state.refresh_in_turn(&owned, keys).await }).await
+    }
+
+    /// [`Self::offline_token`]'s refresh: in the shop's turn, the tokens read
+    /// again (another caller may have refreshed them), refreshed if still due.
+    async fn refresh_in_turn(&self, shop: &str, keys: Arc<KeyRing>) -> Result<String, TokenError> {
         let _turn = self.turn(shop).await?;
         let stored = self.db.tokens(shop).await?.ok_or(TokenError::NeedsExchange)?;
         let now = now_ms_i64();

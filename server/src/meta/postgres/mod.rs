@@ -36,6 +36,9 @@ const MIGRATION_LOCK: i64 = 0x4c75_6d6d_6d65_6e01;
 #[derive(Clone)]
 pub struct PgMeta {
     pool: Pool,
+    /// Permits for connections held outside the pool by token refreshes
+    /// (see [`MetaStore::refresh_flight`](crate::meta::MetaStore::refresh_flight)).
+    flights: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for PgMeta {
@@ -53,7 +56,8 @@ impl PgMeta {
             Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| MetaError::Pool(e.to_string()))?;
-        let me = Self { pool };
+        let flights = std::sync::Arc::new(tokio::sync::Semaphore::new(POOL_SIZE));
+        let me = Self { pool, flights };
         me.migrate(POSTGRES).await?;
         Ok(me)
     }

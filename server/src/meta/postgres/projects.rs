@@ -16,7 +16,7 @@ async fn load(c: &impl GenericClient, id: i64) -> Result<Option<Project>, MetaEr
         return Ok(None);
     };
     let shops = c
-        .query("SELECT shop FROM project_shops WHERE project_id = $1 ORDER BY shop", &[&id])
+        .query("SELECT shop FROM project_shops WHERE project_id = $1 ORDER BY shop COLLATE \"C\"", &[&id])
         .await?
         .iter()
         .map(|r| r.get(0))
@@ -95,7 +95,8 @@ impl PgMeta {
         // id to two shops.
         tx.batch_execute(LOCK).await?;
         let next: i64 = tx.query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM projects", &[]).await?.get(0);
-        let p = Project { id: next as u32, name: name.to_string(), sample, shops: shops.to_vec() };
+        let id = u32::try_from(next).map_err(|_| MetaError::IdsExhausted)?;
+        let p = Project { id, name: name.to_string(), sample, shops: shops.to_vec() };
         check_project(&p)?;
         write(&tx, &p).await?;
         tx.commit().await?;

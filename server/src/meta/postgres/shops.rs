@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 
 use super::PgMeta;
 use crate::clock::now_ms_i64;
-use crate::meta::{FlightGuard, MetaError, OrderWindow, SealedSet, ShopRow, StoredTokens};
+use crate::meta::{FlightGuard, MetaError, OrderWindow, Sealed, SealedSet, ShopRow, StoredTokens};
 use crate::shopify::orders::{order_key, OrderFacts, OrderRow, RefundRow};
 
 fn shop_row(r: &Row) -> ShopRow {
@@ -24,6 +24,10 @@ fn keys(order_ids: &[String]) -> Vec<String> {
 /// name hashed by PostgreSQL (`hashtext`), the same on every instance.
 const REFRESH_LOCK: &str = "SELECT pg_advisory_lock(1, hashtext($1))";
 
+/// The longest wait for a shop's lock: a refresh is one call to Shopify, so a
+/// longer wait means the holder is stuck, and the caller gets an error.
+const FLIGHT_WAIT_SECS: u32 = 60;
+
 impl PgMeta {
     pub(super) async fn shop(&self, shop: &str) -> Result<Option<ShopRow>, MetaError> {
         let c = self.pool.get().await?;
@@ -34,7 +38,7 @@ impl PgMeta {
 
     pub(super) async fn shops(&self) -> Result<Vec<ShopRow>, MetaError> {
         let c = self.pool.get().await?;
-        Ok(c.query("SELECT shop, token, scopes, status FROM shops ORDER BY shop", &[])
+        Ok(c.query("SELECT shop, token, scopes, status FROM shops ORDER BY shop COLLATE \"C\"", &[])
             .await?
             .iter()
             .map(shop_row)
@@ -115,17 +119,15 @@ impl PgMeta {
     pub(super) async fn reseal(
         &self,
         shop: &str,
-        access: Option<&str>,
-        refresh: Option<&str>,
-    ) -> Result<(), MetaError> {
+        which: Sealed,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, MetaError> {
+        let column = which.column();
         let c = self.pool.get().await?;
-        c.execute(
-            "UPDATE shops SET token = COALESCE($2, token), refresh_token = COALESCE($3, refresh_token),
-                updated_at = $4 WHERE shop = $1",
-            &[&shop, &access, &refresh, &now_ms_i64()],
-        )
-        .await?;
-        Ok(())
+        let sql =
+            format!("UPDATE shops SET {column} = $3, updated_at = $4 WHERE shop = $1 AND {column} = $2");
+        Ok(c.execute(&sql, &[&shop, &old, &new, &now_ms_i64()]).await? == 1)
     }
 
     pub(super) async fn sealed_refresh(&self, shop: &str) -> Result<Option<String>, MetaError> {
@@ -139,10 +141,19 @@ impl PgMeta {
     /// lock (also when the refresh's task is cancelled or the instance dies:
     /// PostgreSQL drops a closed session's locks).
     pub(super) async fn refresh_flight(&self, shop: &str) -> Result<FlightGuard, MetaError> {
-        let object = self.pool.get().await?;
-        object.execute(REFRESH_LOCK, &[&shop]).await?;
-        let client = deadpool_postgres::Object::take(object);
-        Ok(FlightGuard::holding(Box::new(client)))
+        // At most so many connections wait for or hold a shop's lock, beside
+        // the pool.
+        let permit = std::sync::Arc::clone(&self.flights)
+            .acquire_owned()
+            .await
+            .map_err(|e| MetaError::Pool(e.to_string()))?;
+        // Out of the pool before the wait: a wait given up (the request gone)
+        // closes this connection instead of handing it, its lock granted
+        // later, to the next caller.
+        let client = deadpool_postgres::Object::take(self.pool.get().await?);
+        client.batch_execute(&format!("SET lock_timeout = '{FLIGHT_WAIT_SECS}s'")).await?;
+        client.execute(REFRESH_LOCK, &[&shop]).await?;
+        Ok(FlightGuard::holding(Box::new((client, permit))))
     }
 
     pub(super) async fn put_state(&self, nonce: &str, shop: &str, ttl_secs: i64) -> Result<(), MetaError> {
@@ -182,7 +193,8 @@ impl PgMeta {
         let orders = c
             .query(
                 "SELECT order_id, total, currency FROM shop_orders
-                 WHERE shop = ANY($1) AND time_ms >= $2 AND time_ms < $3 ORDER BY shop, order_id",
+                 WHERE shop = ANY($1) AND time_ms >= $2 AND time_ms < $3
+                 ORDER BY shop COLLATE \"C\", order_id COLLATE \"C\"",
                 &[&shops, &from_ms, &to_ms],
             )
             .await?
@@ -192,7 +204,8 @@ impl PgMeta {
         let refunds = c
             .query(
                 "SELECT amount, currency FROM shop_refunds
-                 WHERE shop = ANY($1) AND time_ms >= $2 AND time_ms < $3 ORDER BY shop, refund_id, currency",
+                 WHERE shop = ANY($1) AND time_ms >= $2 AND time_ms < $3
+                 ORDER BY shop COLLATE \"C\", refund_id COLLATE \"C\", currency COLLATE \"C\"",
                 &[&shops, &from_ms, &to_ms],
             )
             .await?
@@ -215,7 +228,7 @@ impl PgMeta {
         let orders = c
             .query(
                 "SELECT order_id, time_ms, total, currency FROM shop_orders
-                 WHERE shop = $1 AND order_id = ANY($2) ORDER BY time_ms, order_id",
+                 WHERE shop = $1 AND order_id = ANY($2) ORDER BY time_ms, order_id COLLATE \"C\"",
                 &[&shop, &keys],
             )
             .await?
@@ -225,7 +238,8 @@ impl PgMeta {
         let refunds = c
             .query(
                 "SELECT refund_id, order_id, time_ms, amount, currency FROM shop_refunds
-                 WHERE shop = $1 AND order_id = ANY($2) ORDER BY time_ms, refund_id, currency",
+                 WHERE shop = $1 AND order_id = ANY($2)
+                 ORDER BY time_ms, refund_id COLLATE \"C\", currency COLLATE \"C\"",
                 &[&shop, &keys],
             )
             .await?

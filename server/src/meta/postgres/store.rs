@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::PgMeta;
 use crate::meta::{
-    Applied, Delivery, FlightGuard, MetaFuture, MetaStore, OrderWindow, SealedSet, ShopRow, StoredTokens,
-    WebhookEffect,
+    Applied, Delivery, FlightGuard, MetaFuture, MetaStore, OrderWindow, Sealed, SealedSet, ShopRow,
+    StoredTokens, WebhookEffect,
 };
 use crate::projects::Project;
 use crate::shopify::orders::OrderFacts;
@@ -89,10 +89,11 @@ impl MetaStore for PgMeta {
     fn reseal<'a>(
         &'a self,
         shop: &'a str,
-        access: Option<&'a str>,
-        refresh: Option<&'a str>,
-    ) -> MetaFuture<'a, ()> {
-        Box::pin(PgMeta::reseal(self, shop, access, refresh))
+        which: Sealed,
+        old: &'a str,
+        new: &'a str,
+    ) -> MetaFuture<'a, bool> {
+        Box::pin(PgMeta::reseal(self, shop, which, old, new))
     }
 
     fn sealed_refresh<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, Option<String>> {
