@@ -77,13 +77,22 @@ impl AppState {
         if config.seed_demo && meta.ensure_project(&demo_project()).await? {
             tracing::info!("created the demo project (site id 1)");
         }
-        let projects = ProjectCache::new(meta);
+        let projects = ProjectCache::new(Arc::clone(&meta));
         let events = crate::store::open(config).await?;
         tracing::info!(store = events.name(), "event store open");
         // A wrong Shopify setting stops the start before the pipeline runs.
         Settings::from_options(&config.shopify).map_err(SetupError::from)?;
         let health = Health::default();
-        let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone())?;
+        // Instances sharing the store apply each other's privacy deletions.
+        let joined = match meta.shared() {
+            true => Some(crate::deletions::join(meta.as_ref(), &config.data_dir).await?),
+            false => None,
+        };
+        let pending = joined.as_ref().map_or(&[][..], |j| j.pending.as_slice());
+        let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone(), pending)?;
+        if let Some(joined) = joined {
+            crate::deletions::spawn(Arc::clone(&meta), pipeline.clone(), joined);
+        }
         let shopify =
             ShopifyState::open(&config.shopify, projects.clone(), Arc::clone(&events), pipeline.clone())
                 .await?;

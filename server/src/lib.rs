@@ -7,6 +7,7 @@
 //! - [`health`]: liveness (`/healthz`) and readiness (`/readyz`).
 //! - [`ingest`]: `/collect` and the pipeline behind it (spool, drainer, relay).
 //! - [`store`]: the event storage trait; its SQLite and ClickHouse backends.
+//! - [`deletions`]: privacy deletions that every instance applies to its spool.
 //! - [`meta`]: the metadata store (projects, shops, tokens, tickets, orders):
 //!   embedded SQLite, or PostgreSQL shared by several instances.
 //! - [`projects`]: projects (site ids, shops) and their cached lookups.
@@ -24,6 +25,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deletions;
 pub mod health;
 pub mod ingest;
 pub mod meta;

@@ -32,7 +32,22 @@ struct Instance {
 }
 
 impl Instance {
+    /// An instance entering the cluster through `entry`.
     fn spawn(data: &std::path::Path, database_url: &str, ch: &Events, entry: &str, shopify: &str) -> Self {
+        let cluster = [
+            "--clickhouse-url",
+            entry,
+            "--clickhouse-database",
+            &ch.database,
+            "--clickhouse-cluster",
+            &ch.shards.cluster,
+            "--clickhouse-shard-url",
+            &ch.shards.urls.join(","),
+        ];
+        Self::spawn_with(data, database_url, &cluster, shopify)
+    }
+
+    fn spawn_with(data: &std::path::Path, database_url: &str, clickhouse: &[&str], shopify: &str) -> Self {
         let port = free_port();
         let args: Vec<String> = [
             "--listen",
@@ -45,14 +60,6 @@ impl Instance {
             "0",
             "--database-url",
             database_url,
-            "--clickhouse-url",
-            entry,
-            "--clickhouse-database",
-            &ch.database,
-            "--clickhouse-cluster",
-            &ch.shards.cluster,
-            "--clickhouse-shard-url",
-            &ch.shards.urls.join(","),
             "--shopify-client-id",
             CLIENT_ID,
             "--shopify-client-secret",
@@ -69,6 +76,7 @@ impl Instance {
             OPERATOR,
         ]
         .iter()
+        .chain(clickhouse)
         .map(|s| s.to_string())
         .collect();
         let child = start(&args);
@@ -127,10 +135,14 @@ async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Va
 }
 
 async fn deliver(base: &str, webhook_id: &str, body: &str) -> Value {
+    deliver_topic(base, "customers/data_request", webhook_id, body).await
+}
+
+async fn deliver_topic(base: &str, topic: &str, webhook_id: &str, body: &str) -> Value {
     let r = client()
         .post(format!("{base}/webhooks/shopify"))
         .header("content-type", "application/json")
-        .header("X-Shopify-Topic", "customers/data_request")
+        .header("X-Shopify-Topic", topic)
         .header("X-Shopify-Hmac-Sha256", openssl_hmac_b64(SECRET, body.as_bytes()))
         .header("X-Shopify-Shop-Domain", SHOP)
         .header("X-Shopify-Webhook-Id", webhook_id)
@@ -290,4 +302,150 @@ async fn two_instances_share_shops_tickets_tokens_and_events() {
     for url in &ch.shards.urls {
         drop_database(url, &ch.database).await;
     }
+}
+
+/// A TCP proxy in front of ClickHouse that can be cut: while cut, it closes
+/// every connection it has and refuses new ones, as a ClickHouse that went
+/// away does for the instance behind it.
+struct Cuttable {
+    url: String,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Cuttable {
+    async fn start(upstream: &str) -> Self {
+        let target = upstream.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut cut_rx = cut_rx.clone();
+                if *cut_rx.borrow() {
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut_rx.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { url, cut }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+/// The shop's project, made through `base`; answers its site id.
+async fn onboard(base: &str, token: &str) -> u32 {
+    let (status, config) =
+        call(reqwest::Method::POST, format!("{base}/api/config"), token, Some(json!({}))).await;
+    assert_eq!(status, 200, "{config}");
+    config["matomoId"].as_u64().expect("site id") as u32
+}
+
+async fn post(base: &str, batch: &Value) {
+    let r = client()
+        .post(format!("{base}/collect"))
+        .header("content-type", "text/plain")
+        .body(batch.to_string())
+        .send()
+        .await
+        .expect("collect");
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_privacy_deletion_reaches_what_another_instance_holds_in_its_spool() {
+    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
+    let database = postgres_database("instances_delete").await;
+    let ch = support::common::clickhouse_url();
+    let ch_db = unique_database("instances_delete");
+    let cuttable = Cuttable::start(&ch).await;
+    let (dir_a, dir_b) = (TempDir::new("delete-a"), TempDir::new("delete-b"));
+    let a = Instance::spawn_with(
+        &dir_a.0,
+        &database,
+        &["--clickhouse-url", &ch, "--clickhouse-database", &ch_db],
+        &fake.url,
+    );
+    wait_ready(&a.base).await;
+    let b = Instance::spawn_with(
+        &dir_b.0,
+        &database,
+        &["--clickhouse-url", &cuttable.url, "--clickhouse-database", &ch_db],
+        &fake.url,
+    );
+    wait_ready(&b.base).await;
+    let site = onboard(&a.base, &session_token(SHOP)).await;
+
+    // The customer's checkout reaches storage through A; then, with B's
+    // ClickHouse gone, more of the customer's page views (and another
+    // visitor's) wait in B's spool.
+    let customer = "gid://shopify/Customer/191167";
+    post(
+        &a.base,
+        &support::checkout(
+            site,
+            "00000000000000c1",
+            "c100000000000001",
+            "gid://shopify/Order/1",
+            Some(customer),
+        ),
+    )
+    .await;
+    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
+    let store = lummmen_server::store::open(&config).await.expect("store");
+    for _ in 0..200 {
+        if store.count_events(site).await.unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cuttable.set_cut(true);
+    post(&b.base, &support::page_views(site, "00000000000000c1", "c100000000000002", 3)).await;
+    post(&b.base, &support::page_views(site, "00000000000000d1", "d100000000000001", 2)).await;
+
+    // The customer asks to be forgotten; the operator fulfils it through A
+    // while B cannot store, and B's storage comes back a moment later.
+    let body =
+        json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [1]});
+    let delivered = deliver_topic(&a.base, "customers/redact", "redact-1", &body.to_string()).await;
+    let ticket = delivered["ticket"].as_i64().expect("ticket");
+    let restore = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cuttable.set_cut(false);
+        cuttable
+    });
+    let (status, done) = call(
+        reqwest::Method::POST,
+        format!("{}/api/gdpr/tickets/{ticket}/fulfil", a.base),
+        OPERATOR,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let _cuttable = restore.await.expect("restore");
+
+    // Once B has drained: nothing of the customer is stored, the other
+    // visitor's page views are.
+    let mut other = 0;
+    for _ in 0..200 {
+        other = store.events_for_visitor(site, "00000000000000d1").await.expect("read").len();
+        if other == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(other, 2, "B drained its spool");
+    let left = store.events_for_visitor(site, "00000000000000c1").await.expect("read");
+    assert!(left.is_empty(), "the deleted customer's events from B's spool were stored: {}", left.len());
+    drop_database(&ch, &ch_db).await;
+    drop((a, b));
 }

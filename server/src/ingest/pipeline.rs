@@ -56,7 +56,14 @@ impl Pipeline {
     /// Opens the spool under `<data_dir>/spool`, starts the drainer into `store`
     /// (and the Matomo relay when configured), and installs its readiness check
     /// into `health`.
-    pub fn start(config: &Config, store: Arc<dyn EventStore>, health: Health) -> std::io::Result<Self> {
+    /// `pending`: deletions published by other instances while this one was
+    /// down (see [`crate::deletions`]), tombstones before the drainer starts.
+    pub fn start(
+        config: &Config,
+        store: Arc<dyn EventStore>,
+        health: Health,
+        pending: &[crate::meta::Deletion],
+    ) -> std::io::Result<Self> {
         let dir = config.data_dir.join("spool");
         std::fs::create_dir_all(&dir)?;
         let reader = Reader::open(&dir, drain::CURSOR)?;
@@ -71,6 +78,10 @@ impl Pipeline {
             Box::new(move |s| observer.spool_committed(s)),
         )?;
         spool.register(&reader);
+        let end = *spool.committed().borrow();
+        for d in pending {
+            tombstones.add(&d.sites, d.visitors.as_deref(), end)?;
+        }
         let (drained_tx, drained) = watch::channel(reader.pos);
         let (storage_tx, storage_ok) = watch::channel(true);
         let (stop, stop_rx) = watch::channel(false);
@@ -225,12 +236,17 @@ impl Pipeline {
         visitors: Option<&[String]>,
         timeout: Duration,
     ) -> Result<(), IngestError> {
+        self.tombstone(sites, visitors)?;
+        self.settle(timeout).await
+    }
+
+    /// [`Self::forget`]'s first half: the tombstone, up to the spool's end now.
+    pub fn tombstone(&self, sites: &[u32], visitors: Option<&[String]>) -> Result<(), IngestError> {
         let until = *self.inner.spool.committed().borrow();
         self.inner
             .tombstones
             .add(sites, visitors, until)
-            .map_err(|e| IngestError::Internal(format!("keeping the deletion's tombstone: {e}")))?;
-        self.settle(timeout).await
+            .map_err(|e| IngestError::Internal(format!("keeping the deletion's tombstone: {e}")))
     }
 
     /// Stops accepting, lets the drainer empty the spool for up to the drain

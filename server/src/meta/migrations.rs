@@ -198,6 +198,22 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         sql: "CREATE UNIQUE INDEX tickets_by_webhook ON tickets(webhook_id);",
     },
+    Migration {
+        // Privacy deletions every instance applies to its own spool before
+        // the deleting instance deletes from the event store (crate::deletions).
+        version: 3,
+        sql: "CREATE TABLE deletions (
+                id BIGSERIAL PRIMARY KEY,
+                sites TEXT NOT NULL,
+                visitors TEXT,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE instances (
+                id TEXT PRIMARY KEY,
+                seen BIGINT NOT NULL,
+                beat_at BIGINT NOT NULL
+            );",
+    },
 ];
 
 #[cfg(test)]

@@ -129,6 +129,16 @@ pub enum Applied {
     Ignored,
 }
 
+/// A privacy deletion published for every instance sharing the store (see
+/// [`crate::deletions`]): whose events no instance may store from now on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub id: i64,
+    pub sites: Vec<u32>,
+    /// `None`: every visitor of the sites (a shop's deletion).
+    pub visitors: Option<Vec<String>>,
+}
+
 /// The order facts of some shops over a window, for
 /// [`crate::shopify::orders::summary`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -250,6 +260,48 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug {
     /// Forgets a shop (`shop/redact`): its install and tokens, OAuth nonces,
     /// delivery ids, orders and refunds, and the contact data in its tickets.
     fn forget_shop<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, ()>;
+
+    // --- privacy deletions across instances (see `crate::deletions`) ---
+    // A store that one instance alone uses (SQLite) has nothing to share:
+    // these answer as if no other instance existed.
+
+    /// Whether other instances may share this store.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Publishes a deletion to every instance; `None` when no other instance
+    /// shares the store.
+    fn publish_deletion<'a>(
+        &'a self,
+        _sites: &'a [u32],
+        _visitors: Option<&'a [String]>,
+    ) -> MetaFuture<'a, Option<i64>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// The deletions published after `seen`, oldest first.
+    fn deletions_after(&self, _seen: i64) -> MetaFuture<'_, Vec<Deletion>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Registers an instance (its id kept in its data directory) or finds it
+    /// again; answers the last deletion it applied. A new instance has an
+    /// empty spool, so it starts past every deletion published so far.
+    fn join_instance<'a>(&'a self, _instance: &'a str) -> MetaFuture<'a, i64> {
+        Box::pin(async { Ok(0) })
+    }
+
+    /// The instance is alive and has applied the deletions up to `seen`.
+    fn instance_beat<'a>(&'a self, _instance: &'a str, _seen: i64) -> MetaFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The instances alive (a beat within `live_ms`) that have not applied
+    /// deletion `id` yet.
+    fn lagging(&self, _id: i64, _live_ms: i64) -> MetaFuture<'_, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 
     /// Creates the project only when no project has its id; answers whether it did.
     fn ensure_project<'a>(&'a self, project: &'a Project) -> MetaFuture<'a, bool> {

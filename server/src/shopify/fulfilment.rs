@@ -36,6 +36,20 @@ fn behind(e: crate::ingest::error::IngestError) -> ApiError {
     ApiError::Unavailable(format!("{e}: run the request again in a minute"))
 }
 
+/// Publishes a deletion to the other instances sharing the metadata store
+/// and waits until each has applied it to its spool (see [`crate::deletions`];
+/// no sites: a barrier, every spool drained); 503 when one cannot in time.
+async fn everywhere(
+    state: &ShopifyState,
+    sites: &[u32],
+    visitors: Option<&[String]>,
+) -> Result<(), ApiError> {
+    crate::deletions::everywhere(state.db.as_ref(), sites, visitors, SPOOL_WAIT).await.map_err(|e| match e {
+        crate::deletions::EverywhereError::Meta(e) => ApiError::from(e),
+        behind => ApiError::Unavailable(format!("{behind}: run the request again in a minute")),
+    })
+}
+
 /// The id forms a stored event may carry: Shopify's numeric id and its GraphQL id.
 fn id_forms(id: &str, kind: &str) -> Vec<String> {
     let numeric = id.rsplit('/').next().unwrap_or(id).to_string();
@@ -102,11 +116,14 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             return Err(ApiError::Conflict(tickets::EMAIL_ONLY_REASON.into()));
         }
         PrivacyRequest::Customer { redact, customer_id, orders: order_ids } => {
-            // The customer's events still in the spool must be found too.
+            // The customer's events still in the spool must be found too, in
+            // every instance's spool.
             state.pipeline.settle(SPOOL_WAIT).await.map_err(behind)?;
+            everywhere(state, &[], None).await?;
             let visitors = visitors(state, &sites, customer_id.as_deref(), &order_ids).await?;
             if redact {
                 state.pipeline.forget(&sites, Some(&visitors), SPOOL_WAIT).await.map_err(behind)?;
+                everywhere(state, &sites, Some(&visitors)).await?;
                 let deleted = state.events.delete_visitors(&sites, &visitors).await.map_err(store_err)?;
                 let order_rows = state.db.redact_orders(&ticket.shop, &order_ids).await?;
                 let outcome = json!({"action": "redact", "sites": sites, "visitors": visitors.len(),
@@ -127,6 +144,7 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
         }
         PrivacyRequest::Shop => {
             state.pipeline.forget(&sites, None, SPOOL_WAIT).await.map_err(behind)?;
+            everywhere(state, &sites, None).await?;
             let deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
             forget_shop(state, &ticket.shop, &sites).await?;
             let outcome = json!({"action": "shop_redact", "sites": sites, "rows_deleted": deleted,

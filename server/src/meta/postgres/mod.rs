@@ -13,6 +13,7 @@
 //!   refresh ends, so the lock goes with it even if the instance dies;
 //! - `create_project` takes the next id under a table lock.
 
+mod deletions;
 mod projects;
 mod shops;
 mod store;

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::PgMeta;
 use crate::meta::{
-    Applied, Delivery, FlightGuard, MetaFuture, MetaStore, OrderWindow, Sealed, SealedSet, ShopRow,
+    Applied, Deletion, Delivery, FlightGuard, MetaFuture, MetaStore, OrderWindow, Sealed, SealedSet, ShopRow,
     StoredTokens, WebhookEffect,
 };
 use crate::projects::Project;
@@ -146,5 +146,33 @@ impl MetaStore for PgMeta {
 
     fn forget_shop<'a>(&'a self, shop: &'a str) -> MetaFuture<'a, ()> {
         Box::pin(PgMeta::forget_shop(self, shop))
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn publish_deletion<'a>(
+        &'a self,
+        sites: &'a [u32],
+        visitors: Option<&'a [String]>,
+    ) -> MetaFuture<'a, Option<i64>> {
+        Box::pin(PgMeta::publish_deletion(self, sites, visitors))
+    }
+
+    fn deletions_after(&self, seen: i64) -> MetaFuture<'_, Vec<Deletion>> {
+        Box::pin(PgMeta::deletions_after(self, seen))
+    }
+
+    fn join_instance<'a>(&'a self, instance: &'a str) -> MetaFuture<'a, i64> {
+        Box::pin(PgMeta::join_instance(self, instance))
+    }
+
+    fn instance_beat<'a>(&'a self, instance: &'a str, seen: i64) -> MetaFuture<'a, ()> {
+        Box::pin(PgMeta::instance_beat(self, instance, seen))
+    }
+
+    fn lagging(&self, id: i64, live_ms: i64) -> MetaFuture<'_, Vec<String>> {
+        Box::pin(PgMeta::lagging(self, id, live_ms))
     }
 }
