@@ -449,3 +449,88 @@ async fn a_privacy_deletion_reaches_what_another_instance_holds_in_its_spool() {
     drop_database(&ch, &ch_db).await;
     drop((a, b));
 }
+
+#[tokio::test]
+async fn an_instance_down_during_a_deletion_applies_it_before_it_drains() {
+    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
+    let database = postgres_database("instances_down").await;
+    let ch = support::common::clickhouse_url();
+    let ch_db = unique_database("instances_down");
+    let cuttable = Cuttable::start(&ch).await;
+    let (dir_a, dir_b) = (TempDir::new("down-a"), TempDir::new("down-b"));
+    let a = Instance::spawn_with(
+        &dir_a.0,
+        &database,
+        &["--clickhouse-url", &ch, "--clickhouse-database", &ch_db],
+        &fake.url,
+    );
+    wait_ready(&a.base).await;
+    let mut b = Instance::spawn_with(
+        &dir_b.0,
+        &database,
+        &["--clickhouse-url", &cuttable.url, "--clickhouse-database", &ch_db],
+        &fake.url,
+    );
+    wait_ready(&b.base).await;
+    let site = onboard(&a.base, &session_token(SHOP)).await;
+    let customer = "gid://shopify/Customer/191167";
+    post(
+        &a.base,
+        &support::checkout(
+            site,
+            "00000000000000c1",
+            "c100000000000001",
+            "gid://shopify/Order/1",
+            Some(customer),
+        ),
+    )
+    .await;
+    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
+    let store = lummmen_server::store::open(&config).await.expect("store");
+    for _ in 0..200 {
+        if store.count_events(site).await.unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // B takes the customer's page views and another visitor's, cannot store
+    // them, and dies with them in its spool.
+    cuttable.set_cut(true);
+    post(&b.base, &support::page_views(site, "00000000000000c1", "c100000000000002", 3)).await;
+    post(&b.base, &support::page_views(site, "00000000000000d1", "d100000000000001", 2)).await;
+    b.kill();
+
+    // The deletion through A goes on without B once B's heartbeat is stale.
+    let body =
+        json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [1]});
+    let delivered = deliver_topic(&a.base, "customers/redact", "redact-down", &body.to_string()).await;
+    let ticket = delivered["ticket"].as_i64().expect("ticket");
+    let (status, done) = call(
+        reqwest::Method::POST,
+        format!("{}/api/gdpr/tickets/{ticket}/fulfil", a.base),
+        OPERATOR,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+
+    // B comes back with its storage: it drains its spool, without the
+    // customer's page views.
+    cuttable.set_cut(false);
+    b.restart();
+    wait_ready(&b.base).await;
+    let mut other = 0;
+    for _ in 0..400 {
+        other = store.events_for_visitor(site, "00000000000000d1").await.expect("read").len();
+        if other == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(other, 2, "B drained its spool after the restart");
+    let left = store.events_for_visitor(site, "00000000000000c1").await.expect("read");
+    assert!(left.is_empty(), "B stored the deleted customer's events after its restart: {}", left.len());
+    drop_database(&ch, &ch_db).await;
+    drop((a, b));
+}
