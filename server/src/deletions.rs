@@ -33,8 +33,12 @@ use crate::meta::{Deletion, MetaError, MetaStore};
 /// deletion does not wait for it, and it applies the deletion when it starts.
 pub const LIVE_MS: i64 = 10_000;
 
-/// How often an instance looks for new deletions (and beats).
+/// How often an instance looks for new deletions.
 const POLL: Duration = Duration::from_millis(250);
+
+/// How often an instance writes its heartbeat when it has applied nothing new
+/// (a fifth of [`LIVE_MS`]: a few missed beats are not taken for a death).
+const BEAT: Duration = Duration::from_secs(2);
 
 /// How long an instance waits for its inserts under way when it applies a
 /// deletion; past it, it tries again at the next poll.
@@ -92,6 +96,7 @@ pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, joined: Joined) {
     // The deletions missed while down are tombstones already.
     let mut seen = joined.pending.last().map_or(joined.seen, |d| d.id);
     let mut added = seen;
+    let mut beaten: Option<(Instant, i64)> = None;
     tokio::spawn(async move {
         loop {
             match meta.deletions_after(added).await {
@@ -112,8 +117,14 @@ pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, joined: Joined) {
                     Err(e) => tracing::warn!(error = %e, "a deletion waits for this instance's storage"),
                 }
             }
-            if let Err(e) = meta.instance_beat(&joined.id, seen).await {
-                tracing::warn!(error = %e, "instance heartbeat");
+            // A write when there is news (a deletion applied, which a
+            // deleting instance waits for) or when the last beat ages.
+            let due = beaten.is_none_or(|(at, beat_seen)| beat_seen != seen || at.elapsed() >= BEAT);
+            if due {
+                match meta.instance_beat(&joined.id, seen).await {
+                    Ok(()) => beaten = Some((Instant::now(), seen)),
+                    Err(e) => tracing::warn!(error = %e, "instance heartbeat"),
+                }
             }
             tokio::time::sleep(POLL).await;
         }

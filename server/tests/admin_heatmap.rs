@@ -13,6 +13,7 @@ mod support;
 use lummmen_server::projects::Project;
 use lummmen_server::{Config, ServerHandle};
 use serde_json::{json, Value};
+use support::common::wire::{batch, click, moves};
 use support::*;
 
 const V1: &str = "e5e5e5e5e5e5e5e5";
@@ -23,25 +24,6 @@ const HOST: &str = "https://a-shop.myshopify.com";
 fn pv(t: u64, path: &str, vw: u32, dw: u32, dh: u32) -> Value {
     json!({"k": "pv", "t": t, "u": format!("{HOST}{path}?ref=x"), "r": "", "ti": "Tee", "vw": vw, "vh": 720,
            "sw": 1920, "sh": 1080, "dw": dw, "dh": dh})
-}
-
-/// A click; `extra` adds `rx`/`ry`/`vw`/`dd`/`rg`.
-fn click(t: u64, x: i32, y: i32, sel: &str, extra: Value) -> Value {
-    let mut c = json!({"k": "c", "t": t, "x": x, "y": y, "cx": x, "cy": y % 700, "dt": 100, "tg": "button",
-                       "sel": sel});
-    if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
-        c.extend(extra.clone());
-    }
-    c
-}
-
-fn moves(t: u64, points: &[[i32; 3]]) -> Value {
-    json!({"k": "m", "t": t, "p": points})
-}
-
-fn batch(site: u32, visitor: &str, id: &str, page_view: &str, events: Vec<Value>) -> Value {
-    let sent = events.iter().filter_map(|e| e["t"].as_u64()).max().unwrap_or(T) + 500;
-    json!({"s": site, "v": visitor, "b": id, "t": sent, "ss": "a1b2c3d4e5f60718", "pv": page_view, "e": events})
 }
 
 /// Page views: A (`/products/tee`, desktop, two batches, the first sent

@@ -361,176 +361,123 @@ async fn post(base: &str, batch: &Value) {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
-async fn a_privacy_deletion_reaches_what_another_instance_holds_in_its_spool() {
-    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
-    let database = postgres_database("instances_delete").await;
-    let ch = support::common::clickhouse_url();
-    let ch_db = unique_database("instances_delete");
-    let cuttable = Cuttable::start(&ch).await;
-    let (dir_a, dir_b) = (TempDir::new("delete-a"), TempDir::new("delete-b"));
-    let a = Instance::spawn_with(
-        &dir_a.0,
-        &database,
-        &["--clickhouse-url", &ch, "--clickhouse-database", &ch_db],
-        &fake.url,
-    );
-    wait_ready(&a.base).await;
-    let b = Instance::spawn_with(
-        &dir_b.0,
-        &database,
-        &["--clickhouse-url", &cuttable.url, "--clickhouse-database", &ch_db],
-        &fake.url,
-    );
-    wait_ready(&b.base).await;
-    let site = onboard(&a.base, &session_token(SHOP)).await;
+/// Two instances on one PostgreSQL and one ClickHouse, B's through a proxy
+/// that can be cut; a customer whose checkout is stored, and whose page views
+/// (with another visitor's) then wait in B's spool while B's ClickHouse is
+/// cut.
+struct Spooled {
+    a: Instance,
+    b: Instance,
+    cuttable: Cuttable,
+    site: u32,
+    store: std::sync::Arc<dyn lummmen_server::store::EventStore>,
+    ch: String,
+    ch_db: String,
+    _fake: FakeShopify,
+    _dirs: (TempDir, TempDir),
+}
 
-    // The customer's checkout reaches storage through A; then, with B's
-    // ClickHouse gone, more of the customer's page views (and another
-    // visitor's) wait in B's spool.
-    let customer = "gid://shopify/Customer/191167";
-    post(
-        &a.base,
-        &support::checkout(
+const CUSTOMER_VISITOR: &str = "00000000000000c1";
+const OTHER_VISITOR: &str = "00000000000000d1";
+
+impl Spooled {
+    async fn start(name: &str) -> Self {
+        let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
+        let database = postgres_database(name).await;
+        let ch = support::common::clickhouse_url();
+        let ch_db = unique_database(name);
+        let cuttable = Cuttable::start(&ch).await;
+        let dirs = (TempDir::new(&format!("{name}-a")), TempDir::new(&format!("{name}-b")));
+        let a = Instance::spawn_with(
+            &dirs.0 .0,
+            &database,
+            &["--clickhouse-url", &ch, "--clickhouse-database", &ch_db],
+            &fake.url,
+        );
+        wait_ready(&a.base).await;
+        let b = Instance::spawn_with(
+            &dirs.1 .0,
+            &database,
+            &["--clickhouse-url", &cuttable.url, "--clickhouse-database", &ch_db],
+            &fake.url,
+        );
+        wait_ready(&b.base).await;
+        let site = onboard(&a.base, &session_token(SHOP)).await;
+        let checkout = support::checkout(
             site,
-            "00000000000000c1",
+            CUSTOMER_VISITOR,
             "c100000000000001",
             "gid://shopify/Order/1",
-            Some(customer),
-        ),
-    )
-    .await;
-    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
-    let store = lummmen_server::store::open(&config).await.expect("store");
-    for _ in 0..200 {
-        if store.count_events(site).await.unwrap_or(0) > 0 {
-            break;
+            Some("gid://shopify/Customer/191167"),
+        );
+        post(&a.base, &checkout).await;
+        let config = Config::for_tests(root(), dirs.0 .0.clone()).with_clickhouse(&ch, &ch_db);
+        let store = lummmen_server::store::open(&config).await.expect("store");
+        for _ in 0..200 {
+            if store.count_events(site).await.unwrap_or(0) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        cuttable.set_cut(true);
+        post(&b.base, &support::page_views(site, CUSTOMER_VISITOR, "c100000000000002", 3)).await;
+        post(&b.base, &support::page_views(site, OTHER_VISITOR, "d100000000000001", 2)).await;
+        Self { a, b, cuttable, site, store, ch, ch_db, _fake: fake, _dirs: dirs }
     }
-    cuttable.set_cut(true);
-    post(&b.base, &support::page_views(site, "00000000000000c1", "c100000000000002", 3)).await;
-    post(&b.base, &support::page_views(site, "00000000000000d1", "d100000000000001", 2)).await;
 
-    // The customer asks to be forgotten; the operator fulfils it through A
-    // while B cannot store, and B's storage comes back a moment later.
-    let body =
-        json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [1]});
-    let delivered = deliver_topic(&a.base, "customers/redact", "redact-1", &body.to_string()).await;
-    let ticket = delivered["ticket"].as_i64().expect("ticket");
-    let restore = tokio::spawn(async move {
+    /// The customer's `customers/redact`, delivered and fulfilled through A.
+    async fn redact_through_a(&self, webhook_id: &str) -> (u16, Value) {
+        let body =
+            json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [1]});
+        let delivered = deliver_topic(&self.a.base, "customers/redact", webhook_id, &body.to_string()).await;
+        let ticket = delivered["ticket"].as_i64().expect("ticket");
+        let url = format!("{}/api/gdpr/tickets/{ticket}/fulfil", self.a.base);
+        call(reqwest::Method::POST, url, OPERATOR, Some(json!({}))).await
+    }
+
+    /// Once B has drained: the other visitor's page views are stored, nothing
+    /// of the customer is.
+    async fn assert_only_the_other_visitor_stored(&self) {
+        let mut other = 0;
+        for _ in 0..400 {
+            other = self.store.events_for_visitor(self.site, OTHER_VISITOR).await.expect("read").len();
+            if other == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(other, 2, "B drained its spool");
+        let left = self.store.events_for_visitor(self.site, CUSTOMER_VISITOR).await.expect("read");
+        assert!(left.is_empty(), "B stored {} of the deleted customer's events", left.len());
+        drop_database(&self.ch, &self.ch_db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_privacy_deletion_reaches_what_another_instance_holds_in_its_spool() {
+    let t = Spooled::start("instances_delete").await;
+    // The operator fulfils the request through A while B cannot store; B's
+    // storage comes back a moment later.
+    let restore = async {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        cuttable.set_cut(false);
-        cuttable
-    });
-    let (status, done) = call(
-        reqwest::Method::POST,
-        format!("{}/api/gdpr/tickets/{ticket}/fulfil", a.base),
-        OPERATOR,
-        Some(json!({})),
-    )
-    .await;
+        t.cuttable.set_cut(false);
+    };
+    let ((status, done), ()) = tokio::join!(t.redact_through_a("redact-1"), restore);
     assert_eq!(status, 200, "{done}");
-    let _cuttable = restore.await.expect("restore");
-
-    // Once B has drained: nothing of the customer is stored, the other
-    // visitor's page views are.
-    let mut other = 0;
-    for _ in 0..200 {
-        other = store.events_for_visitor(site, "00000000000000d1").await.expect("read").len();
-        if other == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(other, 2, "B drained its spool");
-    let left = store.events_for_visitor(site, "00000000000000c1").await.expect("read");
-    assert!(left.is_empty(), "the deleted customer's events from B's spool were stored: {}", left.len());
-    drop_database(&ch, &ch_db).await;
-    drop((a, b));
+    t.assert_only_the_other_visitor_stored().await;
 }
 
 #[tokio::test]
 async fn an_instance_down_during_a_deletion_applies_it_before_it_drains() {
-    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
-    let database = postgres_database("instances_down").await;
-    let ch = support::common::clickhouse_url();
-    let ch_db = unique_database("instances_down");
-    let cuttable = Cuttable::start(&ch).await;
-    let (dir_a, dir_b) = (TempDir::new("down-a"), TempDir::new("down-b"));
-    let a = Instance::spawn_with(
-        &dir_a.0,
-        &database,
-        &["--clickhouse-url", &ch, "--clickhouse-database", &ch_db],
-        &fake.url,
-    );
-    wait_ready(&a.base).await;
-    let mut b = Instance::spawn_with(
-        &dir_b.0,
-        &database,
-        &["--clickhouse-url", &cuttable.url, "--clickhouse-database", &ch_db],
-        &fake.url,
-    );
-    wait_ready(&b.base).await;
-    let site = onboard(&a.base, &session_token(SHOP)).await;
-    let customer = "gid://shopify/Customer/191167";
-    post(
-        &a.base,
-        &support::checkout(
-            site,
-            "00000000000000c1",
-            "c100000000000001",
-            "gid://shopify/Order/1",
-            Some(customer),
-        ),
-    )
-    .await;
-    let config = Config::for_tests(root(), dir_a.0.clone()).with_clickhouse(&ch, &ch_db);
-    let store = lummmen_server::store::open(&config).await.expect("store");
-    for _ in 0..200 {
-        if store.count_events(site).await.unwrap_or(0) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    // B takes the customer's page views and another visitor's, cannot store
-    // them, and dies with them in its spool.
-    cuttable.set_cut(true);
-    post(&b.base, &support::page_views(site, "00000000000000c1", "c100000000000002", 3)).await;
-    post(&b.base, &support::page_views(site, "00000000000000d1", "d100000000000001", 2)).await;
-    b.kill();
-
-    // The deletion through A goes on without B once B's heartbeat is stale.
-    let body =
-        json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [1]});
-    let delivered = deliver_topic(&a.base, "customers/redact", "redact-down", &body.to_string()).await;
-    let ticket = delivered["ticket"].as_i64().expect("ticket");
-    let (status, done) = call(
-        reqwest::Method::POST,
-        format!("{}/api/gdpr/tickets/{ticket}/fulfil", a.base),
-        OPERATOR,
-        Some(json!({})),
-    )
-    .await;
+    let mut t = Spooled::start("instances_down").await;
+    // B dies with the customer's page views in its spool; the deletion
+    // through A goes on without B once B's heartbeat is stale.
+    t.b.kill();
+    let (status, done) = t.redact_through_a("redact-down").await;
     assert_eq!(status, 200, "{done}");
-
-    // B comes back with its storage: it drains its spool, without the
-    // customer's page views.
-    cuttable.set_cut(false);
-    b.restart();
-    wait_ready(&b.base).await;
-    let mut other = 0;
-    for _ in 0..400 {
-        other = store.events_for_visitor(site, "00000000000000d1").await.expect("read").len();
-        if other == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(other, 2, "B drained its spool after the restart");
-    let left = store.events_for_visitor(site, "00000000000000c1").await.expect("read");
-    assert!(left.is_empty(), "B stored the deleted customer's events after its restart: {}", left.len());
-    drop_database(&ch, &ch_db).await;
-    drop((a, b));
+    // B comes back with its storage, and drains without them.
+    t.cuttable.set_cut(false);
+    t.b.restart();
+    wait_ready(&t.b.base).await;
+    t.assert_only_the_other_visitor_stored().await;
 }

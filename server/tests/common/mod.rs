@@ -469,3 +469,29 @@ pub async fn postgres_database(name: &str) -> String {
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     format!("{base}/{db}")
 }
+
+/// Tracker batches as the browser sends them (wire JSON), for the heatmap
+/// fixtures of the admin and engines tests.
+pub mod wire {
+    use serde_json::{json, Value};
+
+    /// A click; `extra` adds `rx`/`ry`/`vw`/`dd`/`rg`.
+    pub fn click(t: u64, x: i32, y: i32, sel: &str, extra: Value) -> Value {
+        let mut c = json!({"k": "c", "t": t, "x": x, "y": y, "cx": x, "cy": y % 700, "dt": 100, "tg": "button",
+                           "sel": sel});
+        if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
+            c.extend(extra.clone());
+        }
+        c
+    }
+
+    pub fn moves(t: u64, points: &[[i32; 3]]) -> Value {
+        json!({"k": "m", "t": t, "p": points})
+    }
+
+    /// A batch of `events` (never empty), sent half a second after the last.
+    pub fn batch(site: u32, visitor: &str, id: &str, page_view: &str, events: Vec<Value>) -> Value {
+        let sent = events.iter().filter_map(|e| e["t"].as_u64()).max().unwrap_or(0) + 500;
+        json!({"s": site, "v": visitor, "b": id, "t": sent, "ss": "a1b2c3d4e5f60718", "pv": page_view, "e": events})
+    }
+}
