@@ -13,7 +13,7 @@ if "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.versio
 fi
 rm -rf "$venv"
 python3 -m venv "$venv" >&2 || { echo "chdb-venv: python3 -m venv failed (install python3-venv)" >&2; exit 1; }
-if ! timeout 600 "$venv/bin/pip" install -q --disable-pip-version-check "chdb-core==$version" >&2; then
+if ! timeout 600 "$venv/bin/pip" install -q --no-cache-dir --disable-pip-version-check "chdb-core==$version" >&2; then
   echo "chdb-venv: could not install chdb-core==$version from PyPI (no network?)" >&2
   exit 1
 fi
