@@ -18,43 +18,51 @@
 use alloc::string::String;
 
 use crate::event::Event;
+use crate::text;
 
 /// What stands in for a private path segment.
 pub const REDACTED: &str = "redacted";
 
 /// The URL as it may be kept; `None` when it already is (the common case, so
-/// callers copy nothing).
+/// callers keep what they have).
+///
+/// Byte splitting from [`text`], no substring searchers and no slice-index
+/// panics: the tracker ships [`redact_path`] and the segment checks, and
+/// their `str` searchers and panic paths cost it bytes (BENCHMARKS.md).
 pub fn redact(url: &str) -> Option<String> {
-    let base = url.split('#').next().unwrap_or(url);
-    let (path, query) = match base.split_once('?') {
+    let base = text::before(url, b'#');
+    let (path, query) = match text::split_once(base, b'?') {
         Some((p, q)) => (p, Some(q)),
         None => (base, None),
     };
-    // The part of the path after `scheme://host`, where segments live.
-    let path_start =
-        path.find("://").map_or(0, |i| path[i + 3..].find('/').map_or(path.len(), |j| i + 3 + j));
-    let private_path = path[path_start..].split('/').any(private_segment);
-    let private_query = query.is_some_and(|q| q.split('&').any(|pair| kept_pair(pair) != Some(pair)));
-    if base.len() == url.len() && !private_path && !private_query {
-        return None;
-    }
     let mut out = String::with_capacity(base.len());
-    out.push_str(&path[..path_start]);
-    for (i, segment) in path[path_start..].split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        out.push_str(if private_segment(segment) { REDACTED } else { segment });
-    }
-    if let Some(query) = query {
-        let mut first = true;
-        for kept in query.split('&').filter_map(kept_pair) {
-            out.push(if first { '?' } else { '&' });
-            first = false;
+    redact_path(path, &mut out);
+    let mut sep = '?';
+    for pair in text::split(query.unwrap_or_default(), b'&') {
+        if let Some(kept) = kept_pair(pair) {
+            out.push(sep);
+            sep = '&';
             out.push_str(kept);
         }
     }
-    Some(out)
+    (out != url).then_some(out)
+}
+
+/// Appends `path` (a URL before its query) to `out`, each private segment
+/// after `scheme://host` replaced by [`REDACTED`].
+pub fn redact_path(path: &str, out: &mut String) {
+    // `scheme://host` is not path: its three segments (`https:`, ``, host)
+    // are kept as they are.
+    let authority = match text::split_once(path, b'/') {
+        Some((scheme, rest)) if scheme.ends_with(':') && rest.starts_with('/') => 3,
+        _ => 0,
+    };
+    for (i, segment) in text::split(path, b'/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(if i >= authority && private_segment(segment) { REDACTED } else { segment });
+    }
 }
 
 /// Redacts every URL the events carry (page, referrer, link, product,
@@ -92,14 +100,14 @@ pub fn redact_events(events: &mut [Event]) -> bool {
 /// The part of one `key=value` pair that may be kept: all of it for an
 /// allowed key, `key=` for another plain key, nothing for a strange key.
 fn kept_pair(pair: &str) -> Option<&str> {
-    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let (key, value) = text::split_once(pair, b'=').unwrap_or((pair, ""));
     if !plain_key(key) {
         return None;
     }
     if value.is_empty() || kept_value(key, value) {
         return Some(pair);
     }
-    Some(&pair[..key.len() + 1])
+    pair.get(..=key.len())
 }
 
 /// Whether a query value may be kept: its key is on the allow-list and the
@@ -122,47 +130,67 @@ fn allowed_key(key: &str) -> bool {
 }
 
 /// `@`, raw or percent-encoded.
-fn has_at(s: &str) -> bool {
+pub fn has_at(s: &str) -> bool {
     // Byte loops, not `contains`: the tracker ships this, and the slice
     // searcher costs it bytes.
     s.bytes().any(|c| c == b'@') || s.as_bytes().windows(3).any(|w| w == b"%40")
 }
 
 /// An email, a token or a long number: the whole segment, or one of its
-/// `-`-separated parts (a token with a timestamp, a name with an id).
+/// `-`-separated parts (a token with a timestamp, a name with an id); or a
+/// UUID (36 bytes: 32 hex digits and 4 dashes). One pass over the bytes, not
+/// a split and a pass per check: the tracker ships this.
 fn private_segment(segment: &str) -> bool {
-    has_at(segment) || segment.split('-').any(private_part) || uuid(segment)
-}
-
-fn private_part(part: &str) -> bool {
-    let b = part.as_bytes();
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    // A long number: an order, a customer, a timestamp.
-    if digits == b.len() && digits >= 8 {
-        return true;
-    }
-    // Hex of 16 digits or more with a digit in it: checkout ids, hex tokens.
-    if b.len() >= 16 && digits > 0 && b.iter().all(u8::is_ascii_hexdigit) {
-        return true;
-    }
-    // Base64-like: long, letters of both cases and digits (handles are lowercase).
-    b.len() >= 20
-        && digits > 0
-        && b.iter().any(u8::is_ascii_uppercase)
-        && b.iter().any(u8::is_ascii_lowercase)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'='))
-}
-
-fn uuid(segment: &str) -> bool {
-    let b = segment.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
+    let mut part = Chars::default();
+    let mut whole = Chars::default();
+    let mut dashes = 0;
+    for c in segment.bytes() {
+        whole.add(c);
+        if c == b'-' {
+            dashes += 1;
+            if part.private() {
+                return true;
             }
-        })
+            part = Chars::default();
+        } else {
+            part.add(c);
+        }
+    }
+    has_at(segment) || part.private() || whole.n == 36 && dashes == 4 && !whole.not_hex
+}
+
+/// What a run of bytes is made of.
+#[derive(Default)]
+struct Chars {
+    n: usize,
+    digits: usize,
+    upper: bool,
+    lower: bool,
+    /// Only hex digits (and, for a whole segment, dashes).
+    not_hex: bool,
+    not_base64: bool,
+}
+
+impl Chars {
+    fn add(&mut self, c: u8) {
+        self.n += 1;
+        self.digits += usize::from(c.is_ascii_digit());
+        self.upper |= c.is_ascii_uppercase();
+        self.lower |= c.is_ascii_lowercase();
+        self.not_hex |= !(c.is_ascii_hexdigit() || c == b'-');
+        self.not_base64 |= !(c.is_ascii_alphanumeric() || c == b'_' || c == b'=');
+    }
+
+    fn private(&self) -> bool {
+        let n = self.n;
+        self.digits > 0
+            // A long number: an order, a customer, a timestamp.
+            && (self.digits == n && n >= 8
+                // Hex of 16 digits or more with a digit in it: checkout ids, hex tokens.
+                || !self.not_hex && n >= 16
+                // Base64-like: long, letters of both cases and digits (handles are lowercase).
+                || !self.not_base64 && self.upper && self.lower && n >= 20)
+    }
 }
 
 #[cfg(test)]
@@ -233,6 +261,13 @@ mod tests {
         );
         assert_eq!(r("/orders/123e4567-e89b-12d3-a456-426614174000"), "/orders/redacted");
         assert_eq!(r("https://shop.example/orders/12345678"), "https://shop.example/orders/redacted");
+        assert_eq!(
+            r("/orders/0123456789a-bcdef-0123-4567-89abcdef"),
+            "/orders/redacted",
+            "32 hex digits and 4 dashes, wherever the dashes are"
+        );
+        assert_eq!(r("mailto:jo@example.com"), "redacted", "no `://`: all of it is path");
+        assert_eq!(r("https://shop.example/a?"), "https://shop.example/a");
         // Words, short numbers and hosts stay.
         assert_eq!(redact("https://a-very-long-shop-name-2024.myshopify.com/products/tee-1234567"), None);
         assert_eq!(redact("https://shop.example/blogs/news/summer-sale-2026"), None);

@@ -109,15 +109,19 @@ impl Rage {
     /// Records a click (page coordinates); true when it completes or continues a
     /// rage burst.
     pub fn click(&mut self, x: i32, y: i32, now: u64) -> bool {
+        // At most the 7 newest earlier clicks are kept, in the same pass (a
+        // `Vec::remove` would ship its panic path in the wasm).
+        let mut older = self.recent.len().saturating_sub(7);
         self.recent.retain(|&(px, py, t)| {
+            if older > 0 {
+                older -= 1;
+                return false;
+            }
             now.saturating_sub(t) <= RAGE_WINDOW_MS
                 && (px - x).abs() <= RAGE_RADIUS_PX
                 && (py - y).abs() <= RAGE_RADIUS_PX
         });
         self.recent.push((x, y, now));
-        if self.recent.len() > 8 {
-            self.recent.remove(0);
-        }
         self.recent.len() >= RAGE_CLICKS
     }
 }

@@ -449,10 +449,14 @@ fn query_values_off_the_allow_list_and_fragments_are_not_sent() {
         "/account/activate?token=&utm_medium=email&filter.v.price.gte=10&sort_by=price"
     );
     assert_eq!(redact_url("/products/tee?variant=40001234567"), "/products/tee?variant=40001234567");
-    assert_eq!(redact_url("mailto:shop@example.com"), "mailto:shop@example.com");
+    assert_eq!(redact_url("mailto:shop@example.com"), "redacted");
+    assert_eq!(redact_url("/x?jo@example.com&page=2"), "/x?page=2", "an email as a key");
+    assert_eq!(redact_url("/x?jo%40example.com=1&q=a"), "/x?q=", "an encoded email as a key");
+    assert_eq!(redact_url("/x?"), "/x");
     let mut p = page();
-    p.url = "https://shop.example/?e=x%40y.z".into();
-    p.referrer = "https://mail.example/?to=x@y.z".into();
+    p.url = "https://shop.example/account/reset/6543210987654/0f3b27c6e0f1f3f2c3a4b5c6d7e8f901-1700000000?e=x%40y.z"
+        .into();
+    p.referrer = "https://mail.example/u/x@y.z/inbox?to=x@y.z".into();
     let who = Identity { site_id: 7, visitor_id: "9f86d081884c7d65".into() };
     let mut t = Tracker::start(who, None, p, 0, ids());
     let mut c = click_at(1, 1);
@@ -461,4 +465,28 @@ fn query_values_off_the_allow_list_and_fragments_are_not_sent() {
     t.clicks_seen(Seen::Leave, 0);
     let body: String = std::iter::from_fn(|| delivered(&mut t, 10)).collect();
     assert!(!body.contains("x@y.z") && !body.contains("x%40y.z"), "{body}");
+    for secret in ["6543210987654", "0f3b27c6e0f1", "1700000000"] {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+    assert!(body.contains("https://shop.example/account/reset/redacted/redacted?e="), "{body}");
+    assert!(body.contains("https://mail.example/u/redacted/inbox?to="), "{body}");
+}
+
+#[test]
+fn private_path_segments_are_not_sent() {
+    for (url, sent) in [
+        (
+            "https://shop.example/checkouts/cn/Z2NwLWV1cm9wZS13ZXN0MTowMUpDQVJUVE9LRU4/thank-you",
+            "https://shop.example/checkouts/cn/redacted/thank-you",
+        ),
+        ("https://shop.example/orders/12345678?page=2#top", "https://shop.example/orders/redacted?page=2"),
+        ("/orders/123e4567-e89b-12d3-a456-426614174000", "/orders/redacted"),
+        // Words, short numbers and the host stay.
+        (
+            "https://a-very-long-shop-name-2024.myshopify.com/products/tee-1234567",
+            "https://a-very-long-shop-name-2024.myshopify.com/products/tee-1234567",
+        ),
+    ] {
+        assert_eq!(redact_url(url), sent, "{url}");
+    }
 }

@@ -86,3 +86,51 @@ async fn selectors_are_stable_across_reloads_and_skip_generated_names() -> anyho
     assert_eq!(link.href.as_deref(), Some("/cart?from="));
     rig.close().await
 }
+
+/// A reset link's path and a checkout token in a link: what the rule in
+/// `protocol::url` redacts never leaves the browser, and the server stores the
+/// redacted forms.
+#[tokio::test]
+async fn private_path_segments_and_query_values_never_leave_the_browser() -> anyhow::Result<()> {
+    const RESET: &str = "/account/reset/6543210987654/0f3b27c6e0f1f3f2c3a4b5c6d7e8f901-1700000000";
+    const CHECKOUT: &str = "/checkouts/cn/Z2NwLWV1cm9wZS13ZXN0MTowMUpDQVJUVE9LRU4/thank-you";
+    let rig = TrackerRig::start("e2e-tracker-private-paths").await?;
+    assert_eq!(rig.open("/test/tracker.html").await?, "waiting");
+    // The page the shopper is on, and a link on it, before consent is given.
+    rig.js(&format!(
+        "history.replaceState(null, '', '{RESET}?token=s3cr3tvalue&utm_source=nl#jo@example.com');
+         document.getElementById('to-cart').setAttribute('href', '{CHECKOUT}?email=jo%40example.com');"
+    ))
+    .await?;
+    rig.accept().await?;
+    let visitor = rig.visitor_id().await?;
+    rig.click("#to-cart .label").await?;
+    let events =
+        rig.wait_stored(1, &visitor, "the page view and the click", |e| clicks(e).len() == 1).await?;
+    let sent = rig.sent().await?;
+    assert!(sent.iter().any(|b| b.contains("/checkouts/cn/redacted/thank-you")), "{sent:?}");
+    let secrets = [
+        "6543210987654",
+        "0f3b27c6e0f1",
+        "1700000000",
+        "Z2NwLWV1",
+        "s3cr3tvalue",
+        "jo%40example",
+        "jo@example",
+    ];
+    for secret in secrets {
+        assert!(sent.iter().all(|b| !b.contains(secret)), "{secret} was sent: {sent:?}");
+    }
+    let page_view = events
+        .iter()
+        .find_map(|e| match &e.event {
+            protocol::Event::PageView(pv) if pv.url.contains("/account/") => Some(pv.url.clone()),
+            _ => None,
+        })
+        .expect("the page view on the reset page");
+    assert!(page_view.ends_with("/account/reset/redacted/redacted?token=&utm_source=nl"), "{page_view}");
+    let link = clicks(&events)[0].href.clone();
+    assert_eq!(link.as_deref(), Some("/checkouts/cn/redacted/thank-you?email="));
+    assert_eq!(rig.page_errors().await?, serde_json::json!([]));
+    rig.close().await
+}
