@@ -88,6 +88,18 @@ pub struct Config {
     )]
     pub clickhouse_shard_urls: Vec<String>,
 
+    /// Seconds an insert into `--clickhouse-cluster` may wait for a shard
+    /// before it fails and its batch stays spooled, to be sent again: a shard
+    /// that hangs instead of refusing connections would otherwise hold every
+    /// insert behind it.
+    #[arg(
+        long,
+        env = "LUMMMEN_CLICKHOUSE_INSERT_TIMEOUT_SECS",
+        default_value_t = crate::store::clickhouse::DEFAULT_INSERT_TIMEOUT_SECS,
+        value_parser = clap::value_parser!(u32).range(1..=3600)
+    )]
+    pub clickhouse_insert_timeout_secs: u32,
+
     /// At start, create the demo project (site id 1, "Demo shop", sample 100) when
     /// no project has id 1; `scripts/run.sh` passes it so the demo storefront works.
     #[arg(long, env = "LUMMMEN_SEED_DEMO")]
@@ -183,6 +195,7 @@ impl Config {
             database_url: None,
             clickhouse_cluster: None,
             clickhouse_shard_urls: Vec::new(),
+            clickhouse_insert_timeout_secs: crate::store::clickhouse::DEFAULT_INSERT_TIMEOUT_SECS,
             seed_demo: true,
             dev_session_tokens: false,
             max_body_bytes: 256 * 1024,

@@ -17,6 +17,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use lummmen_server::projects::Project;
@@ -284,6 +285,12 @@ async fn refuses_a_cluster_other_than_the_one_configured() {
     ])
     .expect("flags");
     assert_eq!(config.clickhouse_shard_urls, ["http://a:8123", "http://b:8123"]);
+    assert_eq!(config.clickhouse_insert_timeout_secs, 60);
+    let timeout = |t: &str| Config::try_parse_from(["lummmen-server", "--clickhouse-insert-timeout-secs", t]);
+    assert_eq!(timeout("5").expect("5 s").clickhouse_insert_timeout_secs, 5);
+    for bad in ["0", "-1", "3601", "soon"] {
+        assert!(timeout(bad).is_err(), "{bad}");
+    }
 }
 
 /// The spool forgets a batch once the store acknowledges it, so an insert
@@ -323,4 +330,41 @@ async fn an_insert_returns_only_once_every_shard_has_its_rows() {
     let (a, b) = (number(&urls[0], &q).await, number(&urls[1], &q).await);
     assert!(a > 0 && b > 0, "rows on both shards: {a} and {b}");
     assert_eq!(store.count_events(SITE).await.expect("count"), count);
+}
+
+/// A shard that hangs (stopped, its sockets open) must not hold an insert for
+/// as long as it hangs: the insert fails after the cluster's insert timeout,
+/// so the batch stays spooled and the drainer can try again, and goes
+/// through once the shard is back.
+#[tokio::test]
+async fn an_insert_fails_after_the_timeout_while_a_shard_hangs() {
+    if !clickhouse_installed() {
+        eprintln!("skipped: clickhouse-server is not installed (scripts/setup.sh --test installs it)");
+        return;
+    }
+    let (shards, _dirs) = private_shards("lummmen");
+    let urls: Vec<String> = shards.iter().map(PrivateClickHouse::url).collect();
+    let db = unique_database("hang");
+    let cluster = Cluster::new("lummmen", &urls).expect("cluster").with_insert_timeout(2);
+    let store = ClickHouseStore::connect_cluster(&urls[0], &db, None, None, &cluster).await.expect("connect");
+    let mut rows = Vec::new();
+    for n in 0..20 {
+        rows.extend(rows_from_batch(&page_batch(SITE, &format!("{:016x}", 0xdef0 + n), n, 6), None));
+    }
+    let rows = Arc::new(rows);
+    let count = rows.len() as u64;
+
+    shards[1].pause();
+    // Not a timing check: without the timeout the insert waits for as long
+    // as the shard hangs, and this guard is what ends it.
+    let hung = tokio::time::timeout(Duration::from_secs(120), store.insert(rows.clone())).await;
+    shards[1].resume();
+    match hung {
+        Ok(Err(_)) => {}
+        Ok(Ok(())) => panic!("an insert with a shard hanging was acknowledged"),
+        Err(_) => panic!("an insert with a shard hanging was still waiting after 120 s"),
+    }
+
+    store.insert(rows).await.expect("insert with both shards answering");
+    assert_eq!(store.count_events(SITE).await.expect("count"), count, "each event once");
 }

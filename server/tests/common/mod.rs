@@ -276,6 +276,23 @@ impl PrivateClickHouse {
             let _ = c.wait();
         }
     }
+
+    /// Stops the server (`SIGSTOP`) without closing its sockets: connections
+    /// are still taken by the kernel, and nothing answers them, as with a
+    /// server that hangs. [`Self::resume`] goes on.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("a running server").id().to_string();
+        let sent = std::process::Command::new("kill").args([&format!("-{name}"), &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name} {pid}");
+    }
 }
 
 impl Drop for PrivateClickHouse {

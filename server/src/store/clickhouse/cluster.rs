@@ -26,7 +26,14 @@ use crate::store::StoreError;
 pub struct Cluster {
     name: String,
     shard_urls: Vec<String>,
+    insert_timeout_secs: u32,
 }
+
+/// How long an insert may wait for a shard (`--clickhouse-insert-timeout-secs`'s
+/// default): a shard that hangs, rather than refusing connections, would
+/// otherwise hold the insert, and every batch behind it, for as long as the
+/// shard hangs.
+pub const DEFAULT_INSERT_TIMEOUT_SECS: u32 = 60;
 
 impl Cluster {
     /// Checks the options: a name ClickHouse takes as given, at least one
@@ -47,7 +54,24 @@ impl Cluster {
                 return invalid(format!("shard URL {url} is given twice"));
             }
         }
-        Ok(Self { name: name.to_string(), shard_urls: shard_urls.to_vec() })
+        Ok(Self {
+            name: name.to_string(),
+            shard_urls: shard_urls.to_vec(),
+            insert_timeout_secs: DEFAULT_INSERT_TIMEOUT_SECS,
+        })
+    }
+
+    /// An insert that has not reached every shard after `secs` seconds fails
+    /// (ClickHouse's `insert_distributed_timeout`), and its batch stays in the
+    /// spool to be sent again: shards that took their rows drop the replay
+    /// (`FINAL` and count-distinct, as for any replay). At least 1.
+    pub fn with_insert_timeout(mut self, secs: u32) -> Self {
+        self.insert_timeout_secs = secs.max(1);
+        self
+    }
+
+    pub fn insert_timeout_secs(&self) -> u32 {
+        self.insert_timeout_secs
     }
 
     pub fn name(&self) -> &str {

@@ -29,8 +29,8 @@ mod retention;
 mod schema;
 mod stats;
 
-pub use self::cluster::Cluster;
 use self::cluster::Layout;
+pub use self::cluster::{Cluster, DEFAULT_INSERT_TIMEOUT_SECS};
 use crate::store::traffic::{event_key, hex_id, kind_code, Traffic};
 use crate::store::{stored_event, EventStore, PageContext, RowSource, StoreError, StoreFuture, StoredEvent};
 
@@ -188,11 +188,25 @@ impl ClickHouseStore {
             return Err(StoreError::Other(format!("invalid ClickHouse database name {database:?}")));
         }
         let mut base = client_at(url);
-        if cluster.is_some() {
+        if let Some(cluster) = cluster {
             // An insert into a Distributed table returns once every shard has
             // its rows, not when they are queued on this server: the spool
             // forgets a batch as soon as the insert returns.
-            base = base.with_setting("insert_distributed_sync", "1");
+            //
+            // A shard that hangs (its connections taken, nothing answered)
+            // fails the insert after the cluster's timeout instead of holding
+            // it. `insert_distributed_timeout` alone does not: 18.16 checks it
+            // only once every shard has answered. The wait for a shard is the
+            // server's `receive_timeout` (and `send_timeout`), 300 s by
+            // default, which a connection to a shard keeps from the query that
+            // opened it: so every query of the store sets them, not only
+            // inserts (README, "ClickHouse cluster").
+            let secs = cluster.insert_timeout_secs().to_string();
+            base = base
+                .with_setting("insert_distributed_sync", "1")
+                .with_setting("insert_distributed_timeout", &secs)
+                .with_setting("receive_timeout", &secs)
+                .with_setting("send_timeout", secs);
         }
         let client = base.clone().with_database(database);
         let layout = match cluster {
