@@ -51,7 +51,8 @@ if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
 fi
 
 if [ $want_test -eq 1 ]; then
-  apt_install chromium chromium-driver clickhouse-server postgresql
+  # ZooKeeper: for the replicated ClickHouse tables' test, which starts its own.
+  apt_install chromium chromium-driver clickhouse-server postgresql zookeeper
   # A virtual environment for chDB (scripts/chdb-venv.sh).
   python3 -c "import venv, ensurepip" 2>/dev/null || apt_install python3 python3-venv
 fi

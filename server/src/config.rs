@@ -88,6 +88,14 @@ pub struct Config {
     )]
     pub clickhouse_shard_urls: Vec<String>,
 
+    /// The shards of `--clickhouse-cluster` are replicated (README,
+    /// "ClickHouse cluster"): the local tables are made as
+    /// `ReplicatedReplacingMergeTree`s, which needs ZooKeeper and the `{shard}`
+    /// and `{replica}` macros on every server, and `--clickhouse-shard-url`
+    /// names every replica of every shard.
+    #[arg(long, env = "LUMMMEN_CLICKHOUSE_REPLICATED", requires = "clickhouse_cluster")]
+    pub clickhouse_replicated: bool,
+
     /// Seconds an insert into `--clickhouse-cluster` may wait for a shard
     /// before it fails and its batch stays spooled, to be sent again: a shard
     /// that hangs instead of refusing connections would otherwise hold every
@@ -195,6 +203,7 @@ impl Config {
             database_url: None,
             clickhouse_cluster: None,
             clickhouse_shard_urls: Vec::new(),
+            clickhouse_replicated: false,
             clickhouse_insert_timeout_secs: crate::store::clickhouse::DEFAULT_INSERT_TIMEOUT_SECS,
             seed_demo: true,
             dev_session_tokens: false,

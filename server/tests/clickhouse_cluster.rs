@@ -47,7 +47,7 @@ fn servers() -> Option<Servers> {
         Ok(url) => (url, None),
         Err(_) => {
             let dir = TempDir::new("cluster-single");
-            let ch = PrivateClickHouse::start(&dir.0, free_port());
+            let ch = PrivateClickHouse::start(&dir.0, server_ports());
             (ch.url(), Some((ch, dir)))
         }
     };

@@ -107,7 +107,7 @@ async fn sigkill_during_load_loses_and_duplicates_nothing_with_clickhouse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clickhouse_stopped_during_load_then_restarted_gets_every_acknowledged_event_once() {
     let dir = TempDir::new("ch-restart");
-    let mut ch = PrivateClickHouse::start(&dir.0.join("clickhouse"), free_port());
+    let mut ch = PrivateClickHouse::start(&dir.0.join("clickhouse"), server_ports());
     let mut config = Config::for_tests(root(), dir.0.join("server")).with_clickhouse(&ch.url(), "durability");
     // Small inserts, so the backlog of the outage spans many of them: the
     // drainer then has two in flight, failing and read again from the spool.

@@ -174,7 +174,8 @@ pub async fn open(config: &Config) -> Result<Arc<dyn EventStore>, StoreError> {
             let store = match &config.clickhouse_cluster {
                 Some(name) => {
                     let cluster = clickhouse::Cluster::new(name, &config.clickhouse_shard_urls)?
-                        .with_insert_timeout(config.clickhouse_insert_timeout_secs);
+                        .with_insert_timeout(config.clickhouse_insert_timeout_secs)
+                        .with_replication(config.clickhouse_replicated);
                     clickhouse::ClickHouseStore::connect_cluster(url, database, user, password, &cluster)
                         .await?
                 }

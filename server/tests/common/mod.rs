@@ -301,6 +301,101 @@ impl Drop for PrivateClickHouse {
     }
 }
 
+/// Debian's ZooKeeper start script (package `zookeeper`).
+const ZK_SERVER: &str = "/usr/share/zookeeper/bin/zkServer.sh";
+
+/// Whether Debian's ZooKeeper is installed (`scripts/setup.sh --test`).
+pub fn zookeeper_installed() -> bool {
+    Path::new(ZK_SERVER).exists()
+}
+
+/// A private ZooKeeper (standalone, data under `dir`, loopback on `port`),
+/// for replicated ClickHouse tables. Killed on drop.
+#[derive(Debug)]
+pub struct PrivateZooKeeper {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateZooKeeper {
+    pub fn start(dir: &Path) -> Self {
+        let port = server_ports();
+        std::fs::create_dir_all(dir.join("data")).expect("zookeeper dirs");
+        let config = format!(
+            "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={port}\n\
+             clientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("zoo.cfg"), config).expect("zookeeper config");
+        let child = std::process::Command::new(ZK_SERVER)
+            .args(["start-foreground", &dir.join("zoo.cfg").display().to_string()])
+            .env("ZOO_LOG_DIR", dir)
+            .env("ZOOCFGDIR", dir)
+            .stdout(std::fs::File::create(dir.join("out.log")).expect("zookeeper log"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("zookeeper must be installed (scripts/setup.sh --test)");
+        let zk = Self { port, child };
+        // Up to a minute: the JVM starts slowly on a busy machine.
+        for _ in 0..600 {
+            if zk.ruok() {
+                return zk;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("private ZooKeeper on port {port} did not start");
+    }
+
+    /// ZooKeeper's own health check: `ruok` answered `imok`.
+    fn ruok(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        let mut answer = String::new();
+        s.write_all(b"ruok").is_ok() && s.read_to_string(&mut answer).is_ok() && answer == "imok"
+    }
+}
+
+impl Drop for PrivateZooKeeper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A cluster `cluster` of two shards of two replicas each, on four private
+/// servers sharing `zk`: the `{shard}` and `{replica}` macros set on each,
+/// `internal_replication` on (a `Distributed` insert writes each row to one
+/// replica, which replicates it). Ordered shard by shard:
+/// shard 1's replicas, then shard 2's.
+pub fn private_replicas(cluster: &str, zk: &PrivateZooKeeper) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
+    let ports: Vec<u16> = (0..4).map(|_| server_ports()).collect();
+    let replica = |p: &u16| format!("<replica><host>127.0.0.1</host><port>{}</port></replica>", p + 1);
+    let shards: String = ports
+        .chunks(2)
+        .map(|pair| {
+            let replicas: String = pair.iter().map(replica).collect();
+            format!("<shard><internal_replication>true</internal_replication>{replicas}</shard>")
+        })
+        .collect();
+    let dirs: Vec<TempDir> = ports.iter().map(|_| TempDir::new("replica")).collect();
+    let servers = ports.iter().zip(&dirs).enumerate().map(|(i, (port, dir))| {
+        let extra = format!(
+            "<remote_servers><{cluster}>{shards}</{cluster}></remote_servers>\
+             <zookeeper><node><host>127.0.0.1</host><port>{zk}</port></node></zookeeper>\
+             <macros><shard>{shard}</shard><replica>r{replica}</replica></macros>\
+             <interserver_http_host>127.0.0.1</interserver_http_host>\
+             <interserver_http_port>{interserver}</interserver_http_port>",
+            zk = zk.port,
+            shard = i / 2 + 1,
+            replica = i % 2 + 1,
+            interserver = port + 2,
+        );
+        PrivateClickHouse::start_with(&dir.0, *port, &extra)
+    });
+    (servers.collect(), dirs)
+}
+
 /// Whether `clickhouse-server` is on the `PATH`.
 pub fn clickhouse_installed() -> bool {
     std::process::Command::new("sh")
@@ -312,7 +407,7 @@ pub fn clickhouse_installed() -> bool {
 /// Two private servers on free ports, the shards of `cluster` (each one's
 /// `remote_servers` names both).
 pub fn private_shards(cluster: &str) -> (Vec<PrivateClickHouse>, Vec<TempDir>) {
-    let ports = [free_port(), free_port()];
+    let ports = [server_ports(), server_ports()];
     let replicas: String = ports
         .iter()
         .map(|p| format!("<shard><replica><host>127.0.0.1</host><port>{}</port></replica></shard>", p + 1))
@@ -363,6 +458,24 @@ impl TestShards {
     /// The cluster as the store takes it.
     pub fn layout(&self) -> lummmen_server::store::clickhouse::Cluster {
         lummmen_server::store::clickhouse::Cluster::new(&self.cluster, &self.urls).expect("test cluster")
+    }
+}
+
+/// The first of three free loopback ports (`p`, `p + 1`, `p + 2`) for a
+/// private server: a ClickHouse takes its HTTP port, its TCP port after it and,
+/// replicated, its interserver port after that. Taken below the kernel's
+/// ephemeral range (32768 and up), where the tests' own outgoing connections
+/// get their ports, so none takes `p + 1` before the server binds it; never
+/// handed out twice in a process.
+pub fn server_ports() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id() % 4000;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let p = 20_000 + ((seed + n) % 4000) as u16 * 3;
+        if (p..p + 3).all(|q| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok()) {
+            return p;
+        }
     }
 }
 

@@ -125,7 +125,7 @@ pub fn holds(statement: &str, literal: &str) -> bool {
 /// checks it on two 18.16 shards instead. Listed one by one, so any other
 /// statement added to the cluster's code still needs a part in the scenario.
 pub const CLUSTER_ONLY: [&str; 4] = [
-    "SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?",
+    "SELECT uniqExact(shard_num), count() FROM system.clusters WHERE cluster = ?",
     "SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ? AND is_local",
     "SELECT engine FROM system.tables WHERE database = ? AND name = ?",
     "CREATE TABLE IF NOT EXISTS {} ({}) ENGINE = Distributed('{cluster}', '{database}', '{local}', {})",

@@ -27,6 +27,7 @@ pub struct Cluster {
     name: String,
     shard_urls: Vec<String>,
     insert_timeout_secs: u32,
+    replicated: bool,
 }
 
 /// How long an insert may wait for a shard (`--clickhouse-insert-timeout-secs`'s
@@ -58,7 +59,16 @@ impl Cluster {
             name: name.to_string(),
             shard_urls: shard_urls.to_vec(),
             insert_timeout_secs: DEFAULT_INSERT_TIMEOUT_SECS,
+            replicated: false,
         })
+    }
+
+    /// Replicated shards (`--clickhouse-replicated`): the local tables are
+    /// `ReplicatedReplacingMergeTree`s, kept in step through ZooKeeper, and the
+    /// URLs name every replica of every shard (each needs its tables made).
+    pub fn with_replication(mut self, replicated: bool) -> Self {
+        self.replicated = replicated;
+        self
     }
 
     /// An insert that has not reached every shard after `secs` seconds fails
@@ -97,15 +107,17 @@ pub struct Node {
 pub struct Layout {
     /// The cluster's name; `None` on one server, whose tables hold the rows.
     cluster: Option<String>,
-    /// The servers holding the rows: the one server, or every shard.
+    /// The servers holding the rows: the one server, or every shard (every
+    /// replica of every shard, when replicated).
     nodes: Vec<Node>,
+    replicated: bool,
 }
 
 impl Layout {
     /// One server: the store's own.
     pub fn single(url: &str, base: &Client, client: &Client) -> Self {
         let node = Node { url: url.to_string(), base: base.clone(), client: client.clone() };
-        Self { cluster: None, nodes: vec![node] }
+        Self { cluster: None, nodes: vec![node], replicated: false }
     }
 
     /// The shards of `cluster`; `client_at` makes a client (user, password,
@@ -119,7 +131,7 @@ impl Layout {
                 Node { url: url.clone(), client: base.clone().with_database(database), base }
             })
             .collect();
-        Self { cluster: Some(cluster.name.clone()), nodes }
+        Self { cluster: Some(cluster.name.clone()), nodes, replicated: cluster.replicated }
     }
 
     pub fn cluster(&self) -> Option<&str> {
@@ -128,6 +140,18 @@ impl Layout {
 
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The engine of the table holding `table`'s rows on each node. A
+    /// replicated table's path in ZooKeeper names the shard (the server's
+    /// `{shard}` macro), the database and the table; `{replica}` names the
+    /// server among the shard's replicas.
+    pub fn engine(&self, database: &str, table: &str) -> String {
+        if self.replicated {
+            format!("ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{table}', '{{replica}}')")
+        } else {
+            "ReplacingMergeTree".to_string()
+        }
     }
 
     /// The name of the table holding `table`'s rows on each node.
@@ -143,10 +167,13 @@ impl Layout {
     /// each exactly once, and that `entry` holds no tables of one server in
     /// `database` (a cluster's reads would go past the shards). `entry` names
     /// no database: 18.16 refuses any query naming one that does not exist.
+    ///
+    /// Replicated, the URLs are every replica of every shard, each once: a
+    /// replica left out would have no tables for the rows sent to it.
     pub async fn check(&self, entry: &Client, database: &str) -> Result<(), StoreError> {
         let Some(name) = &self.cluster else { return Ok(()) };
-        let shards: u64 = entry
-            .query("SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?")
+        let (shards, replicas): (u64, u64) = entry
+            .query("SELECT uniqExact(shard_num), count() FROM system.clusters WHERE cluster = ?")
             .bind(name)
             .fetch_one()
             .await?;
@@ -165,6 +192,8 @@ impl Layout {
                 .await?;
             match own.as_slice() {
                 [shard] if !seen.contains(shard) => seen.push(*shard),
+                // Another replica of a shard already seen.
+                [_] if self.replicated => {}
                 [shard] => {
                     return Err(StoreError::Layout(format!(
                         "shard URL {} is shard {shard} of {name} again",
@@ -183,6 +212,13 @@ impl Layout {
             return Err(StoreError::Layout(format!(
                 "cluster {name} has {shards} shards, but {} shard URLs are given",
                 seen.len()
+            )));
+        }
+        if self.replicated && self.nodes.len() as u64 != replicas {
+            return Err(StoreError::Layout(format!(
+                "cluster {name} has {replicas} replicas in all, but {} shard URLs are given: \
+                 a replicated cluster needs the URL of every replica",
+                self.nodes.len()
             )));
         }
         for table in super::schema::TABLES {

@@ -38,10 +38,11 @@ impl Table {
         Self { name, columns: columns.to_string(), order_by, shard_key }
     }
 
-    /// The table that stores the rows, as `name`.
-    fn merge_tree(&self, name: &str) -> String {
+    /// The table that stores the rows, as `name`, with `engine` (a
+    /// `ReplacingMergeTree`, replicated or not).
+    fn merge_tree(&self, name: &str, engine: &str) -> String {
         format!(
-            "CREATE TABLE IF NOT EXISTS {name} ({}) ENGINE = ReplacingMergeTree
+            "CREATE TABLE IF NOT EXISTS {name} ({}) ENGINE = {engine}
 PARTITION BY toYYYYMM(toDateTime(intDiv(time, 1000)))
 ORDER BY ({})",
             self.columns, self.order_by
@@ -162,14 +163,21 @@ pub async fn create(
     match layout.cluster() {
         None => {
             for table in SCHEMA.iter() {
-                client.query(&table.merge_tree(table.name)).execute().await?;
+                client
+                    .query(&table.merge_tree(table.name, &layout.engine(database, table.name)))
+                    .execute()
+                    .await?;
             }
         }
         Some(cluster) => {
             for node in layout.nodes() {
                 node.base.query(&format!("CREATE DATABASE IF NOT EXISTS {database}")).execute().await?;
                 for table in SCHEMA.iter() {
-                    node.client.query(&table.merge_tree(&layout.local(table.name))).execute().await?;
+                    let local = layout.local(table.name);
+                    node.client
+                        .query(&table.merge_tree(&local, &layout.engine(database, &local)))
+                        .execute()
+                        .await?;
                 }
             }
             for node in layout.nodes().iter().map(|n| &n.client).chain([client]) {
