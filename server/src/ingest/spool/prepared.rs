@@ -125,11 +125,17 @@ fn prepare_spares(dir: PathBuf, spare: Arc<Spare>, writer: std::sync::Weak<()>) 
     }
 }
 
-/// Removes prepared segments an earlier process left unused.
+/// Removes prepared segments an earlier process left unused. One already
+/// gone is no error: a spool reopened in the same process may have the
+/// previous one's preparer removing its own spare at the same moment (the
+/// reopen then failed with "No such file or directory").
 pub(super) fn remove_spares(dir: &Path) -> io::Result<()> {
     for entry in fs::read_dir(dir)?.flatten() {
         if entry.file_name().to_str().is_some_and(|n| n.ends_with(SPARE_SUFFIX)) {
-            fs::remove_file(entry.path())?;
+            match fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
     }
     Ok(())
