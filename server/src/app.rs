@@ -77,7 +77,8 @@ impl AppState {
         if config.seed_demo && meta.ensure_project(&demo_project()).await? {
             tracing::info!("created the demo project (site id 1)");
         }
-        let projects = ProjectCache::new(Arc::clone(&meta));
+        let projects =
+            ProjectCache::new(Arc::clone(&meta), std::time::Duration::from_secs(config.project_cache_secs));
         let events = crate::store::open(config).await?;
         tracing::info!(store = events.name(), "event store open");
         // A wrong Shopify setting stops the start before the pipeline runs.
@@ -91,7 +92,7 @@ impl AppState {
         let pending = joined.as_ref().map_or(&[][..], |j| j.pending.as_slice());
         let pipeline = Pipeline::start(config, Arc::clone(&events), health.clone(), pending)?;
         if let Some(joined) = joined {
-            crate::deletions::spawn(Arc::clone(&meta), pipeline.clone(), joined);
+            crate::deletions::spawn(Arc::clone(&meta), pipeline.clone(), projects.clone(), joined);
         }
         let shopify =
             ShopifyState::open(&config.shopify, projects.clone(), Arc::clone(&events), pipeline.clone())

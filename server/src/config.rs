@@ -161,6 +161,15 @@ pub struct Config {
     #[arg(long, env = "LUMMMEN_RATE_LIMIT", default_value_t = 20)]
     pub rate_limit: u32,
 
+    /// Seconds an instance reuses a project lookup on the ingest path. An
+    /// edit made through the instance applies there at once; one made through
+    /// another instance sharing the database (a sample change) within this
+    /// bound. A project deleted by a shop's redaction is forgotten by every
+    /// instance at once.
+    #[arg(long, env = "LUMMMEN_PROJECT_CACHE_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub project_cache_secs: u64,
+
     /// The proxies and load balancers in front of the server, as CIDRs
     /// (`10.0.0.0/8,127.0.0.1/32`): only from these peers is the shopper's
     /// address taken from `Forwarded` / `X-Forwarded-For`, for the rate limit
@@ -218,6 +227,7 @@ impl Config {
             matomo_url: None,
             matomo_token: None,
             shutdown_drain_secs: 10,
+            project_cache_secs: 5,
         }
     }
 

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::ingest::Pipeline;
 use crate::meta::{Deletion, MetaError, MetaStore};
+use crate::projects::ProjectCache;
 
 /// An instance whose heartbeat is older than this is taken for down: a
 /// deletion does not wait for it, and it applies the deletion when it starts.
@@ -91,8 +92,11 @@ pub async fn join(meta: &dyn MetaStore, data_dir: &Path) -> Result<Joined, MetaE
     Ok(Joined { id, seen, pending })
 }
 
-/// Follows the published deletions for as long as the runtime lives.
-pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, joined: Joined) {
+/// Follows the published deletions for as long as the runtime lives. A
+/// deletion of whole sites (a shop's redaction) also makes `projects` forget
+/// them, so a project deleted meanwhile is refused here at once, not when
+/// the cached lookup ages.
+pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, projects: ProjectCache, joined: Joined) {
     // The deletions missed while down are tombstones already.
     let mut seen = joined.pending.last().map_or(joined.seen, |d| d.id);
     let mut added = seen;
@@ -105,6 +109,11 @@ pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, joined: Joined) {
                         if let Err(e) = pipeline.tombstone(&d.sites, d.visitors.as_deref()) {
                             tracing::error!(error = %e, deletion = d.id, "leaving a deletion's tombstone");
                             break;
+                        }
+                        if d.visitors.is_none() {
+                            for site in &d.sites {
+                                projects.forget(*site);
+                            }
                         }
                         added = d.id;
                     }

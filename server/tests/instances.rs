@@ -481,3 +481,45 @@ async fn an_instance_down_during_a_deletion_applies_it_before_it_drains() {
     wait_ready(&t.b.base).await;
     t.assert_only_the_other_visitor_stored().await;
 }
+
+/// A shop's redaction through A: B, which looked the shop's project up a
+/// moment before and would keep the lookup for five minutes, refuses the
+/// site's batches as soon as the redaction is done, and nothing of the site
+/// is stored.
+#[tokio::test]
+async fn a_shop_redaction_stops_every_instance_taking_its_events() {
+    let fake = FakeShopify::start(CLIENT_ID, SECRET).await;
+    let database = postgres_database("instances_shop_redact").await;
+    let ch = support::common::clickhouse_url();
+    let ch_db = unique_database("shop_redact");
+    let dirs = (TempDir::new("shop-redact-a"), TempDir::new("shop-redact-b"));
+    let args = ["--clickhouse-url", &ch, "--clickhouse-database", &ch_db, "--project-cache-secs", "300"];
+    let a = Instance::spawn_with(&dirs.0 .0, &database, &args, &fake.url);
+    wait_ready(&a.base).await;
+    let b = Instance::spawn_with(&dirs.1 .0, &database, &args, &fake.url);
+    wait_ready(&b.base).await;
+    let site = onboard(&a.base, &session_token(SHOP)).await;
+    // B looks the project up, and keeps it.
+    post(&b.base, &support::page_views(site, OTHER_VISITOR, "d100000000000001", 2)).await;
+
+    let body = json!({"shop_id": 954889, "shop_domain": SHOP});
+    let delivered = deliver_topic(&a.base, "shop/redact", "shop-redact-1", &body.to_string()).await;
+    let ticket = delivered["ticket"].as_i64().expect("ticket");
+    let url = format!("{}/api/gdpr/tickets/{ticket}/fulfil", a.base);
+    let (status, done) = call(reqwest::Method::POST, url, OPERATOR, Some(json!({}))).await;
+    assert_eq!(status, 200, "{done}");
+
+    let late = support::page_views(site, OTHER_VISITOR, "d100000000000002", 2);
+    let r = client()
+        .post(format!("{}/collect", b.base))
+        .header("content-type", "text/plain")
+        .body(late.to_string())
+        .send()
+        .await
+        .expect("collect");
+    assert_eq!(r.status(), 404, "B still took the redacted shop's batches");
+    let config = Config::for_tests(root(), dirs.0 .0.clone()).with_clickhouse(&ch, &ch_db);
+    let store = lummmen_server::store::open(&config).await.expect("store");
+    assert_eq!(store.count_events(site).await.expect("count"), 0);
+    drop_database(&ch, &ch_db).await;
+}

@@ -4,9 +4,11 @@
 //!
 //! The cache is per instance. An edit made through this instance (the
 //! admin's sample, a shop redact) forgets its entry at once; an edit made
-//! through another instance sharing the database shows here within
-//! [`PROJECT_TTL`]. That bound is what a sample change takes to reach every
-//! instance behind a load balancer.
+//! through another instance sharing the database shows here within the
+//! cache's bound (`--project-cache-secs`, 5 s by default). That bound is what
+//! a sample change takes to reach every instance behind a load balancer. A
+//! shop's redaction is published as a site deletion, and every instance
+//! forgets the sites it covers when it applies it ([`crate::deletions`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,9 +17,7 @@ use std::time::{Duration, Instant};
 use super::{Project, ProjectError};
 use crate::meta::MetaStore;
 
-/// How long a project lookup is reused: edits (sample, shops) apply within it.
-const PROJECT_TTL: Duration = Duration::from_secs(5);
-/// How long "no such site" is reused: short, so a new project works at once.
+/// How long "no such site" is reused at most: short, so a new project works at once.
 const UNKNOWN_TTL: Duration = Duration::from_secs(1);
 /// Entries kept before the cache starts over (a flood of unknown site ids must
 /// not grow it without bound).
@@ -31,11 +31,13 @@ type Entries = HashMap<u32, (Instant, Option<Project>)>;
 pub struct ProjectCache {
     store: Arc<dyn MetaStore>,
     by_id: Arc<RwLock<Entries>>,
+    /// How long a project lookup is reused: edits made elsewhere apply within it.
+    ttl: Duration,
 }
 
 impl ProjectCache {
-    pub fn new(store: Arc<dyn MetaStore>) -> Self {
-        Self { store, by_id: Arc::default() }
+    pub fn new(store: Arc<dyn MetaStore>, ttl: Duration) -> Self {
+        Self { store, by_id: Arc::default(), ttl }
     }
 
     /// The store itself, for writes and the operator's commands.
@@ -48,7 +50,7 @@ impl ProjectCache {
         let cached =
             self.by_id.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&site_id).cloned();
         if let Some((at, p)) = cached {
-            if at.elapsed() < if p.is_some() { PROJECT_TTL } else { UNKNOWN_TTL } {
+            if at.elapsed() < if p.is_some() { self.ttl } else { UNKNOWN_TTL.min(self.ttl) } {
                 return Ok(p);
             }
         }
@@ -82,7 +84,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lummmen-project-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let meta = crate::meta::open(None, &dir).await.expect("open");
-        let cache = ProjectCache::new(meta);
+        let cache = ProjectCache::new(meta, Duration::from_secs(5));
         assert_eq!(cache.get(3).await.expect("get"), None);
         let p =
             Project { id: 3, name: "Three".into(), sample: 40, shops: vec!["three.myshopify.com".into()] };

@@ -145,8 +145,15 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
         PrivacyRequest::Shop => {
             state.pipeline.forget(&sites, None, SPOOL_WAIT).await.map_err(behind)?;
             everywhere(state, &sites, None).await?;
-            let deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
+            let mut deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
             forget_shop(state, &ticket.shop, &sites).await?;
+            // The projects are gone, but until then they took batches (here,
+            // and on other instances for as long as they cached the lookup).
+            // A second pass, now that no instance admits them any more: every
+            // instance forgets the sites when it applies the deletion.
+            state.pipeline.forget(&sites, None, SPOOL_WAIT).await.map_err(behind)?;
+            everywhere(state, &sites, None).await?;
+            deleted += state.events.delete_sites(&sites).await.map_err(store_err)?;
             let outcome = json!({"action": "shop_redact", "sites": sites, "rows_deleted": deleted,
                                  "projects_deleted": sites.len(), "store": state.events.name(), "at": now_ms()});
             Fulfilled { outcome, export: None }
