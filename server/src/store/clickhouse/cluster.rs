@@ -15,6 +15,12 @@
 //! local tables, through the shards' own URLs. A shard left out would keep
 //! rows a delete promised to remove, so [`Layout::check`] makes sure the URLs
 //! are the cluster's shards, each exactly once, before the schema is made.
+//!
+//! Replicated shards (`--clickhouse-replicated`) hold `ReplicatedReplacingMergeTree`
+//! local tables kept in step through ZooKeeper; the URLs then name every
+//! replica, since each needs its tables made. Deletes and retention still run
+//! on every node: a replicated mutation issued on two replicas of a shard is
+//! done twice, which is redundant but correct.
 
 use ::clickhouse::Client;
 
@@ -72,9 +78,11 @@ impl Cluster {
     }
 
     /// An insert that has not reached every shard after `secs` seconds fails
-    /// (ClickHouse's `insert_distributed_timeout`), and its batch stays in the
-    /// spool to be sent again: shards that took their rows drop the replay
-    /// (`FINAL` and count-distinct, as for any replay). At least 1.
+    /// (ClickHouse's `insert_distributed_timeout`, and `receive_timeout` and
+    /// `send_timeout` for a shard that does not answer at all: see
+    /// `ClickHouseStore::open`), and its batch stays in the spool to be sent
+    /// again: shards that took their rows drop the replay (`FINAL` and
+    /// count-distinct, as for any replay). At least 1.
     pub fn with_insert_timeout(mut self, secs: u32) -> Self {
         self.insert_timeout_secs = secs.max(1);
         self
