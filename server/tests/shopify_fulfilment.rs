@@ -242,3 +242,29 @@ async fn a_redact_racing_the_spool_leaves_nothing_behind() {
     assert_eq!(event_ids(&server, SITE, CAROL).await.len(), 3, "other visitors' batches are stored");
     server.shutdown().await.expect("shutdown");
 }
+
+/// A shop's redaction that stopped after deleting the shop's projects (its
+/// second pass failed, the event store being down) is run again by the
+/// operator: the sites kept with the ticket are found although their
+/// projects are gone, and what the sites still held is deleted.
+#[tokio::test]
+async fn a_shop_redact_stopped_after_its_projects_went_finishes_when_run_again() {
+    let dir = TempDir::new("fulfil-resume");
+    let server = start(app_config(&dir.0, "http://127.0.0.1:9"), SITE, SHOP).await;
+    let body = json!({"shop_id": 954889, "shop_domain": SHOP});
+    let id = ticket_for(&server, "shop/redact", SHOP, "wh-resume", body).await;
+    // Where the first run stopped: the sites kept with the ticket, the
+    // project deleted, and events of the site taken meanwhile.
+    let pending = json!({"action": "shop_redact", "pending_sites": [SITE]});
+    server.meta().set_ticket_outcome(id, "open", &pending).await.expect("outcome");
+    collect(&server, &page_views(SITE, CAROL, "c000000000000011", 3)).await;
+    server.flush().await.expect("flush");
+    assert_eq!(server.store().count_events(SITE).await.expect("count"), 3);
+    assert!(server.meta().delete_project(SITE).await.expect("delete"));
+
+    let (status, done) = fulfil(&server, id, OPERATOR).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["outcome"]["sites"], json!([SITE]), "{done}");
+    assert_eq!(server.store().count_events(SITE).await.expect("count"), 0);
+    server.shutdown().await.expect("shutdown");
+}

@@ -100,6 +100,15 @@ async fn forget_shop(state: &ShopifyState, shop: &str, sites: &[u32]) -> Result<
     Ok(())
 }
 
+/// Where a shop's redaction keeps its sites while it deletes their projects.
+const PENDING_SITES: &str = "pending_sites";
+
+/// The sites of a shop's redaction that stopped after deleting its projects.
+fn pending_sites(ticket: &Ticket) -> Vec<u32> {
+    let sites = ticket.outcome.as_ref().and_then(|o| o.get(PENDING_SITES)).and_then(Value::as_array);
+    sites.into_iter().flatten().filter_map(|s| s.as_u64()?.try_into().ok()).collect()
+}
+
 /// Runs the ticket's request against the event store and records the outcome.
 pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, ApiError> {
     if !matches!(ticket.status.as_str(), "open" | "fulfilled") {
@@ -110,7 +119,10 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
     })?;
     let project =
         state.projects.find_by_shop(&ticket.shop).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let sites: Vec<u32> = project.iter().map(|p| p.id).collect();
+    let mut sites: Vec<u32> = project.iter().map(|p| p.id).collect();
+    if sites.is_empty() {
+        sites = pending_sites(ticket);
+    }
     let done = match request {
         PrivacyRequest::Customer { .. } if tickets::is_email_only(&request) => {
             return Err(ApiError::Conflict(tickets::EMAIL_ONLY_REASON.into()));
@@ -146,6 +158,11 @@ pub async fn run(state: &ShopifyState, ticket: &Ticket) -> Result<Fulfilled, Api
             state.pipeline.forget(&sites, None, SPOOL_WAIT).await.map_err(behind)?;
             everywhere(state, &sites, None).await?;
             let mut deleted = state.events.delete_sites(&sites).await.map_err(store_err)?;
+            // Kept with the ticket first: should the second pass below fail,
+            // the request run again finds the sites there, their projects
+            // being gone.
+            let pending = json!({"action": "shop_redact", PENDING_SITES: sites});
+            state.db.set_ticket_outcome(ticket.id, &ticket.status, &pending).await?;
             forget_shop(state, &ticket.shop, &sites).await?;
             // The projects are gone, but until then they took batches (here,
             // and on other instances for as long as they cached the lookup).
