@@ -35,6 +35,12 @@ pub fn redact(url: &str) -> Option<String> {
         Some((p, q)) => (p, Some(q)),
         None => (base, None),
     };
+    // The common case, a URL already as it may be kept, copies nothing.
+    let clean_path = text::split(path, b'/').skip(authority(path)).all(|s| !private_segment(s));
+    let clean_query = query.is_none_or(|q| text::split(q, b'&').all(|pair| kept_pair(pair) == Some(pair)));
+    if base.len() == url.len() && clean_path && clean_query {
+        return None;
+    }
     let mut out = String::with_capacity(base.len());
     redact_path(path, &mut out);
     let mut sep = '?';
@@ -45,23 +51,27 @@ pub fn redact(url: &str) -> Option<String> {
             out.push_str(kept);
         }
     }
-    (out != url).then_some(out)
+    Some(out)
 }
 
 /// Appends `path` (a URL before its query) to `out`, each private segment
 /// after `scheme://host` replaced by [`REDACTED`].
 pub fn redact_path(path: &str, out: &mut String) {
-    // `scheme://host` is not path: its three segments (`https:`, ``, host)
-    // are kept as they are.
-    let authority = match text::split_once(path, b'/') {
-        Some((scheme, rest)) if scheme.ends_with(':') && rest.starts_with('/') => 3,
-        _ => 0,
-    };
+    let authority = authority(path);
     for (i, segment) in text::split(path, b'/').enumerate() {
         if i > 0 {
             out.push('/');
         }
         out.push_str(if i >= authority && private_segment(segment) { REDACTED } else { segment });
+    }
+}
+
+/// How many of the path's `/`-separated segments are `scheme://host`, not
+/// path: three (`https:`, ``, host), kept as they are; none in a relative URL.
+fn authority(path: &str) -> usize {
+    match text::split_once(path, b'/') {
+        Some((scheme, rest)) if scheme.ends_with(':') && rest.starts_with('/') => 3,
+        _ => 0,
     }
 }
 
@@ -101,7 +111,7 @@ pub fn redact_events(events: &mut [Event]) -> bool {
 /// allowed key, `key=` for another plain key, nothing for a strange key.
 fn kept_pair(pair: &str) -> Option<&str> {
     let (key, value) = text::split_once(pair, b'=').unwrap_or((pair, ""));
-    if !plain_key(key) {
+    if !plain_key(key) || private_segment(key) {
         return None;
     }
     if value.is_empty() || kept_value(key, value) {
@@ -140,7 +150,7 @@ pub fn has_at(s: &str) -> bool {
 /// `-`-separated parts (a token with a timestamp, a name with an id); or a
 /// UUID (36 bytes: 32 hex digits and 4 dashes). One pass over the bytes, not
 /// a split and a pass per check: the tracker ships this.
-fn private_segment(segment: &str) -> bool {
+pub fn private_segment(segment: &str) -> bool {
     let mut part = Chars::default();
     let mut whole = Chars::default();
     let mut dashes = 0;
@@ -268,6 +278,11 @@ mod tests {
         );
         assert_eq!(r("mailto:jo@example.com"), "redacted", "no `://`: all of it is path");
         assert_eq!(r("https://shop.example/a?"), "https://shop.example/a");
+        assert_eq!(
+            r("https://shop.example/activate?0f3b27c6e0f1f3f2c3a4b5c6d7e8f901&page=2"),
+            "https://shop.example/activate?page=2",
+            "a token as a key goes"
+        );
         // Words, short numbers and hosts stay.
         assert_eq!(redact("https://a-very-long-shop-name-2024.myshopify.com/products/tee-1234567"), None);
         assert_eq!(redact("https://shop.example/blogs/news/summer-sale-2026"), None);

@@ -106,14 +106,16 @@ pub fn spawn(meta: Arc<dyn MetaStore>, pipeline: Pipeline, projects: ProjectCach
             match meta.deletions_after(added).await {
                 Ok(new) => {
                     for d in &new {
-                        if let Err(e) = pipeline.tombstone(&d.sites, d.visitors.as_deref()) {
-                            tracing::error!(error = %e, deletion = d.id, "leaving a deletion's tombstone");
-                            break;
-                        }
+                        // Forgotten before the tombstone: a batch admitted
+                        // from the cache after it would land past it.
                         if d.visitors.is_none() {
                             for site in &d.sites {
                                 projects.forget(*site);
                             }
+                        }
+                        if let Err(e) = pipeline.tombstone(&d.sites, d.visitors.as_deref()) {
+                            tracing::error!(error = %e, deletion = d.id, "leaving a deletion's tombstone");
+                            break;
                         }
                         added = d.id;
                     }

@@ -82,6 +82,16 @@ async fn replicas_hold_the_same_rows_and_serve_while_one_is_down() {
         other => panic!("three of four replicas accepted: {:?}", other.map(|_| ())),
     }
 
+    // Nor one replica named twice in its place (another name of the same
+    // server).
+    let mut twice = urls[..3].to_vec();
+    twice.push(urls[0].replace("127.0.0.1", "localhost"));
+    let twice = Cluster::new(CLUSTER, &twice).expect("cluster").with_replication(true);
+    match ClickHouseStore::connect_cluster(&urls[0], &db, None, None, &twice).await {
+        Err(StoreError::Layout(why)) => assert!(why.contains("again"), "{why}"),
+        other => panic!("a replica named twice accepted: {:?}", other.map(|_| ())),
+    }
+
     let cluster = Cluster::new(CLUSTER, &urls).expect("cluster").with_replication(true);
     let store = ClickHouseStore::connect_cluster(&urls[0], &db, None, None, &cluster).await.expect("connect");
     let engine = reqwest::Client::new()

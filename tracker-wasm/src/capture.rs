@@ -109,8 +109,10 @@ impl Rage {
     /// Records a click (page coordinates); true when it completes or continues a
     /// rage burst.
     pub fn click(&mut self, x: i32, y: i32, now: u64) -> bool {
-        // At most the 7 newest earlier clicks are kept, in the same pass (a
-        // `Vec::remove` would ship its panic path in the wasm).
+        // At most the 7 newest earlier clicks are kept, dropped in the same
+        // pass as the window and radius check, before it (a `Vec::remove`
+        // after it would ship its panic path in the wasm): with 8 held, the
+        // oldest goes even when it is in range.
         let mut older = self.recent.len().saturating_sub(7);
         self.recent.retain(|&(px, py, t)| {
             if older > 0 {

@@ -124,24 +124,27 @@ impl fmt::Debug for Tracker {
 /// `redacted` (the shared [`protocol::url::redact_path`]); the value of every
 /// query parameter emptied but those that say which page it is and never who
 /// (`utm_*`, `variant`, `page`, `sort_by`, Shopify's `filter.*`), and an email
-/// empties even an allowed value; a key holding an email goes with its value.
+/// empties even an allowed value; a key that looks like an email or a token
+/// goes with its value.
 /// The key of any other parameter stays, so reports still see the page's
 /// shape. A search term, a reset or checkout token or an email never leaves
 /// the browser.
 ///
 /// The query part is written here, not taken from [`protocol::url::redact`]:
-/// that one also drops keys that are not plain names, and the tracker with it
-/// was 138 B brotli bigger, 115 over its budget (measured 2026-12-02); the
-/// server drops such keys before anything is kept.
+/// that one also drops keys that are not plain names (and empty pairs), and
+/// the tracker with it was 138 B brotli bigger, 115 over its budget (measured
+/// 2026-12-02); the server drops such keys before anything is kept. A key
+/// that is not a plain name but starts with an allowed prefix keeps its value
+/// here, as it would under the allowed name.
 pub fn redact_url(url: &str) -> String {
     let base = text::before(url, b'#');
     let (path, query) = text::split_once(base, b'?').unwrap_or((base, ""));
     let mut out = String::with_capacity(base.len());
     protocol::url::redact_path(path, &mut out);
     let mut sep = '?';
-    for pair in text::split(query, b'&') {
+    for pair in text::split(query, b'&').filter(|p| !p.is_empty()) {
         let (key, value) = text::split_once(pair, b'=').unwrap_or((pair, ""));
-        if key.is_empty() || protocol::url::has_at(key) {
+        if protocol::url::private_segment(key) {
             continue;
         }
         out.push(sep);

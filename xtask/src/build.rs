@@ -40,13 +40,27 @@ pub fn all() -> anyhow::Result<()> {
 /// the unknown flag and the build fails loudly, not silently bigger.
 const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none";
 
+/// [`WASM_RUSTFLAGS`] after the flags the caller set (`CARGO_ENCODED_RUSTFLAGS`,
+/// or else `RUSTFLAGS`), which setting the variable would otherwise replace.
+fn wasm_rustflags() -> String {
+    let mut flags: Vec<String> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        Ok(f) if !f.is_empty() => f.split('\x1f').map(String::from).collect(),
+        _ => std::env::var("RUSTFLAGS").unwrap_or_default().split_whitespace().map(String::from).collect(),
+    };
+    flags.push(WASM_RUSTFLAGS.into());
+    flags.join("\x1f")
+}
+
 /// `cargo build` of one wasm crate in the size-tuned profile, with `extra` flags.
 fn cargo_wasm(package: &str, extra: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(cargo)
         .current_dir(root())
-        // With `--target`, these reach the wasm crates only, not build scripts.
-        .env("CARGO_ENCODED_RUSTFLAGS", WASM_RUSTFLAGS)
+        // With `--target`, the flags reach the wasm crates only, not build
+        // scripts and proc macros. `RUSTC_BOOTSTRAP` reaches those too:
+        // proc-macro2's build script then probes the compiler for its unstable
+        // span API and uses it only if the probe compiles.
+        .env("CARGO_ENCODED_RUSTFLAGS", wasm_rustflags())
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["build", "--profile", PROFILE, "--target", TARGET, "-p", package])
         .args(extra))

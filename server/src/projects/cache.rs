@@ -11,6 +11,7 @@
 //! forgets the sites it covers when it applies it ([`crate::deletions`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -31,13 +32,17 @@ type Entries = HashMap<u32, (Instant, Option<Project>)>;
 pub struct ProjectCache {
     store: Arc<dyn MetaStore>,
     by_id: Arc<RwLock<Entries>>,
+    /// Bumped by every [`Self::forget`]: a lookup that read the store before
+    /// a forget does not put what it read back after it (a project deleted
+    /// meanwhile would otherwise be reused for a whole bound).
+    forgets: Arc<AtomicU64>,
     /// How long a project lookup is reused: edits made elsewhere apply within it.
     ttl: Duration,
 }
 
 impl ProjectCache {
     pub fn new(store: Arc<dyn MetaStore>, ttl: Duration) -> Self {
-        Self { store, by_id: Arc::default(), ttl }
+        Self { store, by_id: Arc::default(), forgets: Arc::default(), ttl }
     }
 
     /// The store itself, for writes and the operator's commands.
@@ -54,13 +59,23 @@ impl ProjectCache {
                 return Ok(p);
             }
         }
+        let forgets = self.forgets.load(Ordering::SeqCst);
         let p = self.store.project(site_id).await?;
+        self.fill(site_id, &p, forgets);
+        Ok(p)
+    }
+
+    /// Caches what a lookup read, unless a forget came after `forgets` was
+    /// read, before the lookup: what it read may be what was forgotten.
+    fn fill(&self, site_id: u32, p: &Option<Project>, forgets: u64) {
         let mut cache = self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.forgets.load(Ordering::SeqCst) != forgets {
+            return;
+        }
         if cache.len() > MAX_ENTRIES {
             cache.clear();
         }
         cache.insert(site_id, (Instant::now(), p.clone()));
-        Ok(p)
     }
 
     /// The project a shop belongs to, read from the store (not cached: a shop
@@ -71,7 +86,9 @@ impl ProjectCache {
 
     /// Forgets the cached lookup of a site after it changed or was deleted.
     pub fn forget(&self, site_id: u32) {
-        self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&site_id);
+        let mut cache = self.by_id.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.forgets.fetch_add(1, Ordering::SeqCst);
+        cache.remove(&site_id);
     }
 }
 
@@ -93,6 +110,28 @@ mod tests {
         tokio::time::sleep(UNKNOWN_TTL + Duration::from_millis(50)).await;
         assert_eq!(cache.get(3).await.expect("get"), Some(p.clone()));
         assert_eq!(cache.find_by_shop("three.myshopify.com").await.expect("find"), Some(p));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A lookup that read the project before it was deleted and forgotten
+    /// does not cache it after: the next lookup reads the store again.
+    #[tokio::test]
+    async fn a_lookup_overtaken_by_a_forget_caches_nothing() {
+        let dir = std::env::temp_dir().join(format!("lummmen-project-cache-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let meta = crate::meta::open(None, &dir).await.expect("open");
+        let cache = ProjectCache::new(meta, Duration::from_secs(300));
+        let p = Project { id: 4, name: "Four".into(), sample: 100, shops: vec![] };
+        cache.store().upsert_project(&p).await.expect("upsert");
+        // The lookup reads the counter, then the store ...
+        let before = cache.forgets.load(Ordering::SeqCst);
+        let read = cache.store().project(4).await.expect("read");
+        // ... the project is deleted and forgotten meanwhile ...
+        assert!(cache.store().delete_project(4).await.expect("delete"));
+        cache.forget(4);
+        // ... and what it read is not kept.
+        cache.fill(4, &read, before);
+        assert_eq!(cache.get(4).await.expect("get"), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

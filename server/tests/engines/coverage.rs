@@ -124,9 +124,10 @@ pub fn holds(statement: &str, literal: &str) -> bool {
 /// process, without `remote_servers`) cannot be: `clickhouse_cluster.rs`
 /// checks it on two 18.16 shards instead. Listed one by one, so any other
 /// statement added to the cluster's code still needs a part in the scenario.
-pub const CLUSTER_ONLY: [&str; 4] = [
+pub const CLUSTER_ONLY: [&str; 5] = [
     "SELECT uniqExact(shard_num), count() FROM system.clusters WHERE cluster = ?",
     "SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ? AND is_local",
+    "SELECT substitution FROM system.macros WHERE macro = 'replica'",
     "SELECT engine FROM system.tables WHERE database = ? AND name = ?",
     "CREATE TABLE IF NOT EXISTS {} ({}) ENGINE = Distributed('{cluster}', '{database}', '{local}', {})",
 ];

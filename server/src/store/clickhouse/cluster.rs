@@ -191,29 +191,54 @@ impl Layout {
             )));
         }
         let mut seen: Vec<u32> = Vec::new();
+        let mut seen_replicas: Vec<(u32, String)> = Vec::new();
         for node in &self.nodes {
+            // 18.16's `is_local` is the shard's (one of its replicas is this
+            // server), not the replica's.
             let own: Vec<u32> = node
                 .base
                 .query("SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ? AND is_local")
                 .bind(name)
                 .fetch_all()
                 .await?;
-            match own.as_slice() {
-                [shard] if !seen.contains(shard) => seen.push(*shard),
-                // Another replica of a shard already seen.
-                [_] if self.replicated => {}
-                [shard] => {
+            let [shard] = own.as_slice() else {
+                return Err(StoreError::Layout(format!(
+                    "shard URL {} is no shard of cluster {name} (it is local to shards {own:?})",
+                    node.url
+                )));
+            };
+            if self.replicated {
+                // Every replica once, told apart by its `{replica}` macro: two
+                // URLs of one server would leave another replica without its
+                // tables.
+                let replica: Option<String> = node
+                    .base
+                    .query("SELECT substitution FROM system.macros WHERE macro = 'replica'")
+                    .fetch_optional()
+                    .await?;
+                let Some(replica) = replica else {
                     return Err(StoreError::Layout(format!(
-                        "shard URL {} is shard {shard} of {name} again",
+                        "shard URL {} has no {{replica}} macro, which replicated tables need",
                         node.url
-                    )))
-                }
-                _ => {
+                    )));
+                };
+                if seen_replicas.contains(&(*shard, replica.clone())) {
                     return Err(StoreError::Layout(format!(
-                        "shard URL {} is no shard of cluster {name} (it is local to shards {own:?})",
+                        "shard URL {} is replica {replica} of shard {shard} of {name} again",
                         node.url
-                    )))
+                    )));
                 }
+                seen_replicas.push((*shard, replica));
+                if !seen.contains(shard) {
+                    seen.push(*shard);
+                }
+            } else if seen.contains(shard) {
+                return Err(StoreError::Layout(format!(
+                    "shard URL {} is shard {shard} of {name} again",
+                    node.url
+                )));
+            } else {
+                seen.push(*shard);
             }
         }
         if seen.len() as u64 != shards {
