@@ -54,20 +54,6 @@ fn servers() -> Option<Servers> {
     Some(Servers { single, shards, _private: private })
 }
 
-/// One statement on one ClickHouse server, its answer as text.
-async fn sql(url: &str, statement: &str) -> String {
-    let r = client().post(url).body(statement.to_string()).send().await.expect("clickhouse");
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{statement}: {text}");
-    text.trim().to_string()
-}
-
-async fn number(url: &str, statement: &str) -> u64 {
-    let text = sql(url, statement).await;
-    text.parse().unwrap_or_else(|_| panic!("{statement}: not a number: {text}"))
-}
-
 /// The dashboard's fixed data set, and batches of clicks and moves on product
 /// pages for the heatmaps.
 fn batches() -> Vec<Value> {
@@ -142,9 +128,11 @@ async fn run(config: Config, shards: &[String]) -> Value {
                     "events" => format!("visitor_id = '{VISITOR_A}'"),
                     _ => format!("visitor = {a}"),
                 };
-                let left =
-                    number(shard, &format!("SELECT count() FROM {database}.{table}_local WHERE {filter}"))
-                        .await;
+                let left = clickhouse_number(
+                    shard,
+                    &format!("SELECT count() FROM {database}.{table}_local WHERE {filter}"),
+                )
+                .await;
                 assert_eq!(left, 0, "visitor A's rows left in {table} on {shard}");
             }
         }
@@ -157,7 +145,7 @@ async fn run(config: Config, shards: &[String]) -> Value {
     if !shards.is_empty() {
         for shard in shards {
             for table in TABLES {
-                let left = number(
+                let left = clickhouse_number(
                     shard,
                     &format!("SELECT count() FROM {database}.{table}_local WHERE site_id = {SITE}"),
                 )
@@ -177,12 +165,15 @@ async fn check_spread(database: &str, shards: &[String]) {
         let key = if table == "events" { "event_id" } else { "event" };
         let mut on_shards = 0;
         for shard in shards {
-            let rows = number(shard, &format!("SELECT count() FROM {database}.{table}_local")).await;
+            let rows =
+                clickhouse_number(shard, &format!("SELECT count() FROM {database}.{table}_local")).await;
             assert!(rows > 0, "no rows of {table} on {shard}");
             on_shards +=
-                number(shard, &format!("SELECT uniqExact({key}) FROM {database}.{table}_local")).await;
+                clickhouse_number(shard, &format!("SELECT uniqExact({key}) FROM {database}.{table}_local"))
+                    .await;
         }
-        let all = number(&shards[0], &format!("SELECT uniqExact({key}) FROM {database}.{table}")).await;
+        let all =
+            clickhouse_number(&shards[0], &format!("SELECT uniqExact({key}) FROM {database}.{table}")).await;
         assert_eq!(on_shards, all, "{table}: some events are on two shards");
     }
 }
@@ -220,7 +211,7 @@ async fn two_shards_answer_as_one_server() {
 
     for url in std::iter::once(&ch.single).chain(&ch.shards.urls) {
         for db in [&single_db, &cluster_db] {
-            sql(url, &format!("DROP DATABASE IF EXISTS {db}")).await;
+            clickhouse_sql(url, &format!("DROP DATABASE IF EXISTS {db}")).await;
         }
     }
 }
@@ -263,7 +254,7 @@ async fn refuses_a_cluster_other_than_the_one_configured() {
     let why = refused(connect(&ch.shards.cluster, &ch.shards.urls).await);
     assert!(why.contains("not the cluster's Distributed table"), "{why}");
     for shard in &ch.shards.urls {
-        sql(shard, &format!("DROP DATABASE IF EXISTS {db}")).await;
+        clickhouse_sql(shard, &format!("DROP DATABASE IF EXISTS {db}")).await;
     }
 
     // The flags go together.
@@ -327,7 +318,7 @@ async fn an_insert_returns_only_once_every_shard_has_its_rows() {
     shards[1].restart();
     store.insert(first).await.expect("insert with both shards up");
     let q = format!("SELECT count() FROM {db}.events_local");
-    let (a, b) = (number(&urls[0], &q).await, number(&urls[1], &q).await);
+    let (a, b) = (clickhouse_number(&urls[0], &q).await, clickhouse_number(&urls[1], &q).await);
     assert!(a > 0 && b > 0, "rows on both shards: {a} and {b}");
     assert_eq!(store.count_events(SITE).await.expect("count"), count);
 }

@@ -19,15 +19,6 @@ use support::*;
 
 const CLUSTER: &str = "lummmen_replicated";
 
-/// One statement on one server, its answer as a number.
-async fn number(url: &str, statement: &str) -> u64 {
-    let r = reqwest::Client::new().post(url).body(statement.to_string()).send().await.expect("clickhouse");
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{statement}: {text}");
-    text.trim().parse().unwrap_or_else(|_| panic!("{statement}: not a number: {text}"))
-}
-
 /// Rows of `visitors` visitors, `batches` batches of six events each.
 fn rows(first: u64, batches: u64, visitors: u64) -> Arc<Vec<EventRow>> {
     let mut rows = Vec::new();
@@ -41,7 +32,7 @@ fn rows(first: u64, batches: u64, visitors: u64) -> Arc<Vec<EventRow>> {
 /// Distinct events of `visitor` (all when `None`) on one replica.
 async fn events_on(url: &str, db: &str, visitor: Option<&str>) -> u64 {
     let filter = visitor.map(|v| format!(" WHERE visitor_id = '{v}'")).unwrap_or_default();
-    number(url, &format!("SELECT uniqExact(event_id) FROM {db}.events_local{filter}")).await
+    clickhouse_number(url, &format!("SELECT uniqExact(event_id) FROM {db}.events_local{filter}")).await
 }
 
 /// Waits until both replicas of each shard hold the same events, `total` in
@@ -94,16 +85,12 @@ async fn replicas_hold_the_same_rows_and_serve_while_one_is_down() {
 
     let cluster = Cluster::new(CLUSTER, &urls).expect("cluster").with_replication(true);
     let store = ClickHouseStore::connect_cluster(&urls[0], &db, None, None, &cluster).await.expect("connect");
-    let engine = reqwest::Client::new()
-        .post(&urls[3])
-        .body(format!("SELECT engine FROM system.tables WHERE database = '{db}' AND name = 'events_local'"))
-        .send()
-        .await
-        .expect("engine")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(engine.trim(), "ReplicatedReplacingMergeTree");
+    let engine = clickhouse_sql(
+        &urls[3],
+        &format!("SELECT engine FROM system.tables WHERE database = '{db}' AND name = 'events_local'"),
+    )
+    .await;
+    assert_eq!(engine, "ReplicatedReplacingMergeTree");
 
     let first = rows(0, 40, 4);
     let mut total = first.len() as u64;

@@ -571,6 +571,22 @@ pub async fn assert_stored_exactly_once(
     }
 }
 
+/// One statement on one ClickHouse server (its HTTP interface), its answer
+/// as text.
+pub async fn clickhouse_sql(url: &str, statement: &str) -> String {
+    let r = reqwest::Client::new().post(url).body(statement.to_string()).send().await.expect("clickhouse");
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{statement}: {text}");
+    text.trim().to_string()
+}
+
+/// [`clickhouse_sql`] for a statement that answers one number.
+pub async fn clickhouse_number(url: &str, statement: &str) -> u64 {
+    let text = clickhouse_sql(url, statement).await;
+    text.parse().unwrap_or_else(|_| panic!("{statement}: not a number: {text}"))
+}
+
 /// Drops a test's ClickHouse database, so the shared instance does not grow.
 pub async fn drop_database(url: &str, database: &str) {
     let client = ::clickhouse::Client::default().with_url(url).with_validation(false);

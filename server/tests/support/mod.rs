@@ -31,9 +31,9 @@ pub const SITE: u32 = 7;
 pub mod common;
 #[allow(unused_imports)]
 pub use common::{
-    clickhouse_installed, clickhouse_url, free_port, page_batch, postgres_database, postgres_url,
-    private_replicas, private_shards, root, server_ports, unique_database, zookeeper_installed,
-    PrivateClickHouse, PrivateZooKeeper, TempDir, TestShards,
+    clickhouse_installed, clickhouse_number, clickhouse_sql, clickhouse_url, free_port, page_batch,
+    postgres_database, postgres_url, private_replicas, private_shards, root, server_ports, unique_database,
+    zookeeper_installed, PrivateClickHouse, PrivateZooKeeper, TempDir, TestShards,
 };
 
 /// HMAC-SHA256 of `msg` under `key`, computed by `openssl dgst`.
